@@ -1,0 +1,47 @@
+// Loads and validates seg.config.json. An invalid file fails with every problem listed.
+
+import { readFileSync } from 'node:fs';
+import { ConfigSchema, type SegConfig } from './schema.ts';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`invalid configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Validates an already-read configuration object. */
+export function parseConfig(value: unknown, source = 'configuration'): SegConfig {
+  const result = ConfigSchema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const where = issue.path.length ? issue.path.join('.') : '(top level)';
+    return `${where}: ${issue.message}`;
+  });
+  throw new ConfigError(source, problems);
+}
+
+/** Reads and validates a config file. */
+export function loadConfig(path: string): SegConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(path, [`cannot read file: ${(cause as Error).message}`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(path, [`not valid JSON: ${(cause as Error).message}`]);
+  }
+  return parseConfig(json, path);
+}
+
+/** The configuration `seg serve` and `seg scan` use when no file is given: one protected domain. */
+export const EMBEDDED_DEFAULT_CONFIG = {
+  domains: [{ name: 'example.com', route: { host: '127.0.0.1', port: 587 } }],
+} as const;

@@ -1,0 +1,138 @@
+// The one configuration file, seg.config.json, as a zod schema. The CDK app and the local runtime
+// both load it through loadConfig(); the JSON Schema (seg.config.schema.json) is generated from it.
+
+import { z } from 'zod';
+import { SYMBOLS, FAMILIES } from '../engine/symbols.ts';
+
+const domainName = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lowercase domain name');
+const address = z.string().regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address');
+/** An allow/block list entry: a full address, a domain, or `*.domain` for the domain and its subdomains. */
+const listEntry = z.string().regex(/^([^\s@]+@[^\s@]+|(\*\.)?[a-z0-9.-]+\.[a-z]{2,63})$/i, 'must be an address, a domain or *.domain');
+
+export const SmtpRouteSchema = z
+  .object({
+    host: z.string().min(1).describe("The organization's mail server for this domain"),
+    port: z.number().int().min(1).max(65535).default(587).describe('587 (STARTTLS), 465 (implicit TLS) or 25 (VPC only)'),
+    tls: z
+      .enum(['starttls', 'implicit'])
+      .optional()
+      .describe('Defaults to implicit on 465 and starttls otherwise; TLS is always required'),
+    authSecretName: z
+      .string()
+      .optional()
+      .describe('Secrets Manager secret holding {"username","password"} for SMTP AUTH'),
+  })
+  .strict();
+
+export const DomainSchema = z
+  .object({
+    name: domainName,
+    route: SmtpRouteSchema,
+    recipients: z
+      .array(address)
+      .optional()
+      .describe('When set, only these recipients are accepted for the domain; otherwise any local part'),
+    hostedZoneId: z.string().optional().describe('Route 53 hosted zone: the stack then creates the MX and DKIM records'),
+  })
+  .strict();
+
+const symbolName = z.enum(Object.keys(SYMBOLS) as [keyof typeof SYMBOLS, ...(keyof typeof SYMBOLS)[]]);
+
+export const PolicySchema = z
+  .object({
+    version: z.string().default('1').describe('Recorded in every verdict, so a verdict names the policy that made it'),
+    thresholds: z
+      .object({
+        tag: z.number().default(5),
+        quarantine: z.number().default(10),
+        reject: z.number().default(25),
+      })
+      .strict()
+      .prefault({})
+      .refine((t) => t.tag <= t.quarantine && t.quarantine <= t.reject, 'thresholds must satisfy tag <= quarantine <= reject'),
+    weights: z.partialRecord(symbolName, z.number()).default({}).describe('Per-symbol weight overrides'),
+    failClosed: z
+      .array(z.enum(FAMILIES))
+      .default([])
+      .describe('Families whose <FAMILY>_ERROR quarantines the message instead of passing'),
+    scannerTimeoutMs: z.number().int().min(10).max(60_000).default(5_000),
+    subjectTag: z.string().default('[SPAM]'),
+  })
+  .strict();
+
+export const ListsSchema = z
+  .object({
+    allow: z.array(listEntry).default([]),
+    block: z.array(listEntry).default([]),
+  })
+  .strict();
+
+export const LimitsSchema = z
+  .object({
+    maxMessageBytes: z.number().int().positive().default(40 * 1024 * 1024).describe('SES receives up to 40 MB'),
+    maxParts: z.number().int().positive().default(500),
+    maxDepth: z.number().int().positive().default(20),
+    maxBodyChars: z.number().int().positive().default(2_000_000),
+  })
+  .strict();
+
+export const LocalSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    smtpPort: z.number().int().min(0).max(65535).default(2525),
+    dataDir: z.string().default('.seg'),
+    downstream: z
+      .object({ host: z.string(), port: z.number().int(), secure: z.boolean().default(false) })
+      .strict()
+      .optional()
+      .describe('Deliver to this SMTP server; by default messages are written to <dataDir>/delivered as .eml'),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    region: z.string().default('us-east-1').describe('AWS region; must offer SES email receiving'),
+    domains: z.array(DomainSchema).min(1),
+    policy: PolicySchema.prefault({}),
+    lists: ListsSchema.prefault({}),
+    limits: LimitsSchema.prefault({}),
+    retention: z
+      .object({
+        quarantineDays: z.number().int().min(1).max(3650).default(30),
+        messageDays: z.number().int().min(1).max(3650).default(30),
+      })
+      .strict()
+      .prefault({}),
+    vpc: z
+      .object({ vpcId: z.string(), subnetIds: z.array(z.string()).min(1) })
+      .strict()
+      .optional()
+      .describe('Run delivery in this VPC (needed for port 25 routes)'),
+    local: LocalSchema.prefault({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    c.domains.forEach((d, i) => {
+      if (d.route.port === 25 && !c.vpc) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['domains', i, 'route', 'port'],
+          message: 'port 25 needs `vpc`: Lambda blocks outbound port 25 outside a VPC',
+        });
+      }
+    });
+    const names = c.domains.map((d) => d.name);
+    for (const dup of names.filter((n, i) => names.indexOf(n) !== i)) {
+      ctx.addIssue({ code: 'custom', path: ['domains'], message: `domain ${dup} is listed twice` });
+    }
+  });
+
+export type SegConfig = z.infer<typeof ConfigSchema>;
+export type Policy = SegConfig['policy'];
+export type Lists = SegConfig['lists'];
+export type Limits = SegConfig['limits'];
+export type DomainConfig = SegConfig['domains'][number];
+export type SmtpRoute = DomainConfig['route'];

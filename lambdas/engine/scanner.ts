@@ -1,0 +1,25 @@
+// What a scanner is. A scanner is one small module with one job: it reads the ScanInput and
+// returns findings. It never throws on bad mail; runScanners() turns a thrown error or a
+// timeout into the family's _ERROR symbol.
+
+import type { Lists, Policy } from '../config/schema.ts';
+import type { DnsResolver } from '../ports/index.ts';
+import type { Family } from './symbols.ts';
+import type { Finding, ScanInput } from './types.ts';
+
+export interface ScanContext {
+  readonly policy: Policy;
+  readonly lists: Lists;
+  /** Domains the gateway protects (lowercase). */
+  readonly protectedDomains: readonly string[];
+  /** DNS for SPF/DKIM/DMARC; tests and `seg scan --offline` inject a zone. */
+  readonly resolver: DnsResolver;
+  /** Aborted when the scanner's time is up. */
+  readonly signal: AbortSignal;
+}
+
+export interface Scanner {
+  readonly name: string;
+  readonly family: Family;
+  scan(input: ScanInput, ctx: ScanContext): Promise<readonly Finding[]>;
+}

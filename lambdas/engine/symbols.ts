@@ -1,0 +1,98 @@
+// The one symbol table: every finding a scanner can emit, its family, default weight and meaning.
+// Symbol names are a type derived from this table, so a typo fails to compile. Weights here are
+// defaults; the policy may override any of them (config `policy.weights`).
+
+export const FAMILIES = ['AUTH', 'GTUBE', 'LIST', 'CONTENT', 'URL', 'MIME', 'SES'] as const;
+export type Family = (typeof FAMILIES)[number];
+
+interface SymbolDef {
+  readonly family: Family;
+  readonly weight: number;
+  readonly description: string;
+}
+
+export const SYMBOLS = {
+  // Email authentication (RFC 8601 result words).
+  SPF_PASS: { family: 'AUTH', weight: -0.5, description: 'SPF authorized the sending host' },
+  SPF_FAIL: { family: 'AUTH', weight: 2, description: 'SPF says the host is not authorized' },
+  SPF_SOFTFAIL: { family: 'AUTH', weight: 1, description: 'SPF softfail (~all)' },
+  SPF_NEUTRAL: { family: 'AUTH', weight: 0, description: 'SPF neutral (?all)' },
+  SPF_NONE: { family: 'AUTH', weight: 0.5, description: 'The sender domain publishes no SPF record' },
+  SPF_TEMPERROR: { family: 'AUTH', weight: 0, description: 'SPF lookup failed temporarily' },
+  SPF_PERMERROR: { family: 'AUTH', weight: 0.5, description: 'The SPF record is broken' },
+  DKIM_PASS: { family: 'AUTH', weight: -0.5, description: 'A DKIM signature verified' },
+  DKIM_FAIL: { family: 'AUTH', weight: 1.5, description: 'A DKIM signature did not verify' },
+  DKIM_NONE: { family: 'AUTH', weight: 0.5, description: 'The message carries no DKIM signature' },
+  DKIM_TEMPERROR: { family: 'AUTH', weight: 0, description: 'DKIM key lookup failed temporarily' },
+  DKIM_PERMERROR: { family: 'AUTH', weight: 0.5, description: 'A DKIM signature or key is malformed' },
+  DMARC_PASS: { family: 'AUTH', weight: -1, description: 'DMARC passed with alignment' },
+  DMARC_FAIL_REJECT: { family: 'AUTH', weight: 6, description: 'DMARC failed and the domain asks for reject' },
+  DMARC_FAIL_QUARANTINE: {
+    family: 'AUTH',
+    weight: 4,
+    description: 'DMARC failed and the domain asks for quarantine',
+  },
+  DMARC_FAIL_NONE: { family: 'AUTH', weight: 1, description: 'DMARC failed; the domain policy is none' },
+  DMARC_NONE: { family: 'AUTH', weight: 0, description: 'The From domain publishes no DMARC record' },
+  DMARC_TEMPERROR: { family: 'AUTH', weight: 0, description: 'DMARC lookup failed temporarily' },
+  ARC_PASS: { family: 'AUTH', weight: 0, description: 'The ARC chain validated' },
+  ARC_FAIL: { family: 'AUTH', weight: 1, description: 'The ARC chain is broken' },
+  AUTH_ERROR: { family: 'AUTH', weight: 0, description: 'Our authentication scanner could not answer' },
+
+  // Verdicts SES computed at receipt, mapped to symbols of their own so both can be compared.
+  SES_SPAM_FAIL: { family: 'SES', weight: 4, description: 'SES receipt spam verdict FAIL' },
+  SES_VIRUS_FAIL: { family: 'SES', weight: 20, description: 'SES receipt virus verdict FAIL' },
+  SES_SPF_FAIL: { family: 'SES', weight: 1, description: 'SES receipt SPF verdict FAIL' },
+  SES_DKIM_FAIL: { family: 'SES', weight: 1, description: 'SES receipt DKIM verdict FAIL' },
+  SES_DMARC_FAIL_REJECT: {
+    family: 'SES',
+    weight: 5,
+    description: 'SES receipt DMARC verdict FAIL, domain policy reject',
+  },
+  SES_DMARC_FAIL: { family: 'SES', weight: 2, description: 'SES receipt DMARC verdict FAIL' },
+  SES_ERROR: { family: 'SES', weight: 0, description: 'SES could not compute a verdict (PROCESSING_FAILED)' },
+
+  GTUBE: { family: 'GTUBE', weight: 1000, description: 'The GTUBE anti-spam test string' },
+  GTUBE_ERROR: { family: 'GTUBE', weight: 0, description: 'Our GTUBE scanner could not answer' },
+
+  LIST_SENDER_ALLOWED: { family: 'LIST', weight: -20, description: 'Sender or domain is on the allow list' },
+  LIST_SENDER_BLOCKED: { family: 'LIST', weight: 20, description: 'Sender or domain is on the block list' },
+  LIST_ERROR: { family: 'LIST', weight: 0, description: 'Our allow/block list scanner could not answer' },
+
+  CONTENT_SPAM_PHRASES: { family: 'CONTENT', weight: 1.5, description: 'Body uses phrases common in spam' },
+  CONTENT_URGENCY: {
+    family: 'CONTENT',
+    weight: 1.5,
+    description: 'Body pressures the reader to act now (account, password)',
+  },
+  CONTENT_HTML_ONLY: { family: 'CONTENT', weight: 0.5, description: 'HTML body with no text alternative' },
+  CONTENT_SUBJECT_ALL_CAPS: { family: 'CONTENT', weight: 1, description: 'Subject is written in capitals' },
+  CONTENT_EMPTY: { family: 'CONTENT', weight: 1, description: 'No subject and no body text' },
+  CONTENT_ERROR: { family: 'CONTENT', weight: 0, description: 'Our content scanner could not answer' },
+
+  URL_HREF_TEXT_MISMATCH: {
+    family: 'URL',
+    weight: 3,
+    description: 'A link shows one domain and points to another',
+  },
+  URL_IP_HOST: { family: 'URL', weight: 2, description: 'A link points to a bare IP address' },
+  URL_SHORTENER: { family: 'URL', weight: 0.5, description: 'A link goes through a URL shortener' },
+  URL_SUSPICIOUS_TLD: { family: 'URL', weight: 1, description: 'A link uses a TLD often abused for phishing' },
+  URL_CREDENTIALS: { family: 'URL', weight: 2, description: 'A link embeds user:password@host' },
+  URL_PUNYCODE: { family: 'URL', weight: 1.5, description: 'A link host uses punycode (possible homograph)' },
+  URL_MANY: { family: 'URL', weight: 0.5, description: 'The message carries an unusual number of links' },
+  URL_ERROR: { family: 'URL', weight: 0, description: 'Our URL scanner could not answer' },
+
+  MIME_TRUNCATED: { family: 'MIME', weight: 1, description: 'The message exceeded a parse limit and was cut' },
+  MIME_MALFORMED: { family: 'MIME', weight: 1, description: 'The MIME structure is broken' },
+  MIME_UNREADABLE_PART: { family: 'MIME', weight: 0.5, description: 'A part could not be decoded' },
+  MIME_OVERSIZED: { family: 'MIME', weight: 0, description: 'The message exceeds the size we scan' },
+  MIME_ERROR: { family: 'MIME', weight: 0, description: 'The message could not be parsed at all' },
+} as const satisfies Record<string, SymbolDef>;
+
+export type SymbolName = keyof typeof SYMBOLS;
+
+/** The `<FAMILY>_ERROR` symbol a failing scanner of this family yields. */
+export function errorSymbol(family: Family): SymbolName {
+  return `${family}_ERROR` as SymbolName;
+}

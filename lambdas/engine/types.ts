@@ -1,0 +1,104 @@
+// Data contracts of the engine: the parsed message, findings and the verdict.
+// Plain JSON-serialisable shapes, because they cross Lambda and Step Functions boundaries.
+
+import type { Family, SymbolName } from './symbols.ts';
+
+export const ACTIONS = ['deliver', 'tag', 'quarantine', 'reject'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** One thing a scanner noticed. `weight` is filled from the symbol table unless the scanner overrides it. */
+export interface Finding {
+  readonly symbol: SymbolName;
+  /** Points this finding adds; decide() applies policy overrides. */
+  readonly weight?: number;
+  /** Short human-readable evidence, e.g. the offending URL. At most a few hundred characters. */
+  readonly evidence?: string;
+}
+
+/** What one scanner returned, with how long it took. */
+export interface ScanResult {
+  readonly scanner: string;
+  readonly family: Family;
+  readonly findings: readonly Finding[];
+  readonly ms: number;
+}
+
+export interface Envelope {
+  /** SMTP MAIL FROM (may be empty for bounces). */
+  readonly mailFrom: string;
+  /** SMTP RCPT TO: the recipients we relay to, never the header To/Cc. */
+  readonly recipients: readonly string[];
+  /** Connecting client, when known (for SPF). */
+  readonly remoteIp?: string;
+  readonly helo?: string;
+}
+
+/** SES receipt verdicts, as delivered in the Lambda action event (receipt.*Verdict.status). */
+export type SesVerdictStatus = 'PASS' | 'FAIL' | 'GRAY' | 'PROCESSING_FAILED' | 'DISABLED';
+export interface SesVerdicts {
+  readonly spam?: SesVerdictStatus;
+  readonly virus?: SesVerdictStatus;
+  readonly spf?: SesVerdictStatus;
+  readonly dkim?: SesVerdictStatus;
+  readonly dmarc?: SesVerdictStatus;
+  /** Only present when DMARC failed: the domain's policy. */
+  readonly dmarcPolicy?: 'NONE' | 'QUARANTINE' | 'REJECT';
+}
+
+export interface ParsedAttachment {
+  readonly filename?: string;
+  readonly contentType: string;
+  readonly size: number;
+}
+
+export interface ParsedLink {
+  readonly href: string;
+  /** Visible text of the anchor, when the link came from HTML. */
+  readonly text?: string;
+}
+
+/** The message parsed once, with limits applied. Bodies are capped; `problems` lists what went wrong. */
+export interface ParsedMessage {
+  readonly from?: { readonly address?: string; readonly name?: string };
+  readonly to: readonly string[];
+  readonly subject: string;
+  readonly messageId?: string;
+  readonly date?: string;
+  /** Header lines as [lowercase name, raw value], in order. */
+  readonly headers: readonly (readonly [string, string])[];
+  readonly text: string;
+  readonly html: string;
+  readonly links: readonly ParsedLink[];
+  readonly attachments: readonly ParsedAttachment[];
+  readonly sizeBytes: number;
+  /** True when a limit cut something (size, parts, depth, body length). */
+  readonly truncated: boolean;
+  /** Parse problems, e.g. 'malformed MIME', 'unreadable part 3'. Empty for a clean parse. */
+  readonly problems: readonly string[];
+}
+
+/** Everything a scanner may look at. The raw bytes are there for DKIM and antivirus. */
+export interface ScanInput {
+  readonly raw: Uint8Array;
+  readonly parsed: ParsedMessage;
+  readonly envelope: Envelope;
+  readonly ses?: SesVerdicts;
+}
+
+export interface ScoredFinding extends Finding {
+  readonly weight: number;
+  readonly family: Family;
+}
+
+/** The decision and everything needed to explain it: this is the message trace. */
+export interface Verdict {
+  readonly action: Action;
+  readonly score: number;
+  /** Symbols in descending weight order. */
+  readonly symbols: readonly SymbolName[];
+  readonly findings: readonly ScoredFinding[];
+  /** One line a person can read: why this action. */
+  readonly reason: string;
+  readonly policyVersion: string;
+  readonly timings: Readonly<Record<string, number>>;
+}

@@ -1,0 +1,94 @@
+// Ports: the small interfaces the handlers need from the outside world. AWS adapters
+// (lambdas/adapters/aws) and local ones implement them; the engine uses none of them.
+
+import type { Envelope, Verdict } from '../engine/types.ts';
+
+/** Raw messages and verdict traces, keyed by S3-style object keys. */
+export interface MessageStore {
+  get(key: string): Promise<Uint8Array>;
+  put(key: string, body: Uint8Array | string, contentType?: string): Promise<void>;
+  /** Keys under a prefix with their last-modified time (for the reconciler). */
+  list(prefix: string): AsyncIterable<{ key: string; lastModified: Date }>;
+}
+
+export const DISPOSITIONS = ['DELIVERED', 'QUARANTINED', 'DELIVERY_FAILED', 'RELEASED', 'DELETED'] as const;
+export type Disposition = (typeof DISPOSITIONS)[number];
+
+/**
+ * The disposition ledger: one row per (message id, recipient). `claim` is a conditional write that
+ * makes every side effect idempotent under Express workflows' at-least-once execution.
+ */
+export interface DispositionLedger {
+  /**
+   * Claims the right to perform `action` for this recipient. Returns false when a final
+   * disposition is already recorded (the side effect already happened) or another worker holds
+   * an unexpired claim.
+   */
+  claim(messageId: string, recipient: string, action: 'deliver' | 'quarantine', leaseMs: number): Promise<boolean>;
+  /** Records the final disposition; conditional on the claim, so a duplicate cannot overwrite it. */
+  settle(messageId: string, recipient: string, disposition: Disposition, detail?: string): Promise<void>;
+  /** Recorded disposition per recipient; empty when the message has none yet. */
+  get(messageId: string): Promise<Record<string, Disposition | 'CLAIMED'>>;
+}
+
+export type QuarantineStatus = 'QUARANTINED' | 'DELIVERY_FAILED' | 'RELEASED' | 'DELETED';
+
+/** One quarantine item: flat attributes, readable in the DynamoDB console. */
+export interface QuarantineItem {
+  readonly messageId: string;
+  readonly recipient: string;
+  readonly sender: string;
+  readonly subject: string;
+  readonly score: number;
+  readonly symbols: string;
+  readonly reason: string;
+  readonly status: QuarantineStatus;
+  /** ISO-8601 time the gateway received the message. */
+  readonly receivedAt: string;
+  /** S3 key of the raw message. */
+  readonly messageKey: string;
+  /** Epoch seconds after which DynamoDB TTL may delete the item. */
+  readonly expiresAt: number;
+}
+
+export interface QuarantineStore {
+  /** Idempotent: writing the same (messageId, recipient) twice leaves one item. */
+  put(item: QuarantineItem): Promise<void>;
+  get(messageId: string, recipient: string): Promise<QuarantineItem | undefined>;
+  /** Items by status, newest first, hiding expired ones. */
+  listByStatus(status: QuarantineStatus, limit?: number): Promise<QuarantineItem[]>;
+  listByRecipient(recipient: string, limit?: number): Promise<QuarantineItem[]>;
+  setStatus(messageId: string, recipient: string, status: QuarantineStatus): Promise<void>;
+}
+
+/** Relays one message to its destination. Throws TransientDeliveryError or PermanentDeliveryError. */
+export interface Mailer {
+  send(input: { envelope: Envelope; raw: Uint8Array; domain: string }): Promise<{ response: string }>;
+}
+
+/** Starts the inbound workflow for a stored message. */
+export interface WorkflowStarter {
+  start(input: WorkflowInput): Promise<{ executionId: string }>;
+}
+
+/** Same shape as dns.promises.resolve, so tests and the local runtime can inject a zone. */
+export type DnsResolver = (name: string, rrtype: string) => Promise<unknown>;
+
+/** The clock, injected so TTLs and leases are testable. */
+export type Clock = () => Date;
+
+/** The workflow's input: what ingest knows about a stored message. Small: keys, never bodies. */
+export interface WorkflowInput {
+  readonly messageId: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly envelope: Envelope;
+  readonly receivedAt: string;
+  readonly ses?: import('../engine/types.ts').SesVerdicts;
+  readonly direction: 'inbound';
+}
+
+/** What Decide adds: the verdict summary the Choice state branches on. The full trace is in S3. */
+export interface DecidedState extends WorkflowInput {
+  readonly verdict: Pick<Verdict, 'action' | 'score' | 'symbols' | 'reason'> & { readonly traceKey: string };
+}

@@ -1,0 +1,142 @@
+// The inbound workflow in Amazon States Language, written once. CDK deploys it with
+// definitionSubstitutions for the function ARNs; the local runtime runs the same document with
+// aws-local-stepfunctions, mapping each ARN placeholder to the in-process handler.
+// No CDK import here: the local runtime loads this file too.
+
+/** Every Lambda the workflow calls, by its ARN placeholder name. */
+export const WORKFLOW_FUNCTIONS = ['Parse', 'ScanAuth', 'ScanContent', 'ScanLists', 'Decide', 'Deliver', 'Quarantine'] as const;
+export type WorkflowFunction = (typeof WORKFLOW_FUNCTIONS)[number];
+
+/** The substitution key CDK fills with the function's ARN. */
+export const arnPlaceholder = (fn: WorkflowFunction): string => `${fn}FunctionArn`;
+const arn = (fn: WorkflowFunction): string => `\${${arnPlaceholder(fn)}}`;
+
+/** Errors worth retrying: Lambda service hiccups and our TransientError class tree. */
+const TRANSIENT_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'TransientError',
+];
+const retryTransient = { ErrorEquals: TRANSIENT_ERRORS, IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' };
+const toFailSafe = { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'FailSafe' };
+
+/** Scanner families run in parallel; a family whose Lambda fails yields <FAMILY>_ERROR, never a stuck message. */
+const SCAN_BRANCHES = [
+  { fn: 'ScanAuth', family: 'AUTH' },
+  { fn: 'ScanContent', family: 'CONTENT' },
+  { fn: 'ScanLists', family: 'LIST' },
+] as const satisfies readonly { fn: WorkflowFunction; family: string }[];
+
+function scanBranch(fn: WorkflowFunction, family: string) {
+  const unavailable = `${fn}Unavailable`;
+  return {
+    StartAt: fn,
+    States: {
+      [fn]: {
+        Type: 'Task',
+        Resource: arn(fn),
+        TimeoutSeconds: 60,
+        Retry: [retryTransient],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: unavailable }],
+        End: true,
+      },
+      [unavailable]: {
+        Type: 'Pass',
+        Parameters: [
+          {
+            scanner: fn,
+            family,
+            findings: [{ symbol: `${family}_ERROR`, 'evidence.$': '$.error.Error' }],
+            ms: 0,
+          },
+        ],
+        End: true,
+      },
+    },
+  };
+}
+
+export function inboundDefinition() {
+  return {
+    Comment: 'seg inbound: Parse -> Scan (parallel families) -> Decide -> Route -> Deliver | Quarantine',
+    StartAt: 'Parse',
+    States: {
+      Parse: {
+        Type: 'Task',
+        Resource: arn('Parse'),
+        TimeoutSeconds: 120,
+        ResultPath: '$.parse',
+        Retry: [retryTransient],
+        Catch: [toFailSafe],
+        Next: 'Scan',
+      },
+      Scan: {
+        Type: 'Parallel',
+        Branches: SCAN_BRANCHES.map((b) => scanBranch(b.fn, b.family)),
+        ResultPath: '$.scans',
+        Catch: [toFailSafe],
+        Next: 'Decide',
+      },
+      Decide: {
+        Type: 'Task',
+        Resource: arn('Decide'),
+        TimeoutSeconds: 30,
+        Retry: [retryTransient],
+        Catch: [toFailSafe],
+        Next: 'Route',
+      },
+      Route: {
+        Type: 'Choice',
+        Choices: [
+          { Variable: '$.verdict.action', StringEquals: 'quarantine', Next: 'Quarantine' },
+          { Variable: '$.verdict.action', StringEquals: 'reject', Next: 'Quarantine' },
+        ],
+        Default: 'Deliver',
+      },
+      Deliver: {
+        Type: 'Task',
+        Resource: arn('Deliver'),
+        TimeoutSeconds: 120,
+        // Express workflows end after 5 minutes: about 150 s of backoff leaves room for the fallback.
+        Retry: [
+          { ErrorEquals: ['TransientDeliveryError'], IntervalSeconds: 10, MaxAttempts: 4, BackoffRate: 2 },
+          retryTransient,
+        ],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.deliveryFailure', Next: 'DeliveryFailed' }],
+        Next: 'Done',
+      },
+      DeliveryFailed: {
+        Type: 'Task',
+        Resource: arn('Quarantine'),
+        TimeoutSeconds: 60,
+        Retry: [retryTransient],
+        Catch: [toFailSafe],
+        Next: 'Done',
+      },
+      Quarantine: {
+        Type: 'Task',
+        Resource: arn('Quarantine'),
+        TimeoutSeconds: 60,
+        Retry: [retryTransient],
+        Catch: [toFailSafe],
+        Next: 'Done',
+      },
+      FailSafe: {
+        Type: 'Task',
+        Resource: arn('Quarantine'),
+        TimeoutSeconds: 60,
+        Retry: [{ ...retryTransient, ErrorEquals: ['States.ALL'], MaxAttempts: 4 }],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failSafeFailure', Next: 'Undisposed' }],
+        Next: 'Done',
+      },
+      // The message stays in S3 with no disposition; the scheduled reconciler re-drives it.
+      Undisposed: { Type: 'Fail', Error: 'Undisposed', Cause: 'fail-safe quarantine failed; left for the reconciler' },
+      Done: { Type: 'Succeed' },
+    },
+  };
+}
+
+/** The definition as the exact string CDK deploys (before ARN substitution). */
+export const inboundDefinitionString = (): string => JSON.stringify(inboundDefinition());
