@@ -1,0 +1,48 @@
+// What handlers need, as ports. Lambda entries (lambdas/functions) build these from AWS adapters at
+// cold start; the local runtime builds them from the same adapters pointed at embedded servers.
+
+import type { SegConfig } from '../config/schema.ts';
+import type {
+  Clock,
+  DispositionLedger,
+  DnsResolver,
+  Mailer,
+  MessageStore,
+  QuarantineStore,
+  WorkflowStarter,
+} from '../ports/index.ts';
+
+export interface HandlerDeps {
+  readonly config: SegConfig;
+  /** Bucket holding inbound/<id>, parsed/<id>.json and verdicts/<id>.json. */
+  readonly bucket: string;
+  readonly store: MessageStore;
+  readonly quarantine: QuarantineStore;
+  readonly ledger: DispositionLedger;
+  readonly mailer: Mailer;
+  readonly starter: WorkflowStarter;
+  readonly resolver: DnsResolver;
+  readonly clock: Clock;
+}
+
+/** Environment variable names, defined once. */
+export const ENV = {
+  bucket: 'SEG_BUCKET',
+  quarantineTable: 'SEG_QUARANTINE_TABLE',
+  ledgerTable: 'SEG_LEDGER_TABLE',
+  stateMachineArn: 'SEG_STATE_MACHINE_ARN',
+  /** The validated seg.config.json, inlined into each bundle by esbuild `define` at synth. */
+  configJson: 'SEG_CONFIG_JSON',
+  /** Secrets Manager secret names for SMTP routes are in the config; this is their ARN prefix. */
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+} as const;
+
+/** S3 key layout, defined once. */
+export const KEYS = {
+  inboundPrefix: 'inbound/',
+  inbound: (id: string) => `inbound/${id}`,
+  parsed: (id: string) => `parsed/${id}.json`,
+  verdict: (id: string) => `verdicts/${id}.json`,
+  /** SES writes this object when a rule is created; it is not mail. */
+  sesSetupNotification: 'AMAZON_SES_SETUP_NOTIFICATION',
+} as const;
