@@ -2,19 +2,30 @@
 // both load it through loadConfig(); the JSON Schema (seg.config.schema.json) is generated from it.
 
 import { z } from 'zod';
-import { SYMBOLS, FAMILIES } from '../engine/symbols.ts';
+import { FAMILIES, SYMBOLS } from '../engine/symbols.ts';
 
 const domainName = z
   .string()
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lowercase domain name');
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    'must be a lowercase domain name',
+  );
 const address = z.string().regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address');
 /** An allow/block list entry: a full address, a domain, or `*.domain` for the domain and its subdomains. */
-const listEntry = z.string().regex(/^([^\s@]+@[^\s@]+|(\*\.)?[a-z0-9.-]+\.[a-z]{2,63})$/i, 'must be an address, a domain or *.domain');
+const listEntry = z
+  .string()
+  .regex(/^([^\s@]+@[^\s@]+|(\*\.)?[a-z0-9.-]+\.[a-z]{2,63})$/i, 'must be an address, a domain or *.domain');
 
 export const SmtpRouteSchema = z
   .object({
     host: z.string().min(1).describe("The organization's mail server for this domain"),
-    port: z.number().int().min(1).max(65535).default(587).describe('587 (STARTTLS), 465 (implicit TLS) or 25 (VPC only)'),
+    port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .default(587)
+      .describe('587 (STARTTLS), 465 (implicit TLS) or 25 (VPC only)'),
     tls: z
       .enum(['starttls', 'implicit'])
       .optional()
@@ -34,7 +45,10 @@ export const DomainSchema = z
       .array(address)
       .optional()
       .describe('When set, only these recipients are accepted for the domain; otherwise any local part'),
-    hostedZoneId: z.string().optional().describe('Route 53 hosted zone: the stack then creates the MX and DKIM records'),
+    hostedZoneId: z
+      .string()
+      .optional()
+      .describe('Route 53 hosted zone: the stack then creates the MX and DKIM records'),
   })
   .strict();
 
@@ -42,7 +56,10 @@ const symbolName = z.enum(Object.keys(SYMBOLS) as [keyof typeof SYMBOLS, ...(key
 
 export const PolicySchema = z
   .object({
-    version: z.string().default('1').describe('Recorded in every verdict, so a verdict names the policy that made it'),
+    version: z
+      .string()
+      .default('1')
+      .describe('Recorded in every verdict, so a verdict names the policy that made it'),
     thresholds: z
       .object({
         tag: z.number().default(5),
@@ -51,7 +68,10 @@ export const PolicySchema = z
       })
       .strict()
       .prefault({})
-      .refine((t) => t.tag <= t.quarantine && t.quarantine <= t.reject, 'thresholds must satisfy tag <= quarantine <= reject'),
+      .refine(
+        (t) => t.tag <= t.quarantine && t.quarantine <= t.reject,
+        'thresholds must satisfy tag <= quarantine <= reject',
+      ),
     weights: z.partialRecord(symbolName, z.number()).default({}).describe('Per-symbol weight overrides'),
     failClosed: z
       .array(z.enum(FAMILIES))
@@ -71,7 +91,12 @@ export const ListsSchema = z
 
 export const LimitsSchema = z
   .object({
-    maxMessageBytes: z.number().int().positive().default(40 * 1024 * 1024).describe('SES receives up to 40 MB'),
+    maxMessageBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(40 * 1024 * 1024)
+      .describe('SES receives up to 40 MB'),
     maxParts: z.number().int().positive().default(500),
     maxDepth: z.number().int().positive().default(20),
     maxBodyChars: z.number().int().positive().default(2_000_000),
@@ -87,7 +112,9 @@ export const LocalSchema = z
       .object({ host: z.string(), port: z.number().int(), secure: z.boolean().default(false) })
       .strict()
       .optional()
-      .describe('Deliver to this SMTP server; by default messages are written to <dataDir>/delivered as .eml'),
+      .describe(
+        'Deliver to this SMTP server; by default messages are written to <dataDir>/delivered as .eml',
+      ),
   })
   .strict();
 

@@ -26,7 +26,11 @@ export const SYMBOLS = {
   DKIM_TEMPERROR: { family: 'AUTH', weight: 0, description: 'DKIM key lookup failed temporarily' },
   DKIM_PERMERROR: { family: 'AUTH', weight: 0.5, description: 'A DKIM signature or key is malformed' },
   DMARC_PASS: { family: 'AUTH', weight: -1, description: 'DMARC passed with alignment' },
-  DMARC_FAIL_REJECT: { family: 'AUTH', weight: 6, description: 'DMARC failed and the domain asks for reject' },
+  DMARC_FAIL_REJECT: {
+    family: 'AUTH',
+    weight: 6,
+    description: 'DMARC failed and the domain asks for reject',
+  },
   DMARC_FAIL_QUARANTINE: {
     family: 'AUTH',
     weight: 4,
@@ -77,13 +81,21 @@ export const SYMBOLS = {
   },
   URL_IP_HOST: { family: 'URL', weight: 2, description: 'A link points to a bare IP address' },
   URL_SHORTENER: { family: 'URL', weight: 0.5, description: 'A link goes through a URL shortener' },
-  URL_SUSPICIOUS_TLD: { family: 'URL', weight: 1, description: 'A link uses a TLD often abused for phishing' },
+  URL_SUSPICIOUS_TLD: {
+    family: 'URL',
+    weight: 1,
+    description: 'A link uses a TLD often abused for phishing',
+  },
   URL_CREDENTIALS: { family: 'URL', weight: 2, description: 'A link embeds user:password@host' },
   URL_PUNYCODE: { family: 'URL', weight: 1.5, description: 'A link host uses punycode (possible homograph)' },
   URL_MANY: { family: 'URL', weight: 0.5, description: 'The message carries an unusual number of links' },
   URL_ERROR: { family: 'URL', weight: 0, description: 'Our URL scanner could not answer' },
 
-  MIME_TRUNCATED: { family: 'MIME', weight: 1, description: 'The message exceeded a parse limit and was cut' },
+  MIME_TRUNCATED: {
+    family: 'MIME',
+    weight: 1,
+    description: 'The message exceeded a parse limit and was cut',
+  },
   MIME_MALFORMED: { family: 'MIME', weight: 1, description: 'The MIME structure is broken' },
   MIME_UNREADABLE_PART: { family: 'MIME', weight: 0.5, description: 'A part could not be decoded' },
   MIME_OVERSIZED: { family: 'MIME', weight: 0, description: 'The message exceeds the size we scan' },

@@ -75,6 +75,8 @@ export interface ParsedMessage {
   readonly truncated: boolean;
   /** Parse problems, e.g. 'malformed MIME', 'unreadable part 3'. Empty for a clean parse. */
   readonly problems: readonly string[];
+  /** True when the message has an HTML body and no text/plain part (the text was derived from HTML). */
+  readonly htmlOnly?: boolean;
 }
 
 /** Everything a scanner may look at. The raw bytes are there for DKIM and antivirus. */

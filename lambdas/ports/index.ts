@@ -14,6 +14,15 @@ export interface MessageStore {
 export const DISPOSITIONS = ['DELIVERED', 'QUARANTINED', 'DELIVERY_FAILED', 'RELEASED', 'DELETED'] as const;
 export type Disposition = (typeof DISPOSITIONS)[number];
 
+/** Options of DispositionLedger.claim. */
+export interface ClaimOptions {
+  /**
+   * Final dispositions the claim may take over (release claims from QUARANTINED or DELIVERY_FAILED).
+   * By default a claim succeeds only on a row with no final disposition.
+   */
+  readonly from?: readonly Disposition[];
+}
+
 /**
  * The disposition ledger: one row per (message id, recipient). `claim` is a conditional write that
  * makes every side effect idempotent under Express workflows' at-least-once execution.
@@ -24,9 +33,20 @@ export interface DispositionLedger {
    * disposition is already recorded (the side effect already happened) or another worker holds
    * an unexpired claim.
    */
-  claim(messageId: string, recipient: string, action: 'deliver' | 'quarantine', leaseMs: number): Promise<boolean>;
+  claim(
+    messageId: string,
+    recipient: string,
+    action: 'deliver' | 'quarantine',
+    leaseMs: number,
+    options?: ClaimOptions,
+  ): Promise<boolean>;
   /** Records the final disposition; conditional on the claim, so a duplicate cannot overwrite it. */
   settle(messageId: string, recipient: string, disposition: Disposition, detail?: string): Promise<void>;
+  /**
+   * Gives up an unsettled claim after a failed attempt, restoring the disposition it was claimed from
+   * (or none), so a retry or the next step may claim again. No-op when the row is not CLAIMED.
+   */
+  abandon(messageId: string, recipient: string): Promise<void>;
   /** Recorded disposition per recipient; empty when the message has none yet. */
   get(messageId: string): Promise<Record<string, Disposition | 'CLAIMED'>>;
 }
@@ -61,9 +81,19 @@ export interface QuarantineStore {
   setStatus(messageId: string, recipient: string, status: QuarantineStatus): Promise<void>;
 }
 
+/** What the downstream server said. Recipients it refused while accepting others are in `rejected`. */
+export interface MailerResult {
+  readonly response: string;
+  readonly rejected?: readonly {
+    readonly recipient: string;
+    readonly responseCode?: number;
+    readonly response: string;
+  }[];
+}
+
 /** Relays one message to its destination. Throws TransientDeliveryError or PermanentDeliveryError. */
 export interface Mailer {
-  send(input: { envelope: Envelope; raw: Uint8Array; domain: string }): Promise<{ response: string }>;
+  send(input: { envelope: Envelope; raw: Uint8Array; domain: string }): Promise<MailerResult>;
 }
 
 /** Starts the inbound workflow for a stored message. */

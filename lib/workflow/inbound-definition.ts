@@ -4,7 +4,15 @@
 // No CDK import here: the local runtime loads this file too.
 
 /** Every Lambda the workflow calls, by its ARN placeholder name. */
-export const WORKFLOW_FUNCTIONS = ['Parse', 'ScanAuth', 'ScanContent', 'ScanLists', 'Decide', 'Deliver', 'Quarantine'] as const;
+export const WORKFLOW_FUNCTIONS = [
+  'Parse',
+  'ScanAuth',
+  'ScanContent',
+  'ScanLists',
+  'Decide',
+  'Deliver',
+  'Quarantine',
+] as const;
 export type WorkflowFunction = (typeof WORKFLOW_FUNCTIONS)[number];
 
 /** The substitution key CDK fills with the function's ARN. */
@@ -19,7 +27,13 @@ const TRANSIENT_ERRORS = [
   'Lambda.TooManyRequestsException',
   'TransientError',
 ];
-const retryTransient = { ErrorEquals: TRANSIENT_ERRORS, IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' };
+const retryTransient = {
+  ErrorEquals: TRANSIENT_ERRORS,
+  IntervalSeconds: 1,
+  MaxAttempts: 3,
+  BackoffRate: 2,
+  JitterStrategy: 'FULL',
+};
 const toFailSafe = { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'FailSafe' };
 
 /** Scanner families run in parallel; a family whose Lambda fails yields <FAMILY>_ERROR, never a stuck message. */
@@ -132,7 +146,11 @@ export function inboundDefinition() {
         Next: 'Done',
       },
       // The message stays in S3 with no disposition; the scheduled reconciler re-drives it.
-      Undisposed: { Type: 'Fail', Error: 'Undisposed', Cause: 'fail-safe quarantine failed; left for the reconciler' },
+      Undisposed: {
+        Type: 'Fail',
+        Error: 'Undisposed',
+        Cause: 'fail-safe quarantine failed; left for the reconciler',
+      },
       Done: { Type: 'Succeed' },
     },
   };

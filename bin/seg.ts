@@ -1,0 +1,103 @@
+// The seg command line: scan, eval, serve, quarantine and config. Each command lives in
+// bin/commands and is loaded on use, so `seg scan` does not pay for the AWS SDK or the servers.
+import { Command, Option } from 'commander';
+
+const program = new Command('seg')
+  .description('seg: a Secure Email Gateway you can run on one machine or deploy to AWS')
+  .showHelpAfterError();
+
+const run = (exitCode: number | undefined) => {
+  if (exitCode) process.exitCode = exitCode;
+};
+
+program
+  .command('scan')
+  .description('print a verdict for each message (a .eml file, or every file under a folder)')
+  .argument('<paths...>', 'message files or folders')
+  .option('--json', 'one JSON object per message')
+  .option('-c, --config <file>', 'seg.config.json (default: embedded defaults)')
+  .addOption(
+    new Option('--dns <mode>', 'DNS for SPF/DKIM/DMARC').choices(['offline', 'system']).default('offline'),
+  )
+  .action(async (paths: string[], opts) => {
+    const { scanCommand } = await import('./commands/scan.ts');
+    run(await scanCommand(paths, opts));
+  });
+
+program
+  .command('eval')
+  .description('measure detection on a labeled folder laid out as ham/, spam/, phish/')
+  .argument('<dir>', 'labeled corpus folder')
+  .option('--json', 'print one JSON object with per-label figures')
+  .option('-c, --config <file>', 'seg.config.json (default: embedded defaults)')
+  .option('--limit <n>', 'scan at most n messages per label', (v) => Number.parseInt(v, 10))
+  .action(async (dir: string, opts) => {
+    const { evalCommand } = await import('./commands/eval.ts');
+    run(await evalCommand(dir, opts));
+  });
+
+program
+  .command('serve')
+  .description(
+    'run the gateway on this machine: SMTP on 127.0.0.1, embedded S3 and DynamoDB, the same workflow',
+  )
+  .option('-c, --config <file>', 'seg.config.json (default: ./seg.config.json, else embedded defaults)')
+  .option('-p, --port <port>', 'inbound SMTP port (default 2525)', (v) => Number.parseInt(v, 10))
+  .option('-d, --data-dir <dir>', 'where messages, quarantine and delivered mail are kept (default .seg)')
+  .action(async (opts) => {
+    const { serveCommand } = await import('./commands/serve.ts');
+    await serveCommand(opts);
+  });
+
+const quarantine = program
+  .command('quarantine')
+  .description('review quarantined messages (local, or a deployed stack)');
+const common = (cmd: Command) =>
+  cmd
+    .option('--json', 'machine-readable output')
+    .option('--stack <name>', 'use the deployed CloudFormation stack instead of the local store')
+    .option('-c, --config <file>', 'seg.config.json')
+    .option('-d, --data-dir <dir>', 'local data folder (default .seg)');
+
+common(quarantine.command('list').description('list quarantined messages, newest first'))
+  .option('--status <status>', 'QUARANTINED, DELIVERY_FAILED, RELEASED or DELETED', 'QUARANTINED')
+  .action(async (opts) => {
+    const { quarantineCommand } = await import('./commands/quarantine.ts');
+    run(await quarantineCommand('list', opts));
+  });
+for (const [action, description] of [
+  ['show', 'show a quarantined message and its verdict trace'],
+  ['release', 'deliver a quarantined message (exactly once)'],
+  ['delete', 'mark a quarantined message deleted'],
+] as const) {
+  common(quarantine.command(action).description(description))
+    .argument('<messageId>')
+    .option('-r, --recipient <address>', 'only this recipient (default: all recipients of the message)')
+    .action(async (messageId: string, opts) => {
+      const { quarantineCommand } = await import('./commands/quarantine.ts');
+      run(await quarantineCommand(action, { ...opts, messageId }));
+    });
+}
+
+const config = program.command('config').description('check the configuration or print its JSON Schema');
+config
+  .command('check')
+  .argument('[file]', 'configuration file', 'seg.config.json')
+  .action(async (file: string) => {
+    const { loadConfig } = await import('../lambdas/config/load-config.ts');
+    loadConfig(file);
+    console.log(`${file}: valid`);
+  });
+config.command('schema').action(async () => {
+  const { configJsonSchema } = await import('../lambdas/config/json-schema.ts');
+  console.log(JSON.stringify(configJsonSchema(), null, 2));
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // Known errors (bad config, bad input) print their message only; anything else keeps its stack.
+  const e = error as Error;
+  console.error(e.name === 'ConfigError' || e.name === 'UsageError' ? e.message : e.stack);
+  process.exitCode = 1;
+}
