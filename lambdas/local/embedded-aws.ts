@@ -1,0 +1,215 @@
+// Embedded AWS-compatible servers for the local runtime: s3rver (S3) and dynalite (DynamoDB) on
+// loopback, with data under <dataDir>. It creates the bucket and tables, and writes endpoints.json so
+// the CLI can reach a running `seg serve`. It does not build SDK clients or adapters (local-deps.ts does).
+
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTables } from '../adapters/aws/table-schemas.ts';
+
+const require = createRequire(import.meta.url);
+
+/** The parts of s3rver we use (it ships no types). */
+interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+type S3rverCtor = new (options: Record<string, unknown>) => S3rverInstance;
+type DynaliteFactory = (options: Record<string, unknown>) => Server;
+
+/** Fixed names inside the embedded servers: one gateway per data folder. */
+export const LOCAL_RESOURCES = {
+  bucket: 'seg-messages',
+  quarantineTable: 'seg-quarantine',
+  ledgerTable: 'seg-ledger',
+  region: 'us-east-1',
+  /** s3rver accepts only its built-in key pair; dynalite accepts any. */
+  credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+} as const;
+
+/** Where the embedded servers listen and what they hold. Written to <dataDir>/endpoints.json. */
+export interface EmbeddedEndpoints {
+  readonly s3: string;
+  readonly dynamodb: string;
+  readonly bucket: string;
+  readonly quarantineTable: string;
+  readonly ledgerTable: string;
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Process that owns the servers (the LevelDB lock holder). */
+  readonly pid: number;
+}
+
+export interface EmbeddedAws {
+  readonly endpoints: EmbeddedEndpoints;
+  /** Stops both servers and removes endpoints.json if this process wrote it. */
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedAwsOptions {
+  readonly dataDir: string;
+  /** @default 0 (random) */
+  readonly s3Port?: number;
+  /** @default 0 (random) */
+  readonly dynamodbPort?: number;
+  /**
+   * Publish endpoints.json so other processes (the CLI) use these servers instead of opening the store.
+   * @default true
+   */
+  readonly publish?: boolean;
+}
+
+/** Thrown when another process holds the data folder's DynamoDB store and publishes no endpoints. */
+export class DataDirBusyError extends Error {
+  override readonly name = 'DataDirBusyError';
+}
+
+export const endpointsFile = (dataDir: string): string => join(dataDir, 'endpoints.json');
+
+/** Starts s3rver and dynalite on 127.0.0.1 with data under dataDir, and creates the bucket and tables. */
+export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<EmbeddedAws> {
+  const { dataDir } = options;
+  const s3Dir = join(dataDir, 's3');
+  const dynamoDir = join(dataDir, 'dynamodb');
+  mkdirSync(s3Dir, { recursive: true });
+  mkdirSync(dynamoDir, { recursive: true });
+
+  const S3rver = require('s3rver') as S3rverCtor;
+  const s3rver = new S3rver({
+    address: '127.0.0.1',
+    port: options.s3Port ?? 0,
+    silent: true,
+    directory: s3Dir,
+    configureBuckets: [{ name: LOCAL_RESOURCES.bucket }],
+  });
+  const s3Address = await s3rver.run();
+
+  const dynalite = require('dynalite') as DynaliteFactory;
+  // createTableMs 0: tables are ACTIVE at once, so the first message needs no wait.
+  const dynamoServer = dynalite({ path: dynamoDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  let dynamoAddress: AddressInfo;
+  try {
+    dynamoAddress = await listen(dynamoServer, options.dynamodbPort ?? 0);
+  } catch (cause) {
+    await s3rver.close();
+    throw cause;
+  }
+
+  const endpoints: EmbeddedEndpoints = {
+    s3: `http://127.0.0.1:${s3Address.port}`,
+    dynamodb: `http://127.0.0.1:${dynamoAddress.port}`,
+    bucket: LOCAL_RESOURCES.bucket,
+    quarantineTable: LOCAL_RESOURCES.quarantineTable,
+    ledgerTable: LOCAL_RESOURCES.ledgerTable,
+    region: LOCAL_RESOURCES.region,
+    credentials: LOCAL_RESOURCES.credentials,
+    pid: process.pid,
+  };
+
+  const stop = async () => {
+    if (options.publish !== false) removeOwnEndpointsFile(dataDir);
+    await s3rver.close().catch(() => undefined);
+    await new Promise<void>((resolve) => dynamoServer.close(() => resolve()));
+  };
+
+  try {
+    const client = new DynamoDBClient({
+      endpoint: endpoints.dynamodb,
+      region: endpoints.region,
+      credentials: endpoints.credentials,
+    });
+    try {
+      await createTables(client, { quarantine: endpoints.quarantineTable, ledger: endpoints.ledgerTable });
+    } finally {
+      client.destroy();
+    }
+  } catch (cause) {
+    await stop();
+    throw cause;
+  }
+
+  if (options.publish !== false)
+    writeFileSync(endpointsFile(dataDir), `${JSON.stringify(endpoints, null, 2)}\n`);
+  return { endpoints, stop };
+}
+
+/**
+ * The endpoints of a `seg serve` running on this data folder, or undefined when none is: the file is
+ * missing, its process is gone, or its servers do not answer.
+ */
+export async function readRunningEndpoints(dataDir: string): Promise<EmbeddedEndpoints | undefined> {
+  const file = endpointsFile(dataDir);
+  if (!existsSync(file)) return undefined;
+  let endpoints: EmbeddedEndpoints;
+  try {
+    endpoints = JSON.parse(readFileSync(file, 'utf8')) as EmbeddedEndpoints;
+  } catch {
+    return undefined;
+  }
+  if (!processAlive(endpoints.pid)) return undefined;
+  const answers = await Promise.all([reachable(endpoints.s3), reachable(endpoints.dynamodb)]);
+  return answers.every(Boolean) ? endpoints : undefined;
+}
+
+/**
+ * Uses the servers of a running `seg serve` on this data folder, or starts private ones (unpublished)
+ * when none runs. `stop()` stops only what this call started.
+ */
+export async function openEmbeddedAws(dataDir: string): Promise<EmbeddedAws> {
+  const running = await readRunningEndpoints(dataDir);
+  if (running) return { endpoints: running, stop: async () => undefined };
+  try {
+    return await startEmbeddedAws({ dataDir, publish: false });
+  } catch (cause) {
+    // LevelDB allows one opener: a lock error means another process has the folder open.
+    if (/lock/i.test(String((cause as Error)?.message)) || /lock/i.test(String((cause as Error)?.cause))) {
+      throw new DataDirBusyError(
+        `the data folder ${dataDir} is in use by another process that publishes no endpoints; stop it or wait`,
+        { cause },
+      );
+    }
+    throw cause;
+  }
+}
+
+function listen(server: Server, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function reachable(url: string): Promise<boolean> {
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function removeOwnEndpointsFile(dataDir: string): void {
+  const file = endpointsFile(dataDir);
+  try {
+    const current = JSON.parse(readFileSync(file, 'utf8')) as EmbeddedEndpoints;
+    if (current.pid === process.pid) rmSync(file, { force: true });
+  } catch {
+    // Missing or unreadable: nothing of ours to remove.
+  }
+}
