@@ -56,7 +56,7 @@ describe('bindTasks', () => {
   it('rejects a Task whose Resource names no workflow function', () => {
     const definition: AslDefinition = {
       StartAt: 'X',
-      States: { X: { Type: 'Task', Resource: '${UnknownFunctionArn}', End: true } },
+      States: { X: { Type: 'Task', Resource: `\${UnknownFunctionArn}`, End: true } },
     };
     expect(() => bindTasks(definition)).toThrow(/names no workflow function/);
   });
@@ -79,7 +79,7 @@ describe('LocalWorkflow', () => {
     expect(workflow.executions.get(executionId)?.status).toBe('SUCCEEDED');
     expect(calls.map((c) => c.fn)).toContain('Deliver');
     const decide = calls.find((c) => c.fn === 'Decide');
-    expect((decide?.event.scans as unknown[]).length).toBe(3);
+    expect(decide?.event.scans).toHaveLength(3);
   });
 
   it('retries Deliver on TransientDeliveryError and succeeds', async () => {
