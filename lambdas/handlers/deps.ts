@@ -43,6 +43,8 @@ export const KEYS = {
   inbound: (id: string) => `inbound/${id}`,
   parsed: (id: string) => `parsed/${id}.json`,
   verdict: (id: string) => `verdicts/${id}.json`,
+  /** The SMTP envelope ingest saw, so the reconciler can re-drive a message with its real recipients. */
+  envelope: (id: string) => `envelopes/${id}.json`,
   /** SES writes this object when a rule is created; it is not mail. */
   sesSetupNotification: 'AMAZON_SES_SETUP_NOTIFICATION',
 } as const;

@@ -116,9 +116,27 @@ export interface WorkflowInput {
   readonly receivedAt: string;
   readonly ses?: import('../engine/types.ts').SesVerdicts;
   readonly direction: 'inbound';
+  /**
+   * True when the reconciler rebuilt the envelope from header To/Cc/Delivered-To (filtered to the
+   * protected domains) because the stored envelope was missing: Bcc recipients are then lost.
+   */
+  readonly envelopeFromHeaders?: boolean;
+}
+
+/** What Parse returns into `$.parse`: small, the parsed message itself is at `parsedKey`. */
+export interface ParseSummary {
+  readonly parsedKey: string;
+  readonly sizeBytes: number;
+  readonly truncated: boolean;
+  /** Parse problems, capped in count and length. */
+  readonly problems: readonly string[];
+  /** From the topmost Received header, which SES (or the local listener) added. */
+  readonly remoteIp?: string;
+  readonly helo?: string;
 }
 
 /** What Decide adds: the verdict summary the Choice state branches on. The full trace is in S3. */
 export interface DecidedState extends WorkflowInput {
+  readonly parse?: ParseSummary;
   readonly verdict: Pick<Verdict, 'action' | 'score' | 'symbols' | 'reason'> & { readonly traceKey: string };
 }

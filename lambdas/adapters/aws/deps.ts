@@ -1,0 +1,78 @@
+// Builds HandlerDeps from AWS adapters and environment variables, at a Lambda's cold start. Each
+// function asks only for the deps it uses, so it needs only those settings; a missing one throws here.
+
+import { promises as dns } from 'node:dns';
+import { parseConfig } from '../../config/load-config.ts';
+import type { SegConfig } from '../../config/schema.ts';
+import { ENV, type HandlerDeps } from '../../handlers/deps.ts';
+import { createDynamoClient, createS3Client, createSecretsClient, createSfnClient } from './aws-clients.ts';
+import { DynamoLedger } from './dynamo-ledger.ts';
+import { DynamoQuarantineStore } from './dynamo-quarantine-store.ts';
+import { S3MessageStore } from './s3-message-store.ts';
+import { SfnWorkflowStarter } from './sfn-starter.ts';
+import { SmtpMailer } from './smtp-mailer.ts';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+/** The validated config from SEG_CONFIG_JSON. */
+export function configFromEnv(env: Env = process.env): SegConfig {
+  return parseConfig(JSON.parse(required(env, ENV.configJson)), ENV.configJson);
+}
+
+/**
+ * The deps named in `keys`, built from AWS adapters. `config`, `clock` and `resolver` are always
+ * included; the rest read their environment variable only when asked for.
+ */
+export function awsDeps<K extends keyof HandlerDeps>(
+  keys: readonly K[],
+  env: Env = process.env,
+): Pick<HandlerDeps, K | 'config' | 'clock' | 'resolver'> {
+  const config = configFromEnv(env);
+  const region = env.AWS_REGION ?? config.region;
+  const want = new Set<keyof HandlerDeps>(keys);
+  const clock = () => new Date();
+  const deps: Partial<Record<keyof HandlerDeps, unknown>> = {
+    config,
+    clock,
+    resolver: (name: string, rrtype: string) => dns.resolve(name, rrtype),
+  };
+  if (want.has('bucket') || want.has('store')) {
+    const bucket = required(env, ENV.bucket);
+    deps.bucket = bucket;
+    deps.store = new S3MessageStore({ client: createS3Client({ region }), bucket });
+  }
+  if (want.has('quarantine') || want.has('ledger')) {
+    const client = createDynamoClient({ region });
+    if (want.has('quarantine')) {
+      deps.quarantine = new DynamoQuarantineStore({
+        client,
+        tableName: required(env, ENV.quarantineTable),
+        clock,
+      });
+    }
+    if (want.has('ledger')) {
+      deps.ledger = new DynamoLedger({
+        client,
+        tableName: required(env, ENV.ledgerTable),
+        clock,
+        retentionDays: config.retention.messageDays,
+      });
+    }
+  }
+  if (want.has('mailer')) {
+    deps.mailer = new SmtpMailer({ domains: config.domains, secrets: createSecretsClient({ region }) });
+  }
+  if (want.has('starter')) {
+    deps.starter = new SfnWorkflowStarter({
+      client: createSfnClient({ region }),
+      stateMachineArn: required(env, ENV.stateMachineArn),
+    });
+  }
+  return deps as Pick<HandlerDeps, K | 'config' | 'clock' | 'resolver'>;
+}

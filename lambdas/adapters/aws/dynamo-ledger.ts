@@ -1,0 +1,206 @@
+// DispositionLedger on DynamoDB: one row per (messageId, recipient) whose `state` is CLAIMED (a lease)
+// or a final disposition. Every change is a compare-and-set on a `version` attribute, so under
+// at-least-once execution exactly one worker wins a claim and a settled row is never overwritten.
+
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { TransientError } from '../../errors.ts';
+import type { ClaimOptions, Clock, Disposition, DispositionLedger } from '../../ports/index.ts';
+
+/** The stored row. `previous` remembers the disposition a claim took over (release from quarantine). */
+interface LedgerRow {
+  messageId: string;
+  recipient: string;
+  state: Disposition | 'CLAIMED';
+  action?: string;
+  /** Epoch milliseconds after which a CLAIMED row may be taken over. */
+  leaseUntil?: number;
+  previous?: Disposition;
+  detail?: string;
+  version: number;
+  updatedAt: string;
+  expiresAt: number;
+}
+
+const DAY_SECONDS = 86_400;
+
+export class DynamoLedger implements DispositionLedger {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly clock: Clock;
+  private readonly retentionDays: number;
+
+  constructor(props: {
+    readonly client: DynamoDBClient;
+    readonly tableName: string;
+    readonly clock?: Clock;
+    /** Rows expire (DynamoDB TTL) this many days after their last change. @default 30 */
+    readonly retentionDays?: number;
+  }) {
+    this.doc = DynamoDBDocumentClient.from(props.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.tableName = props.tableName;
+    this.clock = props.clock ?? (() => new Date());
+    this.retentionDays = props.retentionDays ?? 30;
+  }
+
+  async claim(
+    messageId: string,
+    recipient: string,
+    action: 'deliver' | 'quarantine',
+    leaseMs: number,
+    options: ClaimOptions = {},
+  ): Promise<boolean> {
+    const now = this.clock();
+    const row = await this.read(messageId, recipient);
+    const base = {
+      messageId,
+      recipient,
+      state: 'CLAIMED' as const,
+      action,
+      leaseUntil: now.getTime() + leaseMs,
+    };
+    if (!row) {
+      return this.conditional(() =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...base, version: 1, ...this.stamp(now) } satisfies LedgerRow,
+            ConditionExpression: 'attribute_not_exists(messageId)',
+          }),
+        ),
+      );
+    }
+    if (row.state === 'CLAIMED') {
+      if ((row.leaseUntil ?? 0) > now.getTime()) return false;
+    } else if (!(options.from ?? []).includes(row.state)) {
+      return false;
+    }
+    const previous = row.state === 'CLAIMED' ? row.previous : row.state;
+    return this.replace(row, {
+      ...base,
+      previous,
+      detail: undefined,
+      version: row.version + 1,
+      ...this.stamp(now),
+    });
+  }
+
+  async settle(
+    messageId: string,
+    recipient: string,
+    disposition: Disposition,
+    detail?: string,
+  ): Promise<void> {
+    const row = await this.read(messageId, recipient);
+    if (row?.state === disposition) return;
+    if (row?.state !== 'CLAIMED') {
+      throw new TransientError(
+        `ledger: cannot settle ${messageId}/${recipient} as ${disposition}: not claimed`,
+      );
+    }
+    const next: LedgerRow = {
+      messageId,
+      recipient,
+      state: disposition,
+      ...(row.action ? { action: row.action } : {}),
+      ...(detail ? { detail: detail.slice(0, 1000) } : {}),
+      version: row.version + 1,
+      ...this.stamp(this.clock()),
+    };
+    if (!(await this.replace(row, next))) {
+      throw new TransientError(`ledger: ${messageId}/${recipient} changed while settling; retry`);
+    }
+  }
+
+  async abandon(messageId: string, recipient: string): Promise<void> {
+    const row = await this.read(messageId, recipient);
+    if (row?.state !== 'CLAIMED') return;
+    if (row.previous) {
+      const { leaseUntil: _lease, previous, ...rest } = row;
+      await this.replace(row, {
+        ...rest,
+        state: previous,
+        version: row.version + 1,
+        ...this.stamp(this.clock()),
+      });
+      return;
+    }
+    await this.conditional(() =>
+      this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { messageId, recipient },
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':v': row.version },
+        }),
+      ),
+    );
+  }
+
+  async get(messageId: string): Promise<Record<string, Disposition | 'CLAIMED'>> {
+    const result: Record<string, Disposition | 'CLAIMED'> = {};
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'messageId = :id',
+          ExpressionAttributeValues: { ':id': messageId },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of (page.Items ?? []) as LedgerRow[]) result[item.recipient] = item.state;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return result;
+  }
+
+  private stamp(now: Date) {
+    return {
+      updatedAt: now.toISOString(),
+      expiresAt: Math.floor(now.getTime() / 1000) + this.retentionDays * DAY_SECONDS,
+    };
+  }
+
+  private async read(messageId: string, recipient: string): Promise<LedgerRow | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { messageId, recipient }, ConsistentRead: true }),
+    );
+    return out.Item as LedgerRow | undefined;
+  }
+
+  /** Writes `next` only if the row still has the version we read. */
+  private replace(row: LedgerRow, next: LedgerRow): Promise<boolean> {
+    return this.conditional(() =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: next,
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':v': row.version },
+        }),
+      ),
+    );
+  }
+
+  /** Runs a conditional write: true when it applied, false when another writer got there first. */
+  private async conditional(write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,124 @@
+// Mailer over SMTP (nodemailer): relays a message to the route configured for the recipient domain.
+// TLS is required by default (STARTTLS with requireTLS, or implicit TLS on 465); plain SMTP exists
+// only for the local runtime's loopback downstream. SMTP replies map to transient/permanent errors.
+
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import nodemailer from 'nodemailer';
+import type { SmtpRoute } from '../../config/schema.ts';
+import type { Envelope } from '../../engine/types.ts';
+import { PermanentDeliveryError, TransientDeliveryError } from '../../errors.ts';
+import type { Mailer, MailerResult } from '../../ports/index.ts';
+
+/** SMTP AUTH credentials as stored in the route's Secrets Manager secret. */
+interface SmtpCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface SmtpMailerProps {
+  /** Protected domains with their routes (config.domains). */
+  readonly domains: readonly { readonly name: string; readonly route: SmtpRoute }[];
+  /** Needed when a route names an `authSecretName`. */
+  readonly secrets?: SecretsManagerClient;
+  /**
+   * Send without TLS when the server offers none. Only for the local runtime's loopback downstream:
+   * in AWS, mail leaves the gateway encrypted or not at all.
+   * @default false
+   */
+  readonly allowPlain?: boolean;
+  /** @default 30_000 */
+  readonly timeoutMs?: number;
+}
+
+export class SmtpMailer implements Mailer {
+  private readonly routes: Map<string, SmtpRoute>;
+  private readonly credentials = new Map<string, Promise<SmtpCredentials>>();
+
+  constructor(private readonly props: SmtpMailerProps) {
+    this.routes = new Map(props.domains.map((d) => [d.name.toLowerCase(), d.route]));
+  }
+
+  async send(input: { envelope: Envelope; raw: Uint8Array; domain: string }): Promise<MailerResult> {
+    const route = this.routes.get(input.domain.toLowerCase());
+    if (!route) throw new PermanentDeliveryError(`no SMTP route for domain ${input.domain}`);
+    const auth = route.authSecretName ? await this.credentialsFor(route.authSecretName) : undefined;
+    const implicit = route.tls ? route.tls === 'implicit' : route.port === 465;
+    const timeout = this.props.timeoutMs ?? 30_000;
+    const transport = nodemailer.createTransport({
+      host: route.host,
+      port: route.port,
+      secure: implicit,
+      requireTLS: !implicit && !this.props.allowPlain,
+      ignoreTLS: !implicit && this.props.allowPlain === true,
+      ...(auth ? { auth: { user: auth.username, pass: auth.password } } : {}),
+      connectionTimeout: timeout,
+      greetingTimeout: timeout,
+      socketTimeout: timeout,
+    });
+    try {
+      const info = await transport.sendMail({
+        envelope: { from: input.envelope.mailFrom, to: [...input.envelope.recipients] },
+        raw: Buffer.from(input.raw.buffer, input.raw.byteOffset, input.raw.byteLength),
+      });
+      const rejected = (info.rejected ?? []).map((r) => {
+        const recipient = typeof r === 'string' ? r : (r as { address: string }).address;
+        const detail = info.rejectedErrors?.find(
+          (e) => (e as { recipient?: string }).recipient === recipient,
+        ) as { responseCode?: number; response?: string } | undefined;
+        return {
+          recipient,
+          ...(detail?.responseCode ? { responseCode: detail.responseCode } : {}),
+          response: detail?.response ?? 'rejected',
+        };
+      });
+      return { response: info.response, ...(rejected.length ? { rejected } : {}) };
+    } catch (error) {
+      throw toDeliveryError(error, route.host);
+    } finally {
+      transport.close();
+    }
+  }
+
+  /** Fetched once per secret and cached for the life of the container. */
+  private credentialsFor(secretName: string): Promise<SmtpCredentials> {
+    let pending = this.credentials.get(secretName);
+    if (!pending) {
+      pending = this.fetchCredentials(secretName);
+      // A failed fetch must not be cached, or one hiccup would poison the container.
+      pending.catch(() => this.credentials.delete(secretName));
+      this.credentials.set(secretName, pending);
+    }
+    return pending;
+  }
+
+  private async fetchCredentials(secretName: string): Promise<SmtpCredentials> {
+    if (!this.props.secrets) throw new TransientDeliveryError(`no Secrets Manager client for ${secretName}`);
+    let parsed: Partial<SmtpCredentials>;
+    try {
+      const out = await this.props.secrets.send(new GetSecretValueCommand({ SecretId: secretName }));
+      parsed = JSON.parse(out.SecretString ?? '{}') as Partial<SmtpCredentials>;
+    } catch (cause) {
+      throw new TransientDeliveryError(`cannot read SMTP credentials from secret ${secretName}`, undefined, {
+        cause,
+      });
+    }
+    if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string') {
+      throw new PermanentDeliveryError(`secret ${secretName} must be JSON {"username","password"}`);
+    }
+    return { username: parsed.username, password: parsed.password };
+  }
+}
+
+/** 5xx is final; 4xx, timeouts, refused connections and TLS trouble may pass on a retry. */
+export function toDeliveryError(
+  error: unknown,
+  host: string,
+): TransientDeliveryError | PermanentDeliveryError {
+  const e = error as { responseCode?: number; response?: string; code?: string; message?: string };
+  const what = e.response ?? e.message ?? String(error);
+  const message = `delivery to ${host} failed: ${e.code ? `${e.code} ` : ''}${what}`;
+  if (typeof e.responseCode === 'number' && e.responseCode >= 500) {
+    return new PermanentDeliveryError(message, e.responseCode, { cause: error });
+  }
+  return new TransientDeliveryError(message, e.responseCode, { cause: error });
+}

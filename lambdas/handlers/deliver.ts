@@ -1,0 +1,21 @@
+// Deliver: relays the message with the gateway's verdict headers to the envelope recipients (never
+// the header To/Cc). 4xx and connection failures are retried by the workflow; 5xx goes to quarantine.
+
+import type { DecidedState } from '../ports/index.ts';
+import type { HandlerDeps } from './deps.ts';
+import { buildOutgoingMessage } from './outgoing-message.ts';
+import { type RelayResult, relay } from './relay.ts';
+import { loadRequired, readTrace } from './support.ts';
+import { verdictHeaders } from './verdict-headers.ts';
+
+export function createDeliverHandler(deps: Pick<HandlerDeps, 'config' | 'store' | 'ledger' | 'mailer'>) {
+  return async (state: DecidedState): Promise<RelayResult & { readonly messageId: string }> => {
+    const [raw, trace] = await Promise.all([
+      loadRequired(deps.store, state.key),
+      readTrace(deps.store, state.messageId),
+    ]);
+    const outgoing = buildOutgoingMessage(raw, verdictHeaders(deps.config, state.verdict, trace?.verdict));
+    const result = await relay(deps, { messageId: state.messageId, envelope: state.envelope, outgoing });
+    return { messageId: state.messageId, ...result };
+  };
+}

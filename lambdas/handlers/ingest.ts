@@ -1,0 +1,92 @@
+// Ingest: the SES receipt rule's Lambda action. SES has already stored the raw message (S3 action);
+// this records the SMTP envelope next to it and starts the inbound workflow. It reads no body.
+
+import { z } from 'zod';
+import type { SesVerdicts } from '../engine/types.ts';
+import { MalformedEventError } from '../errors.ts';
+import type { WorkflowInput } from '../ports/index.ts';
+import { type HandlerDeps, KEYS } from './deps.ts';
+
+const status = z
+  .object({
+    status: z.enum(['PASS', 'FAIL', 'GRAY', 'PROCESSING_FAILED', 'DISABLED']).catch('PROCESSING_FAILED'),
+  })
+  .optional();
+
+const SesRecord = z.object({
+  eventSource: z.literal('aws:ses'),
+  ses: z.object({
+    mail: z.object({
+      messageId: z
+        .string()
+        .min(1)
+        .regex(/^[^/]+$/),
+      source: z.string(),
+      timestamp: z.string(),
+    }),
+    receipt: z.object({
+      recipients: z.array(z.string().regex(/^[^\s@]+@[^\s@]+$/)).min(1),
+      spamVerdict: status,
+      virusVerdict: status,
+      spfVerdict: status,
+      dkimVerdict: status,
+      dmarcVerdict: status,
+      // The documentation shows a bare string ("reject"); accept {status} too.
+      dmarcPolicy: z.union([z.string(), z.object({ status: z.string() })]).optional(),
+    }),
+  }),
+});
+const SesEvent = z.object({ Records: z.array(SesRecord).min(1) });
+export type SesEvent = z.input<typeof SesEvent>;
+
+export interface IngestResult {
+  readonly started: readonly { readonly messageId: string; readonly executionId: string }[];
+  readonly ignored: readonly string[];
+}
+
+export function createIngestHandler(deps: Pick<HandlerDeps, 'bucket' | 'store' | 'starter'>) {
+  return async (event: unknown): Promise<IngestResult> => {
+    const parsed = SesEvent.safeParse(event);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`);
+      throw new MalformedEventError(`not an SES receipt event: ${problems.slice(0, 5).join('; ')}`);
+    }
+    const started: { messageId: string; executionId: string }[] = [];
+    const ignored: string[] = [];
+    for (const { ses } of parsed.data.Records) {
+      if (ses.mail.messageId === KEYS.sesSetupNotification) {
+        ignored.push(ses.mail.messageId);
+        continue;
+      }
+      const input: WorkflowInput = {
+        messageId: ses.mail.messageId,
+        bucket: deps.bucket,
+        key: KEYS.inbound(ses.mail.messageId),
+        // The envelope is what SES accepted in RCPT TO; mail.destination is the header To/Cc.
+        envelope: {
+          mailFrom: ses.mail.source,
+          recipients: ses.receipt.recipients.map((r) => r.toLowerCase()),
+        },
+        receivedAt: new Date(ses.mail.timestamp).toISOString(),
+        ses: verdicts(ses.receipt),
+        direction: 'inbound',
+      };
+      await deps.store.put(KEYS.envelope(input.messageId), JSON.stringify(input), 'application/json');
+      started.push({ messageId: input.messageId, ...(await deps.starter.start(input)) });
+    }
+    return { started, ignored };
+  };
+}
+
+function verdicts(receipt: z.infer<typeof SesRecord>['ses']['receipt']): SesVerdicts {
+  const policy = typeof receipt.dmarcPolicy === 'string' ? receipt.dmarcPolicy : receipt.dmarcPolicy?.status;
+  const upper = policy?.toUpperCase();
+  return {
+    ...(receipt.spamVerdict ? { spam: receipt.spamVerdict.status } : {}),
+    ...(receipt.virusVerdict ? { virus: receipt.virusVerdict.status } : {}),
+    ...(receipt.spfVerdict ? { spf: receipt.spfVerdict.status } : {}),
+    ...(receipt.dkimVerdict ? { dkim: receipt.dkimVerdict.status } : {}),
+    ...(receipt.dmarcVerdict ? { dmarc: receipt.dmarcVerdict.status } : {}),
+    ...(upper === 'NONE' || upper === 'QUARANTINE' || upper === 'REJECT' ? { dmarcPolicy: upper } : {}),
+  };
+}

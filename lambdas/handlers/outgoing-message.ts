@@ -1,0 +1,100 @@
+// Builds the bytes the gateway relays: its own headers prepended to the original message. Only the
+// header block may change (outside X-SEG-* fields renamed, the Subject tagged for action `tag`);
+// every body byte is the original's. Pure: no I/O.
+
+import type { Action } from '../engine/types.ts';
+import { fieldValue, fromLatin1, type RawField, splitMessage } from './header-block.ts';
+
+/** What the gateway states about a message in its headers. */
+export interface VerdictHeaders {
+  readonly action: Action;
+  readonly score: number;
+  readonly symbols: readonly string[];
+  /** Authentication-Results value (without the field name); omitted when undefined. */
+  readonly authResults?: string;
+  /** The authserv-id in our Authentication-Results: outside fields claiming it are neutralised. */
+  readonly authservId?: string;
+  /** Prefixed to the Subject when the action is `tag`. */
+  readonly subjectTag?: string;
+  /** Extra fields the caller adds, e.g. X-SEG-Released. Names must start with X-SEG-. */
+  readonly extra?: readonly (readonly [string, string])[];
+}
+
+const UNTRUSTED_PREFIX = 'X-SEG-Untrusted-';
+/** Header lines are kept under the RFC 5322 limit of 998 characters by folding at this width. */
+const FOLD_WIDTH = 76;
+
+/** The outgoing message: gateway headers, then the original header block (neutralised), then the body. */
+export function buildOutgoingMessage(raw: Uint8Array, headers: VerdictHeaders): Uint8Array {
+  const { fields, rest, eol } = splitMessage(raw);
+  const ours: string[] = [
+    field('X-SEG-Verdict', headers.action, eol),
+    field('X-SEG-Score', formatScore(headers.score), eol),
+    field('X-SEG-Symbols', headers.symbols.join(' ') || 'none', eol),
+  ];
+  if (headers.authResults) ours.push(field('Authentication-Results', headers.authResults, eol));
+  for (const [name, value] of headers.extra ?? []) ours.push(field(name, value, eol));
+
+  const tag = headers.action === 'tag' ? headers.subjectTag : undefined;
+  let tagged = false;
+  const kept = fields.map((f) => {
+    let text = neutralise(f, headers.authservId);
+    if (tag && !tagged && f.name.toLowerCase() === 'subject') {
+      tagged = true;
+      text = tagSubject(text, f.name, tag);
+    }
+    return text;
+  });
+  if (tag && !tagged) ours.push(field('Subject', tag, eol));
+  return fromLatin1(ours.join('') + kept.join('') + rest);
+}
+
+/**
+ * Anyone can write X-SEG-Verdict: deliver into a message they send. Downstream mail rules trust our
+ * X-SEG-* headers, so fields from outside are renamed (kept as evidence, never believed); the same
+ * goes for an Authentication-Results field claiming our authserv-id (RFC 8601 section 5).
+ */
+function neutralise(f: RawField, authservId: string | undefined): string {
+  const lower = f.name.toLowerCase();
+  const forged =
+    (lower.startsWith('x-seg-') && !lower.startsWith(UNTRUSTED_PREFIX.toLowerCase())) ||
+    (lower === 'authentication-results' &&
+      authservId !== undefined &&
+      fieldValue(f).split(';')[0]?.trim().toLowerCase() === authservId.toLowerCase());
+  if (!forged) return f.text;
+  const bare = lower.startsWith('x-seg-') ? f.name.slice('X-SEG-'.length) : f.name;
+  return `${UNTRUSTED_PREFIX}${bare}${f.text.slice(f.name.length)}`;
+}
+
+/** Inserts the tag after `Subject:` unless the subject already starts with it. */
+function tagSubject(text: string, name: string, tag: string): string {
+  const afterName = text.slice(name.length + 1);
+  const leading = /^[ \t]*/.exec(afterName)?.[0] ?? '';
+  const value = afterName.slice(leading.length);
+  if (value.startsWith(tag)) return text;
+  return `${name}:${leading || ' '}${tag} ${value}`;
+}
+
+/** One header field, CR/LF stripped from the value, folded at spaces to stay within line limits. */
+function field(name: string, value: string, eol: string): string {
+  const words = value
+    .replace(/[\r\n]+/g, ' ')
+    .trim()
+    .split(/ +/);
+  const lines: string[] = [];
+  let line = `${name}:`;
+  for (const word of words) {
+    if (line.length + 1 + word.length > FOLD_WIDTH && line.length > name.length + 1) {
+      lines.push(line);
+      line = `\t${word}`;
+    } else {
+      line += ` ${word}`;
+    }
+  }
+  lines.push(line);
+  return lines.map((l) => l + eol).join('');
+}
+
+function formatScore(score: number): string {
+  return (Math.round(score * 100) / 100).toFixed(2);
+}

@@ -1,0 +1,95 @@
+// Quarantine: holds a message for review. Called for verdicts quarantine/reject, after a permanent
+// delivery failure ($.deliveryFailure) and as the workflow's FailSafe ($.failure). Idempotent per
+// (message, recipient): the ledger claim decides who writes; recipients already disposed are skipped.
+
+import type { ParsedMessage } from '../engine/types.ts';
+import { TransientError } from '../errors.ts';
+import type { DecidedState, QuarantineItem, QuarantineStatus, WorkflowInput } from '../ports/index.ts';
+import { type HandlerDeps, KEYS } from './deps.ts';
+import { headerValues } from './header-block.ts';
+import { CLAIM_LEASE_MS, describeStatesError, loadOptionalJson, type StatesError } from './support.ts';
+
+/** Quarantine's input: anything from the workflow input to a full DecidedState, plus a caught error. */
+export interface QuarantineState extends WorkflowInput {
+  readonly parse?: DecidedState['parse'];
+  readonly verdict?: DecidedState['verdict'];
+  readonly deliveryFailure?: StatesError;
+  readonly failure?: StatesError;
+}
+
+export interface QuarantineResult {
+  readonly messageId: string;
+  readonly status: QuarantineStatus;
+  readonly quarantined: readonly string[];
+  readonly skipped: readonly string[];
+}
+
+const DAY_SECONDS = 86_400;
+const MAX_FIELD_CHARS = 500;
+
+export function createQuarantineHandler(
+  deps: Pick<HandlerDeps, 'config' | 'store' | 'ledger' | 'quarantine' | 'clock'>,
+) {
+  return async (state: QuarantineState): Promise<QuarantineResult> => {
+    const status: QuarantineStatus =
+      state.deliveryFailure && !state.failure ? 'DELIVERY_FAILED' : 'QUARANTINED';
+    const reason = reasonFor(state);
+    const { sender, subject } = await describe(deps, state);
+    const now = deps.clock();
+    const quarantined: string[] = [];
+    const skipped: string[] = [];
+    for (const recipient of state.envelope.recipients) {
+      if (!(await deps.ledger.claim(state.messageId, recipient, 'quarantine', CLAIM_LEASE_MS))) {
+        const current = (await deps.ledger.get(state.messageId))[recipient];
+        if (current === 'CLAIMED') throw new TransientError(`${recipient} is claimed by another attempt`);
+        skipped.push(recipient);
+        continue;
+      }
+      const item: QuarantineItem = {
+        messageId: state.messageId,
+        recipient,
+        sender: sender.slice(0, MAX_FIELD_CHARS),
+        subject: subject.slice(0, MAX_FIELD_CHARS),
+        score: state.verdict?.score ?? 0,
+        symbols: (state.verdict?.symbols ?? []).join(' '),
+        reason: reason.slice(0, 1000),
+        status,
+        receivedAt: state.receivedAt,
+        messageKey: state.key,
+        expiresAt: Math.floor(now.getTime() / 1000) + deps.config.retention.quarantineDays * DAY_SECONDS,
+      };
+      await deps.quarantine.put(item);
+      await deps.ledger.settle(state.messageId, recipient, status, item.reason);
+      quarantined.push(recipient);
+    }
+    return { messageId: state.messageId, status, quarantined, skipped };
+  };
+}
+
+function reasonFor(state: QuarantineState): string {
+  if (state.failure) return `fail-safe: ${describeStatesError(state.failure)}`;
+  if (state.deliveryFailure) return `delivery failed: ${describeStatesError(state.deliveryFailure)}`;
+  return state.verdict?.reason ?? 'quarantined';
+}
+
+/** Sender and subject from the parsed JSON, else from a bounded read of the raw header block. */
+async function describe(
+  deps: Pick<HandlerDeps, 'store'>,
+  state: QuarantineState,
+): Promise<{ sender: string; subject: string }> {
+  const parsed = await loadOptionalJson<ParsedMessage>(
+    deps.store,
+    state.parse?.parsedKey ?? KEYS.parsed(state.messageId),
+  );
+  if (parsed) return { sender: parsed.from?.address ?? state.envelope.mailFrom, subject: parsed.subject };
+  try {
+    const raw = await deps.store.get(state.key);
+    return {
+      sender: headerValues(raw, 'from')[0] ?? state.envelope.mailFrom,
+      subject: headerValues(raw, 'subject')[0] ?? '',
+    };
+  } catch {
+    // The item still matters more than its description: the reason says what went wrong.
+    return { sender: state.envelope.mailFrom, subject: '' };
+  }
+}

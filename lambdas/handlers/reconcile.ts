@@ -1,0 +1,88 @@
+// Reconcile: the scheduled safety net. Finds stored inbound messages older than 15 minutes with a
+// recipient lacking a final disposition and re-starts their workflow. Bounded per run; the ledger
+// makes a re-drive of a partly handled message touch only the recipients left.
+
+import type { WorkflowInput } from '../ports/index.ts';
+import { type HandlerDeps, KEYS } from './deps.ts';
+import { addressesIn, headerValues } from './header-block.ts';
+import { domainOf, loadOptionalJson } from './support.ts';
+
+/** Younger messages may still be in their workflow (Express runs last at most 5 minutes). */
+export const RECONCILE_MIN_AGE_MS = 15 * 60_000;
+/** Re-drives per run, so a backlog drains over several runs instead of flooding the workflow. */
+export const RECONCILE_MAX_REDRIVES = 50;
+/** Objects examined per run, bounding the listing cost on a large bucket. */
+export const RECONCILE_MAX_EXAMINED = 5_000;
+
+export interface ReconcileResult {
+  readonly examined: number;
+  readonly redriven: readonly { readonly messageId: string; readonly envelopeFromHeaders: boolean }[];
+  /** Orphans that could not be re-driven (no stored envelope and no protected recipient in headers). */
+  readonly unrecoverable: readonly string[];
+}
+
+export function createReconcileHandler(
+  deps: Pick<HandlerDeps, 'config' | 'bucket' | 'store' | 'ledger' | 'starter' | 'clock'>,
+) {
+  return async (): Promise<ReconcileResult> => {
+    const now = deps.clock().getTime();
+    const maxAgeMs = deps.config.retention.messageDays * 86_400_000;
+    const redriven: { messageId: string; envelopeFromHeaders: boolean }[] = [];
+    const unrecoverable: string[] = [];
+    let examined = 0;
+    for await (const object of deps.store.list(KEYS.inboundPrefix)) {
+      if (examined >= RECONCILE_MAX_EXAMINED || redriven.length >= RECONCILE_MAX_REDRIVES) break;
+      examined++;
+      const messageId = object.key.slice(KEYS.inboundPrefix.length);
+      const age = now - object.lastModified.getTime();
+      if (!messageId || messageId.includes('/') || messageId === KEYS.sesSetupNotification) continue;
+      if (age < RECONCILE_MIN_AGE_MS || age > maxAgeMs) continue;
+
+      const ledger = await deps.ledger.get(messageId);
+      const states = Object.values(ledger);
+      if (states.length && states.every((s) => s !== 'CLAIMED')) continue;
+      const input = await workflowInput(deps, messageId, object.key, object.lastModified);
+      if (!input) {
+        unrecoverable.push(messageId);
+        continue;
+      }
+      const pending = input.envelope.recipients.filter((r) => !ledger[r] || ledger[r] === 'CLAIMED');
+      if (!pending.length) continue;
+      await deps.starter.start(input);
+      redriven.push({ messageId, envelopeFromHeaders: input.envelopeFromHeaders === true });
+    }
+    return { examined, redriven, unrecoverable };
+  };
+}
+
+/** The envelope ingest stored, or one rebuilt from the headers, limited to the protected domains. */
+async function workflowInput(
+  deps: Pick<HandlerDeps, 'config' | 'bucket' | 'store'>,
+  messageId: string,
+  key: string,
+  lastModified: Date,
+): Promise<WorkflowInput | undefined> {
+  const stored = await loadOptionalJson<WorkflowInput>(deps.store, KEYS.envelope(messageId));
+  if (stored?.envelope?.recipients?.length) return stored;
+  const raw = await deps.store.get(key);
+  const protectedDomains = new Set(deps.config.domains.map((d) => d.name.toLowerCase()));
+  const recipients = [
+    ...new Set(
+      ['to', 'cc', 'delivered-to']
+        .flatMap((name) => headerValues(raw, name))
+        .flatMap(addressesIn)
+        .filter((a) => protectedDomains.has(domainOf(a))),
+    ),
+  ];
+  if (!recipients.length) return undefined;
+  const returnPath = headerValues(raw, 'return-path').flatMap(addressesIn)[0] ?? '';
+  return {
+    messageId,
+    bucket: deps.bucket,
+    key,
+    envelope: { mailFrom: returnPath, recipients },
+    receivedAt: lastModified.toISOString(),
+    direction: 'inbound',
+    envelopeFromHeaders: true,
+  };
+}

@@ -1,0 +1,76 @@
+// Release: delivers a held message to one recipient on an administrator's request. Allowed from
+// QUARANTINED or DELIVERY_FAILED; the ledger claim makes a repeated release deliver exactly once.
+
+import { z } from 'zod';
+import { MalformedEventError, NotFoundError } from '../errors.ts';
+import type { WorkflowInput } from '../ports/index.ts';
+import { type HandlerDeps, KEYS } from './deps.ts';
+import { buildOutgoingMessage } from './outgoing-message.ts';
+import { relay } from './relay.ts';
+import { loadOptionalJson, loadRequired, readTrace } from './support.ts';
+import { verdictHeaders } from './verdict-headers.ts';
+
+const ReleaseRequest = z.object({ messageId: z.string().min(1), recipient: z.string().min(3) });
+export type ReleaseRequest = z.infer<typeof ReleaseRequest>;
+
+export type ReleaseResult =
+  | { readonly released: true; readonly messageId: string; readonly recipient: string }
+  | {
+      readonly released: false;
+      readonly messageId: string;
+      readonly recipient: string;
+      readonly reason: string;
+    };
+
+const RELEASABLE = ['QUARANTINED', 'DELIVERY_FAILED'] as const;
+
+export function createReleaseHandler(
+  deps: Pick<HandlerDeps, 'config' | 'store' | 'ledger' | 'quarantine' | 'mailer' | 'clock'>,
+) {
+  return async (event: unknown): Promise<ReleaseResult> => {
+    const request = ReleaseRequest.safeParse(event);
+    if (!request.success) throw new MalformedEventError('release needs {"messageId","recipient"}');
+    const messageId = request.data.messageId;
+    const recipient = request.data.recipient.toLowerCase();
+    const refuse = (reason: string): ReleaseResult => ({ released: false, messageId, recipient, reason });
+
+    const item = await deps.quarantine.get(messageId, recipient);
+    if (!item) return refuse('not in quarantine');
+    const state = (await deps.ledger.get(messageId))[recipient];
+    if (state === 'DELIVERED') return refuse('already delivered');
+    if (!(RELEASABLE as readonly string[]).includes(item.status))
+      return refuse(`quarantine status is ${item.status}`);
+
+    const [raw, trace, stored] = await Promise.all([
+      loadRequired(deps.store, item.messageKey),
+      readTrace(deps.store, messageId),
+      loadOptionalJson<WorkflowInput>(deps.store, KEYS.envelope(messageId)),
+    ]);
+    const summary = trace?.verdict ?? {
+      action: 'quarantine' as const,
+      score: item.score,
+      symbols: item.symbols ? item.symbols.split(' ') : [],
+    };
+    const released: readonly [string, string][] = [['X-SEG-Released', deps.clock().toISOString()]];
+    const outgoing = buildOutgoingMessage(
+      raw,
+      verdictHeaders(deps.config, summary, trace?.verdict, released),
+    );
+    const envelope = {
+      mailFrom: stored?.envelope.mailFrom ?? trace?.envelope.mailFrom ?? '',
+      recipients: [recipient],
+    };
+    const result = await relay(deps, { messageId, envelope, outgoing, claim: { from: [...RELEASABLE] } });
+    if (!result.delivered.length) {
+      const why = result.skipped[0]?.state;
+      return refuse(why === 'DELIVERED' ? 'already delivered' : `ledger state is ${why ?? 'unknown'}`);
+    }
+    try {
+      await deps.quarantine.setStatus(messageId, recipient, 'RELEASED');
+    } catch (error) {
+      // The delivery happened and is recorded in the ledger; a vanished item must not undo that.
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    return { released: true, messageId, recipient };
+  };
+}

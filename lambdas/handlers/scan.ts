@@ -1,0 +1,44 @@
+// The three scanner Lambdas (auth, content, lists) share this handler: load the raw message and its
+// parsed JSON, run the group's scanners with their timeouts, return the results. Scanners never throw.
+
+import { runScanners } from '../engine/run-scanners.ts';
+import type { ScannerGroup } from '../engine/scanners/index.ts';
+import { SCANNER_GROUPS } from '../engine/scanners/index.ts';
+import type { ParsedMessage, ScanInput, ScanResult } from '../engine/types.ts';
+import type { ParseSummary, WorkflowInput } from '../ports/index.ts';
+import type { HandlerDeps } from './deps.ts';
+import { loadRequired } from './support.ts';
+
+/** The Scan state's input: the workflow input with Parse's summary at `$.parse`. */
+export interface ScanState extends WorkflowInput {
+  readonly parse: ParseSummary;
+}
+
+export function createScanHandler(
+  group: ScannerGroup,
+  deps: Pick<HandlerDeps, 'config' | 'store' | 'resolver'>,
+) {
+  return async (state: ScanState): Promise<ScanResult[]> => {
+    const [raw, parsedBytes] = await Promise.all([
+      loadRequired(deps.store, state.key),
+      loadRequired(deps.store, state.parse.parsedKey),
+    ]);
+    const parsed = JSON.parse(Buffer.from(parsedBytes).toString('utf8')) as ParsedMessage;
+    const input: ScanInput = {
+      raw,
+      parsed,
+      envelope: {
+        ...state.envelope,
+        ...(state.parse.remoteIp ? { remoteIp: state.parse.remoteIp } : {}),
+        ...(state.parse.helo ? { helo: state.parse.helo } : {}),
+      },
+      ...(state.ses ? { ses: state.ses } : {}),
+    };
+    return runScanners(SCANNER_GROUPS[group], input, {
+      policy: deps.config.policy,
+      lists: deps.config.lists,
+      protectedDomains: deps.config.domains.map((d) => d.name.toLowerCase()),
+      resolver: deps.resolver,
+    });
+  };
+}
