@@ -12,11 +12,12 @@ export interface AwsClientOptions {
   readonly region?: string;
   /** A local server, e.g. 'http://127.0.0.1:4569'. When set, static credentials are used. */
   readonly endpoint?: string;
-  /** @default { accessKeyId: 'local', secretAccessKey: 'local' } when `endpoint` is set */
+  /** @default s3rver's key pair (S3RVER/S3RVER) when `endpoint` is set */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+/** s3rver accepts only its built-in key pair; dynalite accepts any. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 function common(options: AwsClientOptions) {
   const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';

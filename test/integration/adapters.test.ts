@@ -1,0 +1,149 @@
+// The AWS adapters against s3rver and dynalite with the real SDK: the message store, the disposition
+// ledger's conditional claims, and the quarantine store's indexes and expiry filter.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoLedger } from '../../lambdas/adapters/aws/dynamo-ledger.ts';
+import { DynamoQuarantineStore } from '../../lambdas/adapters/aws/dynamo-quarantine-store.ts';
+import { S3MessageStore } from '../../lambdas/adapters/aws/s3-message-store.ts';
+import { NotFoundError, TransientError } from '../../lambdas/errors.ts';
+import type { QuarantineItem } from '../../lambdas/ports/index.ts';
+import { type LocalAws, startLocalAws } from '../support/local-aws.ts';
+
+let aws: LocalAws;
+let now = new Date('2026-03-01T12:00:00Z');
+const clock = () => now;
+
+beforeAll(async () => {
+  aws = await startLocalAws();
+});
+afterAll(async () => {
+  await aws?.stop();
+});
+
+describe('S3MessageStore', () => {
+  it('returns the exact bytes it stored', async () => {
+    const store = new S3MessageStore({ client: aws.s3, bucket: aws.bucket });
+    const bytes = new Uint8Array([0, 13, 10, 255, 128, 65]);
+    await store.put('inbound/bytes-1', bytes);
+    expect(Buffer.from(await store.get('inbound/bytes-1')).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('throws NotFoundError for a missing key', async () => {
+    const store = new S3MessageStore({ client: aws.s3, bucket: aws.bucket });
+    await expect(store.get('inbound/absent')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('lists keys under a prefix only', async () => {
+    const store = new S3MessageStore({ client: aws.s3, bucket: aws.bucket });
+    await store.put('list-a/1', 'x');
+    await store.put('list-a/2', 'y');
+    await store.put('list-b/1', 'z');
+    const keys: string[] = [];
+    for await (const o of store.list('list-a/')) {
+      keys.push(o.key);
+      expect(o.lastModified).toBeInstanceOf(Date);
+    }
+    expect(keys.sort()).toEqual(['list-a/1', 'list-a/2']);
+  });
+});
+
+describe('DynamoLedger', () => {
+  const ledger = () => new DynamoLedger({ client: aws.dynamo, tableName: aws.tables.ledger, clock });
+
+  it('lets exactly one of two concurrent claims win', async () => {
+    const [a, b] = await Promise.all([
+      ledger().claim('race-1', 'u@example.com', 'deliver', 60_000),
+      ledger().claim('race-1', 'u@example.com', 'deliver', 60_000),
+    ]);
+    expect([a, b].filter(Boolean)).toHaveLength(1);
+  });
+
+  it('refuses a claim once a disposition is settled', async () => {
+    const l = ledger();
+    expect(await l.claim('settle-1', 'u@example.com', 'deliver', 60_000)).toBe(true);
+    await l.settle('settle-1', 'u@example.com', 'DELIVERED', '250 ok');
+    expect(await l.claim('settle-1', 'u@example.com', 'quarantine', 60_000)).toBe(false);
+    expect(await l.get('settle-1')).toEqual({ 'u@example.com': 'DELIVERED' });
+  });
+
+  it('lets a new claim take over an expired lease', async () => {
+    const l = ledger();
+    expect(await l.claim('lease-1', 'u@example.com', 'deliver', 1_000)).toBe(true);
+    expect(await l.claim('lease-1', 'u@example.com', 'deliver', 1_000)).toBe(false);
+    now = new Date(now.getTime() + 5_000);
+    expect(await l.claim('lease-1', 'u@example.com', 'deliver', 1_000)).toBe(true);
+  });
+
+  it('claims from a listed final disposition and restores it on abandon', async () => {
+    const l = ledger();
+    await l.claim('from-1', 'u@example.com', 'quarantine', 60_000);
+    await l.settle('from-1', 'u@example.com', 'QUARANTINED');
+    expect(await l.claim('from-1', 'u@example.com', 'deliver', 60_000)).toBe(false);
+    expect(await l.claim('from-1', 'u@example.com', 'deliver', 60_000, { from: ['QUARANTINED'] })).toBe(true);
+    await l.abandon('from-1', 'u@example.com');
+    expect(await l.get('from-1')).toEqual({ 'u@example.com': 'QUARANTINED' });
+  });
+
+  it('removes an abandoned first claim so the next attempt can claim', async () => {
+    const l = ledger();
+    await l.claim('abandon-1', 'u@example.com', 'deliver', 60_000);
+    await l.abandon('abandon-1', 'u@example.com');
+    expect(await l.get('abandon-1')).toEqual({});
+    expect(await l.claim('abandon-1', 'u@example.com', 'quarantine', 60_000)).toBe(true);
+  });
+
+  it('rejects a settle without a claim', async () => {
+    await expect(ledger().settle('unclaimed-1', 'u@example.com', 'DELIVERED')).rejects.toBeInstanceOf(
+      TransientError,
+    );
+  });
+});
+
+describe('DynamoQuarantineStore', () => {
+  const item = (over: Partial<QuarantineItem>): QuarantineItem => ({
+    messageId: 'q-1',
+    recipient: 'alice@example.com',
+    sender: 'spammer@bad.example',
+    subject: 'hello',
+    score: 12,
+    symbols: 'GTUBE',
+    reason: 'score 12 >= 10',
+    status: 'QUARANTINED',
+    receivedAt: '2026-03-01T10:00:00.000Z',
+    messageKey: 'inbound/q-1',
+    expiresAt: Math.floor(now.getTime() / 1000) + 86_400,
+    ...over,
+  });
+
+  it('lists by status and by recipient newest first, hiding expired items', async () => {
+    const store = new DynamoQuarantineStore({ client: aws.dynamo, tableName: aws.tables.quarantine, clock });
+    await store.put(item({ messageId: 'q-old', receivedAt: '2026-03-01T09:00:00.000Z' }));
+    await store.put(item({ messageId: 'q-new', receivedAt: '2026-03-01T11:00:00.000Z' }));
+    await store.put(item({ messageId: 'q-expired', expiresAt: Math.floor(now.getTime() / 1000) - 1 }));
+    await store.put(item({ messageId: 'q-bob', recipient: 'bob@example.com', status: 'DELIVERY_FAILED' }));
+
+    const byStatus = await store.listByStatus('QUARANTINED');
+    expect(byStatus.map((i) => i.messageId)).toEqual(['q-new', 'q-old']);
+    const byRecipient = await store.listByRecipient('bob@example.com');
+    expect(byRecipient.map((i) => [i.messageId, i.status])).toEqual([['q-bob', 'DELIVERY_FAILED']]);
+    expect(await store.get('q-expired', 'alice@example.com')).toBeUndefined();
+  });
+
+  it('keeps one item when the same key is written twice, and updates its status', async () => {
+    const store = new DynamoQuarantineStore({ client: aws.dynamo, tableName: aws.tables.quarantine, clock });
+    await store.put(item({ messageId: 'q-twice' }));
+    await store.put(item({ messageId: 'q-twice' }));
+    await store.setStatus('q-twice', 'alice@example.com', 'RELEASED');
+    expect((await store.get('q-twice', 'alice@example.com'))?.status).toBe('RELEASED');
+    expect(
+      (await store.listByRecipient('alice@example.com')).filter((i) => i.messageId === 'q-twice'),
+    ).toHaveLength(1);
+  });
+
+  it('throws NotFoundError when setting the status of a missing item', async () => {
+    const store = new DynamoQuarantineStore({ client: aws.dynamo, tableName: aws.tables.quarantine, clock });
+    await expect(store.setStatus('q-none', 'alice@example.com', 'RELEASED')).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+  });
+});
