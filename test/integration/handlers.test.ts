@@ -1,0 +1,383 @@
+// The handlers end to end with the real AWS SDK against s3rver and dynalite and a real SMTP sink:
+// ingest -> parse -> scans -> decide -> deliver | quarantine, release and the reconciler, driven the
+// way the workflow drives them (each handler's output fed to the next as the ASL paths do).
+
+import { readFileSync } from 'node:fs';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoLedger } from '../../lambdas/adapters/aws/dynamo-ledger.ts';
+import { DynamoQuarantineStore } from '../../lambdas/adapters/aws/dynamo-quarantine-store.ts';
+import { S3MessageStore } from '../../lambdas/adapters/aws/s3-message-store.ts';
+import { SmtpMailer } from '../../lambdas/adapters/aws/smtp-mailer.ts';
+import { parseConfig } from '../../lambdas/config/load-config.ts';
+import type { SegConfig } from '../../lambdas/config/schema.ts';
+import type { ScanResult } from '../../lambdas/engine/types.ts';
+import {
+  MalformedEventError,
+  PermanentDeliveryError,
+  TransientDeliveryError,
+  TransientError,
+} from '../../lambdas/errors.ts';
+import { createDecideHandler } from '../../lambdas/handlers/decide.ts';
+import { createDeliverHandler } from '../../lambdas/handlers/deliver.ts';
+import { type HandlerDeps, KEYS } from '../../lambdas/handlers/deps.ts';
+import { splitMessage } from '../../lambdas/handlers/header-block.ts';
+import { createIngestHandler } from '../../lambdas/handlers/ingest.ts';
+import { createParseHandler } from '../../lambdas/handlers/parse.ts';
+import { createQuarantineHandler } from '../../lambdas/handlers/quarantine.ts';
+import { createReconcileHandler } from '../../lambdas/handlers/reconcile.ts';
+import { createReleaseHandler } from '../../lambdas/handlers/release.ts';
+import { createScanHandler } from '../../lambdas/handlers/scan.ts';
+import type { DecidedState, WorkflowInput } from '../../lambdas/ports/index.ts';
+import { type LocalAws, startLocalAws } from '../support/local-aws.ts';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
+
+const fixture = (name: string) => new URL(`../fixtures/handlers/${name}`, import.meta.url);
+const eml = (name: string) => new Uint8Array(readFileSync(fixture(name)));
+
+/** A DNS that knows nothing: authentication scanners answer *_NONE without the network. */
+const noDns = async (name: string): Promise<never> => {
+  throw Object.assign(new Error(`queryTxt ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+};
+
+/** The SES Lambda-action event for `messageId`, with the receipt (envelope) recipients given. */
+function sesEvent(messageId: string, recipients: string[], receipt: Record<string, unknown> = {}) {
+  const event = JSON.parse(readFileSync(fixture('ses-lambda-event.json'), 'utf8'));
+  event.Records[0].ses.mail.messageId = messageId;
+  Object.assign(event.Records[0].ses.receipt, { recipients, ...receipt });
+  return event;
+}
+
+/** Lambda errors reach the Catch state as {Error, Cause} with Cause the error JSON. */
+const statesError = (error: Error) => ({
+  Error: error.name,
+  Cause: JSON.stringify({ errorType: error.name, errorMessage: error.message }),
+});
+
+let aws: LocalAws;
+let sink: SmtpSink;
+let config: SegConfig;
+let deps: HandlerDeps;
+const started: WorkflowInput[] = [];
+
+beforeAll(async () => {
+  aws = await startLocalAws();
+  sink = await startSmtpSink({
+    reply: (rcpt) => (rcpt.startsWith('tempfail') ? 451 : rcpt.startsWith('nobody') ? 550 : 250),
+  });
+  config = parseConfig({
+    domains: [
+      { name: 'example.com', route: { host: '127.0.0.1', port: sink.port } },
+      { name: 'example.org', route: { host: '127.0.0.1', port: sink.port } },
+    ],
+  });
+  const clock = () => new Date();
+  deps = {
+    config,
+    bucket: aws.bucket,
+    store: new S3MessageStore({ client: aws.s3, bucket: aws.bucket }),
+    quarantine: new DynamoQuarantineStore({ client: aws.dynamo, tableName: aws.tables.quarantine, clock }),
+    ledger: new DynamoLedger({ client: aws.dynamo, tableName: aws.tables.ledger, clock }),
+    mailer: new SmtpMailer({ domains: config.domains, allowPlain: true }),
+    starter: {
+      async start(input) {
+        started.push(input);
+        return { executionId: `exec-${started.length}` };
+      },
+    },
+    resolver: noDns,
+    clock,
+  };
+});
+
+afterAll(async () => {
+  await sink?.stop();
+  await aws?.stop();
+});
+
+beforeEach(() => {
+  sink.messages.length = 0;
+});
+
+/** Stores the raw message as the SES S3 action would, then runs ingest and the steps up to Decide. */
+async function receive(messageId: string, file: string, recipients: string[]): Promise<DecidedState> {
+  await deps.store.put(KEYS.inbound(messageId), eml(file));
+  await createIngestHandler(deps)(sesEvent(messageId, recipients));
+  const input = started.at(-1);
+  if (input?.messageId !== messageId) throw new Error('ingest did not start the workflow');
+  const parse = await createParseHandler(deps)(input);
+  const scans: ScanResult[][] = await Promise.all(
+    (['auth', 'content', 'lists'] as const).map((g) => createScanHandler(g, deps)({ ...input, parse })),
+  );
+  return createDecideHandler(deps)({ ...input, parse, scans });
+}
+
+const headerOf = (raw: Uint8Array, name: string) =>
+  splitMessage(raw)
+    .fields.filter((f) => f.name.toLowerCase() === name.toLowerCase())
+    .map((f) => f.text.slice(f.name.length + 1).trim());
+
+const bodyOf = (raw: Uint8Array) => {
+  const text = Buffer.from(raw).toString('latin1');
+  return text.slice(text.indexOf('\r\n\r\n'));
+};
+
+describe('ingest', () => {
+  it('starts the workflow with the receipt recipients and stores the envelope', async () => {
+    const result = await createIngestHandler(deps)(
+      sesEvent('ingest-1', ['Alice@example.com', 'bcc@example.org'], {
+        dmarcVerdict: { status: 'FAIL' },
+        dmarcPolicy: 'reject',
+      }),
+    );
+    expect(result.started).toEqual([{ messageId: 'ingest-1', executionId: `exec-${started.length}` }]);
+    const input = started.at(-1);
+    expect(input).toMatchObject({
+      messageId: 'ingest-1',
+      bucket: aws.bucket,
+      key: 'inbound/ingest-1',
+      envelope: { mailFrom: 'sender@sender.example', recipients: ['alice@example.com', 'bcc@example.org'] },
+      ses: { spam: 'PASS', virus: 'PASS', dmarc: 'FAIL', dmarcPolicy: 'REJECT' },
+      direction: 'inbound',
+    });
+    const stored = JSON.parse(Buffer.from(await deps.store.get(KEYS.envelope('ingest-1'))).toString('utf8'));
+    expect(stored).toEqual(input);
+  });
+
+  it('ignores the SES setup notification', async () => {
+    const before = started.length;
+    const result = await createIngestHandler(deps)(
+      sesEvent('AMAZON_SES_SETUP_NOTIFICATION', ['alice@example.com']),
+    );
+    expect(result).toEqual({ started: [], ignored: ['AMAZON_SES_SETUP_NOTIFICATION'] });
+    expect(started).toHaveLength(before);
+  });
+
+  it('rejects a malformed event with a MalformedEventError naming the problem', async () => {
+    const event = sesEvent('bad-1', []);
+    await expect(createIngestHandler(deps)(event)).rejects.toThrow(MalformedEventError);
+    await expect(createIngestHandler(deps)({ Records: [{ eventSource: 'aws:s3' }] })).rejects.toThrow(
+      /not an SES receipt event: Records\.0\.eventSource/,
+    );
+  });
+});
+
+describe('parse', () => {
+  it('stores the parsed message and takes the client from the topmost Received header', async () => {
+    await deps.store.put(KEYS.inbound('parse-1'), eml('plain-crlf.eml'));
+    const summary = await createParseHandler(deps)({
+      messageId: 'parse-1',
+      bucket: aws.bucket,
+      key: KEYS.inbound('parse-1'),
+      envelope: { mailFrom: 'sender@sender.example', recipients: ['alice@example.com'] },
+      receivedAt: new Date().toISOString(),
+      direction: 'inbound',
+    });
+    expect(summary).toMatchObject({
+      parsedKey: 'parsed/parse-1.json',
+      truncated: false,
+      remoteIp: '203.0.113.7',
+      helo: 'mail.sender.example',
+    });
+    const parsed = JSON.parse(Buffer.from(await deps.store.get(summary.parsedKey)).toString('utf8'));
+    expect(parsed.subject).toBe('Quarterly numbers');
+  });
+
+  it('throws a TransientError when the raw message is missing', async () => {
+    await expect(
+      createParseHandler(deps)({
+        messageId: 'parse-missing',
+        bucket: aws.bucket,
+        key: KEYS.inbound('parse-missing'),
+        envelope: { mailFrom: '', recipients: ['alice@example.com'] },
+        receivedAt: new Date().toISOString(),
+        direction: 'inbound',
+      }),
+    ).rejects.toBeInstanceOf(TransientError);
+  });
+});
+
+describe('deliver', () => {
+  it('relays to the envelope recipients with verdict headers and the body bytes unchanged', async () => {
+    const decided = await receive('clean-1', 'plain-crlf.eml', ['alice@example.com', 'bob@example.org']);
+    expect(decided.verdict.action).toBe('deliver');
+    expect(decided.verdict.traceKey).toBe('verdicts/clean-1.json');
+    expect(JSON.stringify(decided).length).toBeLessThan(16_000);
+
+    const result = await createDeliverHandler(deps)(decided);
+    expect([...result.delivered].sort()).toEqual(['alice@example.com', 'bob@example.org']);
+    expect(sink.messages).toHaveLength(2);
+    const recipients = sink.messages.flatMap((m) => m.envelope.to).sort();
+    expect(recipients).toEqual(['alice@example.com', 'bob@example.org']);
+    for (const m of sink.messages) {
+      expect(m.envelope.from).toBe('sender@sender.example');
+      expect(headerOf(m.raw, 'X-SEG-Verdict')).toEqual(['deliver']);
+      expect(headerOf(m.raw, 'X-SEG-Score')).toHaveLength(1);
+      expect(headerOf(m.raw, 'Authentication-Results')[0]).toMatch(/^example\.com; /);
+      expect(bodyOf(m.raw)).toBe(bodyOf(eml('plain-crlf.eml')));
+    }
+    expect(await deps.ledger.get('clean-1')).toEqual({
+      'alice@example.com': 'DELIVERED',
+      'bob@example.org': 'DELIVERED',
+    });
+  });
+
+  it('delivers once when the workflow runs Deliver twice', async () => {
+    const decided = await receive('twice-1', 'plain-crlf.eml', ['alice@example.com']);
+    await createDeliverHandler(deps)(decided);
+    const again = await createDeliverHandler(deps)(decided);
+    expect(again.delivered).toEqual([]);
+    expect(again.skipped).toEqual([{ recipient: 'alice@example.com', state: 'DELIVERED' }]);
+    expect(sink.messages).toHaveLength(1);
+  });
+
+  it('throws TransientDeliveryError on a 4xx reply and leaves the recipient claimable', async () => {
+    const decided = await receive('temp-1', 'plain-crlf.eml', ['tempfail@example.com']);
+    const error = await createDeliverHandler(deps)(decided).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientDeliveryError);
+    expect((error as Error).name).toBe('TransientDeliveryError');
+    expect(await deps.ledger.get('temp-1')).toEqual({});
+  });
+
+  it('throws PermanentDeliveryError on a 5xx reply; the DeliveryFailed step quarantines it', async () => {
+    const decided = await receive('perm-1', 'plain-crlf.eml', ['nobody@example.com']);
+    const error = (await createDeliverHandler(deps)(decided).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(PermanentDeliveryError);
+    expect(error.name).toBe('PermanentDeliveryError');
+
+    const result = await createQuarantineHandler(deps)({ ...decided, deliveryFailure: statesError(error) });
+    expect(result).toMatchObject({ status: 'DELIVERY_FAILED', quarantined: ['nobody@example.com'] });
+    const item = await deps.quarantine.get('perm-1', 'nobody@example.com');
+    expect(item).toMatchObject({
+      status: 'DELIVERY_FAILED',
+      subject: 'Quarterly numbers',
+      messageKey: 'inbound/perm-1',
+    });
+    expect(item?.reason).toMatch(/^delivery failed: PermanentDeliveryError: .*550/);
+    expect(await deps.ledger.get('perm-1')).toEqual({ 'nobody@example.com': 'DELIVERY_FAILED' });
+  });
+});
+
+describe('quarantine', () => {
+  it('holds a GTUBE message with its verdict and never delivers it', async () => {
+    const decided = await receive('gtube-1', 'gtube.eml', ['alice@example.com']);
+    expect(['quarantine', 'reject']).toContain(decided.verdict.action);
+    expect(decided.verdict.symbols).toContain('GTUBE');
+
+    const result = await createQuarantineHandler(deps)(decided);
+    expect(result.quarantined).toEqual(['alice@example.com']);
+    const item = await deps.quarantine.get('gtube-1', 'alice@example.com');
+    expect(item).toMatchObject({
+      status: 'QUARANTINED',
+      sender: 'spammer@spam.example',
+      subject: 'Test spam',
+      score: decided.verdict.score,
+    });
+    expect(item?.symbols.split(' ')).toContain('GTUBE');
+    expect(item?.expiresAt).toBeGreaterThan(Date.now() / 1000 + 29 * 86_400);
+    expect(sink.messages).toHaveLength(0);
+
+    const again = await createQuarantineHandler(deps)(decided);
+    expect(again).toMatchObject({ quarantined: [], skipped: ['alice@example.com'] });
+  });
+
+  it('quarantines as fail-safe without a verdict, reading sender and subject from the raw headers', async () => {
+    await deps.store.put(KEYS.inbound('failsafe-1'), eml('plain-crlf.eml'));
+    const result = await createQuarantineHandler(deps)({
+      messageId: 'failsafe-1',
+      bucket: aws.bucket,
+      key: KEYS.inbound('failsafe-1'),
+      envelope: { mailFrom: 'sender@sender.example', recipients: ['alice@example.com'] },
+      receivedAt: new Date().toISOString(),
+      direction: 'inbound',
+      failure: { Error: 'States.Timeout', Cause: 'Parse timed out' },
+    });
+    expect(result.status).toBe('QUARANTINED');
+    const item = await deps.quarantine.get('failsafe-1', 'alice@example.com');
+    expect(item).toMatchObject({
+      reason: 'fail-safe: States.Timeout: Parse timed out',
+      score: 0,
+      symbols: '',
+      sender: 'Sender <sender@sender.example>',
+      subject: 'Quarterly numbers',
+    });
+  });
+});
+
+describe('release', () => {
+  it('delivers a quarantined message once, however often it is released', async () => {
+    const decided = await receive('release-1', 'gtube.eml', ['alice@example.com']);
+    await createQuarantineHandler(deps)(decided);
+    const release = createReleaseHandler(deps);
+
+    const first = await release({ messageId: 'release-1', recipient: 'alice@example.com' });
+    expect(first).toEqual({ released: true, messageId: 'release-1', recipient: 'alice@example.com' });
+    const second = await release({ messageId: 'release-1', recipient: 'alice@example.com' });
+    expect(second).toMatchObject({ released: false, reason: 'already delivered' });
+
+    expect(sink.messages).toHaveLength(1);
+    const [message] = sink.messages;
+    expect(message?.envelope).toEqual({ from: 'sender@sender.example', to: ['alice@example.com'] });
+    expect(headerOf(message?.raw ?? new Uint8Array(), 'X-SEG-Verdict')).toEqual([decided.verdict.action]);
+    expect(headerOf(message?.raw ?? new Uint8Array(), 'X-SEG-Released')).toHaveLength(1);
+    expect((await deps.quarantine.get('release-1', 'alice@example.com'))?.status).toBe('RELEASED');
+    expect(await deps.ledger.get('release-1')).toEqual({ 'alice@example.com': 'DELIVERED' });
+  });
+
+  it('refuses a message that is not in quarantine', async () => {
+    const result = await createReleaseHandler(deps)({
+      messageId: 'never-seen',
+      recipient: 'alice@example.com',
+    });
+    expect(result).toMatchObject({ released: false, reason: 'not in quarantine' });
+  });
+});
+
+describe('reconcile', () => {
+  it('re-drives an orphan with its stored envelope and ignores a message with a disposition', async () => {
+    const bucket = 'seg-reconcile';
+    await aws.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const store = new S3MessageStore({ client: aws.s3, bucket });
+    const orphan: WorkflowInput = {
+      messageId: 'orphan-1',
+      bucket,
+      key: KEYS.inbound('orphan-1'),
+      envelope: { mailFrom: 'sender@sender.example', recipients: ['bcc-only@example.com'] },
+      receivedAt: new Date().toISOString(),
+      direction: 'inbound',
+    };
+    await store.put(orphan.key, eml('plain-crlf.eml'));
+    await store.put(KEYS.envelope('orphan-1'), JSON.stringify(orphan));
+    await store.put(KEYS.inbound('headers-only-1'), eml('plain-crlf.eml'));
+    await store.put(KEYS.inbound('done-1'), eml('plain-crlf.eml'));
+    await deps.ledger.claim('done-1', 'alice@example.com', 'deliver', 60_000);
+    await deps.ledger.settle('done-1', 'alice@example.com', 'DELIVERED');
+    await store.put(KEYS.inbound('AMAZON_SES_SETUP_NOTIFICATION'), 'setup');
+
+    const redriven: WorkflowInput[] = [];
+    const reconcile = (minutesLater: number) =>
+      createReconcileHandler({
+        ...deps,
+        bucket,
+        store,
+        starter: {
+          async start(input) {
+            redriven.push(input);
+            return { executionId: `redrive-${redriven.length}` };
+          },
+        },
+        clock: () => new Date(Date.now() + minutesLater * 60_000),
+      })();
+
+    const early = await reconcile(1);
+    expect(early.redriven).toEqual([]);
+
+    const result = await reconcile(20);
+    expect(result.redriven.map((r) => r.messageId).sort()).toEqual(['headers-only-1', 'orphan-1']);
+    expect(redriven.find((r) => r.messageId === 'orphan-1')).toEqual(orphan);
+    expect(redriven.find((r) => r.messageId === 'headers-only-1')).toMatchObject({
+      envelope: { recipients: ['alice@example.com'] },
+      envelopeFromHeaders: true,
+    });
+  });
+});
