@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTables } from '../adapters/aws/table-schemas.ts';
+import type { SegConfig } from '../config/schema.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -41,6 +42,8 @@ export interface EmbeddedEndpoints {
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Process that owns the servers (the LevelDB lock holder). */
   readonly pid: number;
+  /** The configuration the owning `seg serve` runs with, so the CLI delivers releases the same way. */
+  readonly config?: SegConfig;
 }
 
 export interface EmbeddedAws {
@@ -60,6 +63,8 @@ export interface EmbeddedAwsOptions {
    * @default true
    */
   readonly publish?: boolean;
+  /** Published with the endpoints. */
+  readonly config?: SegConfig;
 }
 
 /** Thrown when another process holds the data folder's DynamoDB store and publishes no endpoints. */
@@ -107,6 +112,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
     region: LOCAL_RESOURCES.region,
     credentials: LOCAL_RESOURCES.credentials,
     pid: process.pid,
+    ...(options.config ? { config: options.config } : {}),
   };
 
   const stop = async () => {

@@ -1,0 +1,303 @@
+// `seg quarantine list|show|release|delete`: reviews held messages. Locally it uses the data folder
+// (through a running `seg serve`, or by opening the embedded stores itself) and the SAME release
+// handler in-process; with --stack it reads the deployed tables and invokes the deployed Release function.
+
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { createDynamoClient, createS3Client } from '../../lambdas/adapters/aws/aws-clients.ts';
+import { DynamoQuarantineStore } from '../../lambdas/adapters/aws/dynamo-quarantine-store.ts';
+import { S3MessageStore } from '../../lambdas/adapters/aws/s3-message-store.ts';
+import { KEYS } from '../../lambdas/handlers/deps.ts';
+import type { ReleaseResult } from '../../lambdas/handlers/release.ts';
+import { loadOptionalJson, readTrace } from '../../lambdas/handlers/support.ts';
+import { openEmbeddedAws, readRunningEndpoints } from '../../lambdas/local/embedded-aws.ts';
+import { loadLocalConfig } from '../../lambdas/local/local-config.ts';
+import { buildLocalHandlers, localDeps, refusingStarter } from '../../lambdas/local/local-deps.ts';
+import type {
+  MessageStore,
+  QuarantineItem,
+  QuarantineStatus,
+  QuarantineStore,
+  WorkflowInput,
+} from '../../lambdas/ports/index.ts';
+
+export type QuarantineAction = 'list' | 'show' | 'release' | 'delete';
+
+export interface QuarantineArgs {
+  readonly messageId?: string;
+  readonly recipient?: string;
+  readonly json?: boolean;
+  readonly status?: string;
+  /** A deployed stack's name: read its tables and invoke its Release function. */
+  readonly stack?: string;
+  readonly config?: string;
+  readonly dataDir?: string;
+}
+
+/** The stack outputs this command reads; they match STACK_OUTPUTS in lib/seg-stack.ts (a test checks). */
+export const STACK_OUTPUT_KEYS = {
+  bucketName: 'BucketName',
+  quarantineTableName: 'QuarantineTableName',
+  ledgerTableName: 'LedgerTableName',
+  releaseFunctionName: 'ReleaseFunctionName',
+} as const;
+
+const STATUSES: readonly QuarantineStatus[] = ['QUARANTINED', 'DELIVERY_FAILED', 'RELEASED', 'DELETED'];
+const RELEASABLE: readonly QuarantineStatus[] = ['QUARANTINED', 'DELIVERY_FAILED'];
+/** Items listed per call; the table's byStatus index is newest first. */
+const LIST_LIMIT = 100;
+
+/** Output goes straight to the streams (not console), so a caller can capture it. */
+const print = (text: string) => process.stdout.write(`${text}\n`);
+const printError = (text: string) => process.stderr.write(`${text}\n`);
+
+/** A problem with the command line itself (exit code 2). */
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Where the quarantine lives: the local data folder or a deployed stack. */
+interface Backend {
+  readonly store: MessageStore;
+  readonly quarantine: QuarantineStore;
+  release(messageId: string, recipient: string): Promise<ReleaseResult>;
+  close(): Promise<void>;
+}
+
+/** Runs one quarantine action; returns the process exit code (0 ok, 1 failed, 2 bad usage). */
+export async function quarantineCommand(action: QuarantineAction, args: QuarantineArgs): Promise<number> {
+  let backend: Backend | undefined;
+  try {
+    const status = (args.status ?? 'QUARANTINED').toUpperCase() as QuarantineStatus;
+    if (!STATUSES.includes(status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
+    if (action !== 'list' && !args.messageId) throw new UsageError(`${action} needs a message id`);
+    backend = args.stack ? await stackBackend(args.stack) : await localBackend(args);
+    switch (action) {
+      case 'list':
+        return await list(backend, args, status);
+      case 'show':
+        return await show(backend, args.messageId!, args);
+      case 'release':
+        return await release(backend, args.messageId!, args);
+      case 'delete':
+        return await remove(backend, args.messageId!, args);
+      default:
+        throw new UsageError(`unknown action ${String(action)}`);
+    }
+  } catch (error) {
+    const e = error as Error;
+    printError(`seg quarantine ${action}: ${e.name === 'ConfigError' ? e.message : e.message || String(e)}`);
+    return e instanceof UsageError ? 2 : 1;
+  } finally {
+    await backend?.close();
+  }
+}
+
+async function list(backend: Backend, args: QuarantineArgs, status: QuarantineStatus): Promise<number> {
+  const items = args.recipient
+    ? (await backend.quarantine.listByRecipient(args.recipient.toLowerCase(), LIST_LIMIT)).filter(
+        (i) => args.status === undefined || i.status === status,
+      )
+    : await backend.quarantine.listByStatus(status, LIST_LIMIT);
+  if (args.json) {
+    print(JSON.stringify(items, null, 2));
+    return 0;
+  }
+  if (!items.length) {
+    print(`no messages with status ${status}`);
+    return 0;
+  }
+  printTable(items);
+  return 0;
+}
+
+async function show(backend: Backend, messageId: string, args: QuarantineArgs): Promise<number> {
+  const items = await itemsOf(backend, messageId, args.recipient);
+  const trace = await readTrace(backend.store, messageId);
+  if (!items.length && !trace) {
+    printError(`seg quarantine show: no quarantine item or verdict trace for ${messageId}`);
+    return 1;
+  }
+  if (args.json) {
+    print(JSON.stringify({ items, trace: trace ?? null }, null, 2));
+    return 0;
+  }
+  if (items.length) printTable(items);
+  else print(`${messageId} has no quarantine item`);
+  print('\nverdict trace:');
+  print(trace ? JSON.stringify(trace, null, 2) : '(none stored)');
+  return 0;
+}
+
+async function release(backend: Backend, messageId: string, args: QuarantineArgs): Promise<number> {
+  const items = await itemsOf(backend, messageId, args.recipient);
+  if (!items.length) {
+    printError(`seg quarantine release: ${messageId} is not in quarantine`);
+    return 1;
+  }
+  // With no --recipient, release every recipient still held; an explicit one is always attempted, so
+  // a repeated release reports why it did nothing.
+  const targets = args.recipient ? items : items.filter((i) => RELEASABLE.includes(i.status));
+  if (!targets.length) {
+    printError(
+      `seg quarantine release: nothing to release for ${messageId} (${items.map((i) => `${i.recipient}: ${i.status}`).join(', ')})`,
+    );
+    return 1;
+  }
+  let failed = 0;
+  const results: ReleaseResult[] = [];
+  for (const item of targets) {
+    const result = await backend.release(messageId, item.recipient);
+    results.push(result);
+    if (!result.released) failed++;
+    if (!args.json) {
+      print(
+        result.released
+          ? `released ${messageId} to ${result.recipient}`
+          : `not released ${messageId} for ${result.recipient}: ${result.reason}`,
+      );
+    }
+  }
+  if (args.json) print(JSON.stringify(results, null, 2));
+  return failed ? 1 : 0;
+}
+
+async function remove(backend: Backend, messageId: string, args: QuarantineArgs): Promise<number> {
+  const items = (await itemsOf(backend, messageId, args.recipient)).filter((i) => i.status !== 'DELETED');
+  if (!items.length) {
+    printError(`seg quarantine delete: no quarantine item to delete for ${messageId}`);
+    return 1;
+  }
+  for (const item of items) {
+    // The raw message stays in S3 until the bucket's lifecycle rule expires it.
+    await backend.quarantine.setStatus(messageId, item.recipient, 'DELETED');
+    if (!args.json) print(`deleted ${messageId} for ${item.recipient}`);
+  }
+  if (args.json)
+    print(
+      JSON.stringify(
+        items.map((i) => ({ ...i, status: 'DELETED' })),
+        null,
+        2,
+      ),
+    );
+  return 0;
+}
+
+/** The message's quarantine items: its recipients come from the stored envelope and verdict trace. */
+async function itemsOf(backend: Backend, messageId: string, recipient?: string): Promise<QuarantineItem[]> {
+  const candidates = new Set<string>();
+  if (recipient) candidates.add(recipient.toLowerCase());
+  else {
+    const [stored, trace] = await Promise.all([
+      loadOptionalJson<WorkflowInput>(backend.store, KEYS.envelope(messageId)),
+      readTrace(backend.store, messageId),
+    ]);
+    for (const r of [...(stored?.envelope.recipients ?? []), ...(trace?.envelope.recipients ?? [])]) {
+      candidates.add(r.toLowerCase());
+    }
+  }
+  const items = await Promise.all([...candidates].map((r) => backend.quarantine.get(messageId, r)));
+  const found = items.filter((i): i is QuarantineItem => i !== undefined);
+  if (found.length || recipient) return found;
+  // No envelope or trace left (expired objects): look through the status index instead.
+  const all = await Promise.all(STATUSES.map((s) => backend.quarantine.listByStatus(s, 1_000)));
+  return all.flat().filter((i) => i.messageId === messageId);
+}
+
+function printTable(items: readonly QuarantineItem[]): void {
+  const rows = items.map((i) => [
+    i.receivedAt.replace('T', ' ').slice(0, 19),
+    i.messageId,
+    i.recipient,
+    i.status,
+    String(i.score),
+    i.sender,
+    truncate(i.subject, 40),
+    truncate(i.reason, 60),
+  ]);
+  const header = ['RECEIVED', 'MESSAGE ID', 'RECIPIENT', 'STATUS', 'SCORE', 'SENDER', 'SUBJECT', 'REASON'];
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  for (const row of [header, ...rows])
+    print(
+      row
+        .map((cell, c) => cell.padEnd(widths[c]!))
+        .join('  ')
+        .trimEnd(),
+    );
+}
+
+const truncate = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/** The local data folder: through a running `seg serve`, or by opening the embedded stores here. */
+async function localBackend(args: QuarantineArgs): Promise<Backend> {
+  const fileConfig = () => loadLocalConfig(args.config).config;
+  // The data folder comes from --data-dir, else from the config (default .seg).
+  const dataDir = args.dataDir ?? fileConfig().local.dataDir;
+  const running = await readRunningEndpoints(dataDir);
+  // A running serve publishes its config: releases then go where serve delivers, unless --config says otherwise.
+  const config = args.config || !running?.config ? fileConfig() : running.config;
+  const aws = await openEmbeddedAws(dataDir);
+  const deps = localDeps({ config, endpoints: aws.endpoints, dataDir, starter: refusingStarter });
+  const handlers = buildLocalHandlers(deps);
+  return {
+    store: deps.store,
+    quarantine: deps.quarantine,
+    release: async (messageId, recipient) =>
+      (await handlers.release({ messageId, recipient })) as ReleaseResult,
+    async close() {
+      deps.close();
+      await aws.stop();
+    },
+  };
+}
+
+/** A deployed stack, found by name through its CloudFormation outputs; default AWS credentials. */
+async function stackBackend(stackName: string): Promise<Backend> {
+  const cfn = new CloudFormationClient({});
+  let outputs: Map<string, string>;
+  try {
+    const described = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    const stack = described.Stacks?.[0];
+    if (!stack) throw new Error(`stack ${stackName} not found`);
+    outputs = new Map((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+  } catch (cause) {
+    throw new Error(`cannot read stack ${stackName}: ${(cause as Error).message}`, { cause });
+  } finally {
+    cfn.destroy();
+  }
+  const output = (key: string) => {
+    const value = outputs.get(key);
+    if (!value) throw new Error(`stack ${stackName} has no output ${key}; is it a seg stack?`);
+    return value;
+  };
+  const s3 = createS3Client();
+  const dynamo = createDynamoClient();
+  const lambda = new LambdaClient({});
+  const functionName = output(STACK_OUTPUT_KEYS.releaseFunctionName);
+  return {
+    store: new S3MessageStore({ client: s3, bucket: output(STACK_OUTPUT_KEYS.bucketName) }),
+    quarantine: new DynamoQuarantineStore({
+      client: dynamo,
+      tableName: output(STACK_OUTPUT_KEYS.quarantineTableName),
+    }),
+    async release(messageId, recipient) {
+      const out = await lambda.send(
+        new InvokeCommand({ FunctionName: functionName, Payload: JSON.stringify({ messageId, recipient }) }),
+      );
+      const payload = out.Payload ? Buffer.from(out.Payload).toString('utf8') : 'null';
+      if (out.FunctionError) {
+        const detail = JSON.parse(payload) as { errorType?: string; errorMessage?: string };
+        throw new Error(
+          `Release function failed: ${detail.errorType ?? 'Error'}: ${detail.errorMessage ?? payload}`,
+        );
+      }
+      return JSON.parse(payload) as ReleaseResult;
+    },
+    async close() {
+      s3.destroy();
+      dynamo.destroy();
+      lambda.destroy();
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// The whole local gateway in one process: embedded S3/DynamoDB, the inbound workflow run by
+// aws-local-stepfunctions over the same handlers, the SMTP listener, and the periodic reconciler.
+// `seg serve` and the end-to-end tests both start it through startLocalGateway().
+
+import { resolve } from 'node:path';
+import type { SegConfig } from '../config/schema.ts';
+import type { HandlerDeps } from '../handlers/deps.ts';
+import type { ReconcileResult } from '../handlers/reconcile.ts';
+import type { ReleaseResult } from '../handlers/release.ts';
+import type { Clock, DnsResolver } from '../ports/index.ts';
+import { type EmbeddedEndpoints, startEmbeddedAws } from './embedded-aws.ts';
+import { buildLocalHandlers, deliveredFolder, type LocalHandlers, localDeps } from './local-deps.ts';
+import { LocalWorkflow } from './local-workflow.ts';
+import { type SmtpListener, startSmtpListener } from './smtp-listener.ts';
+
+/** How often the reconciler runs locally (the deployed schedule's counterpart). */
+export const LOCAL_RECONCILE_INTERVAL_MS = 5 * 60_000;
+
+export interface LocalGatewayOptions {
+  readonly config: SegConfig;
+  /** @default config.local.dataDir */
+  readonly dataDir?: string;
+  /** @default config.local.smtpPort; 0 picks a free port */
+  readonly smtpPort?: number;
+  /** Replace every workflow Retry pause with this many ms (tests). @default the definition's intervals */
+  readonly retryIntervalMs?: number;
+  /** @default dns.promises.resolve */
+  readonly resolver?: DnsResolver;
+  readonly clock?: Clock;
+  /** Run the reconciler this often; false disables it. @default LOCAL_RECONCILE_INTERVAL_MS */
+  readonly reconcileIntervalMs?: number | false;
+  /** Where problems are reported (failed executions, failed ingest). @default console.error */
+  readonly log?: (line: string) => void;
+}
+
+export interface LocalGateway {
+  readonly config: SegConfig;
+  readonly dataDir: string;
+  readonly smtp: { readonly host: string; readonly port: number };
+  readonly endpoints: EmbeddedEndpoints;
+  readonly workflow: LocalWorkflow;
+  readonly handlers: LocalHandlers;
+  /** The adapters the handlers use (for tests and tools that inspect state). */
+  readonly deps: HandlerDeps;
+  /** Where mail goes: the downstream server or the delivered/ folder. */
+  readonly deliversTo: string;
+  /** Resolves when every accepted message has finished its ingest and workflow. */
+  drain(): Promise<void>;
+  release(messageId: string, recipient: string): Promise<ReleaseResult>;
+  reconcile(): Promise<ReconcileResult>;
+  /** Stops accepting mail, finishes in-flight work, then stops the servers. */
+  close(): Promise<void>;
+}
+
+export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
+  const { config } = options;
+  const log = options.log ?? ((line: string) => console.error(line));
+  const dataDir = resolve(options.dataDir ?? config.local.dataDir);
+  const aws = await startEmbeddedAws({ dataDir, config });
+
+  // The workflow needs the handlers and the handlers' ingest needs the workflow: bind late.
+  let workflow: LocalWorkflow | undefined;
+  const deps = localDeps({
+    config,
+    endpoints: aws.endpoints,
+    dataDir,
+    starter: { start: (input) => workflow!.start(input) },
+    ...(options.resolver ? { resolver: options.resolver } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const handlers = buildLocalHandlers(deps);
+  workflow = new LocalWorkflow({
+    handlers: handlers.workflow,
+    ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
+    onExecutionFailed: (id, error) =>
+      log(`workflow ${id} failed (${error.name}: ${error.message}); the reconciler will re-drive it`),
+  });
+
+  let listener: SmtpListener;
+  try {
+    listener = await startSmtpListener({
+      config,
+      store: deps.store,
+      ingest: (event) => handlers.ingest(event),
+      ...(options.smtpPort !== undefined ? { port: options.smtpPort } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+      onIngestFailed: (id, error) =>
+        log(
+          `ingest of ${id} failed after retries (${error.name}: ${error.message}); left for the reconciler`,
+        ),
+    });
+  } catch (cause) {
+    deps.close();
+    await aws.stop();
+    throw cause;
+  }
+
+  const drain = async () => {
+    // Ingest starts executions: wait for the ingests first, then for the executions they started.
+    await listener.drain();
+    await workflow.drain();
+  };
+
+  const reconcile = async () => (await handlers.reconcile(undefined)) as ReconcileResult;
+  let timer: NodeJS.Timeout | undefined;
+  if (options.reconcileIntervalMs !== false) {
+    timer = setInterval(() => {
+      reconcile().catch((error: Error) => log(`reconcile failed: ${error.message}`));
+    }, options.reconcileIntervalMs ?? LOCAL_RECONCILE_INTERVAL_MS);
+    timer.unref();
+  }
+
+  const downstream = config.local.downstream;
+  return {
+    config,
+    dataDir,
+    smtp: { host: listener.host, port: listener.port },
+    endpoints: aws.endpoints,
+    workflow,
+    handlers,
+    deps,
+    deliversTo: downstream ? `smtp://${downstream.host}:${downstream.port}` : deliveredFolder(dataDir),
+    drain,
+    release: async (messageId, recipient) =>
+      (await handlers.release({ messageId, recipient })) as ReleaseResult,
+    reconcile,
+    async close() {
+      if (timer) clearInterval(timer);
+      await listener.close();
+      await drain();
+      deps.close();
+      await aws.stop();
+    },
+  };
+}

@@ -1,0 +1,311 @@
+// The local stand-in for SES receiving: an SMTP listener that accepts mail only for protected domains,
+// stores the raw message at inbound/<id> (the S3 action), then invokes ingest with the event SES's
+// Lambda action sends. No AUTH, no relay, no scanning here: the workflow scans, as in AWS.
+
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
+import type { SegConfig } from '../config/schema.ts';
+import { KEYS } from '../handlers/deps.ts';
+import { splitMessage } from '../handlers/header-block.ts';
+import type { Clock, MessageStore } from '../ports/index.ts';
+
+/** The ingest handler as SES invokes it (Lambda action, InvocationType Event). */
+export type IngestHandler = (event: SesLambdaEvent) => Promise<unknown>;
+
+export interface SmtpListenerOptions {
+  readonly config: SegConfig;
+  readonly store: MessageStore;
+  readonly ingest: IngestHandler;
+  /** @default config.local.host */
+  readonly host?: string;
+  /** @default config.local.smtpPort; 0 picks a free port */
+  readonly port?: number;
+  /** The name in the banner and Received headers. @default os.hostname() */
+  readonly serverName?: string;
+  readonly clock?: Clock;
+  /** Called when ingest still fails after Lambda's two async retries (the reconciler re-drives it). */
+  readonly onIngestFailed?: (messageId: string, error: Error) => void;
+  /** Pause between async ingest retries (Lambda waits about a minute). @default 1000 */
+  readonly ingestRetryMs?: number;
+}
+
+export interface SmtpListener {
+  readonly host: string;
+  readonly port: number;
+  /** Resolves when every ingest invocation started so far has ended. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** SMTP replies with enhanced status codes. */
+const REPLY = {
+  relayDenied: {
+    code: 550,
+    text: '5.7.1 Relaying denied: this gateway accepts mail only for its protected domains',
+  },
+  unknownRecipient: { code: 550, text: '5.7.1 Recipient address rejected: not a protected recipient' },
+  tooBig: { code: 552, text: '5.3.4 Message size exceeds the fixed maximum message size' },
+  storeFailed: { code: 451, text: '4.3.0 Temporary storage failure, please retry' },
+} as const;
+
+function smtpError(reply: { code: number; text: string }): Error {
+  return Object.assign(new Error(reply.text), { responseCode: reply.code });
+}
+
+/** SES message ids are 20-40 lowercase letters and digits; these are 40, from 200 random bits. */
+export function newMessageId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(40)].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+/** Starts the listener; resolves once it accepts connections. */
+export async function startSmtpListener(options: SmtpListenerOptions): Promise<SmtpListener> {
+  const { config, store } = options;
+  const clock = options.clock ?? (() => new Date());
+  const host = options.host ?? config.local.host;
+  const serverName = options.serverName ?? hostname();
+  const domains = new Map(config.domains.map((d) => [d.name.toLowerCase(), d]));
+  const ingesting = new Set<Promise<void>>();
+
+  const acceptsRecipient = (address: string): { code: number; text: string } | undefined => {
+    const at = address.lastIndexOf('@');
+    const domain = domains.get(address.slice(at + 1).toLowerCase());
+    if (at < 1 || !domain) return REPLY.relayDenied;
+    if (domain.recipients && !domain.recipients.some((r) => r.toLowerCase() === address.toLowerCase())) {
+      return REPLY.unknownRecipient;
+    }
+    return undefined;
+  };
+
+  const ingestInBackground = (event: SesLambdaEvent, messageId: string) => {
+    // Lambda's async invocation: the event is queued, and a failing function is retried twice.
+    const run = async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await options.ingest(event);
+          return;
+        } catch (error) {
+          if (attempt >= 3) {
+            options.onIngestFailed?.(messageId, error as Error);
+            return;
+          }
+          await new Promise((r) => setTimeout(r, options.ingestRetryMs ?? 1000));
+        }
+      }
+    };
+    const tracked: Promise<void> = run().finally(() => ingesting.delete(tracked));
+    ingesting.add(tracked);
+  };
+
+  const server = new SMTPServer({
+    name: serverName,
+    banner: 'seg local inbound SMTP',
+    logger: false,
+    // Inbound MX: no AUTH, like SES receiving. Plain on loopback: the local listener has no certificate.
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    hideSTARTTLS: true,
+    // No DNS from the listener: the Received header carries the IP, as SES does when rDNS is absent.
+    disableReverseLookup: true,
+    size: config.limits.maxMessageBytes,
+    onRcptTo(
+      address: SMTPServerAddress,
+      _session: SMTPServerSession,
+      callback: (err?: Error | null) => void,
+    ) {
+      const refused = acceptsRecipient(address.address);
+      callback(refused ? smtpError(refused) : null);
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => {
+        // Past the limit smtp-server keeps reading to the end of DATA; keep no more bytes than needed.
+        if (!stream.sizeExceeded) chunks.push(chunk);
+      });
+      stream.on('error', (error) => callback(error));
+      stream.on('end', () => {
+        if (stream.sizeExceeded) return callback(smtpError(REPLY.tooBig));
+        accept(Buffer.concat(chunks), session).then(
+          (messageId) => callback(null, `2.0.0 Ok: queued as ${messageId}`),
+          () => callback(smtpError(REPLY.storeFailed)),
+        );
+      });
+    },
+  });
+
+  const accept = async (data: Buffer, session: SMTPServerSession): Promise<string> => {
+    const messageId = newMessageId();
+    const now = clock();
+    const recipients = session.envelope.rcptTo.map((r) => r.address);
+    const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+    const received = receivedHeader({
+      helo: session.hostNameAppearsAs,
+      ip: session.remoteAddress,
+      serverName,
+      messageId,
+      recipient: recipients[0],
+      date: now,
+    });
+    const raw = Buffer.concat([Buffer.from(received, 'latin1'), data]);
+    // The S3 action: the reply waits for the object, so a 250 always means the message is stored.
+    await store.put(KEYS.inbound(messageId), new Uint8Array(raw), 'message/rfc822');
+    const event = sesLambdaEvent({ messageId, raw, mailFrom, recipients, timestamp: now });
+    ingestInBackground(event, messageId);
+    return messageId;
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? config.local.smtpPort, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  // Errors after start (a client resetting its connection) must not crash the runtime.
+  server.on('error', () => undefined);
+  const port = (server.server.address() as AddressInfo).port;
+
+  return {
+    host,
+    port,
+    async drain() {
+      while (ingesting.size > 0) await Promise.all([...ingesting]);
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The Received field SES prepends, with CRLF: `from <helo> (<rdns or ip> [<ip>]) by <host> ...`. */
+export function receivedHeader(input: {
+  helo: string;
+  ip: string;
+  serverName: string;
+  messageId: string;
+  recipient?: string;
+  date: Date;
+}): string {
+  const ip = input.ip.replace(/^::ffff:/, '');
+  const helo = input.helo || `[${ip}]`;
+  const forPart = input.recipient ? ` for ${input.recipient}` : '';
+  const date = input.date.toUTCString().replace('GMT', '+0000 (UTC)');
+  return `Received: from ${helo} (${ip} [${ip}])\r\n by ${input.serverName} with SMTP id ${input.messageId}${forPart};\r\n ${date}\r\n`;
+}
+
+/** The event SES's Lambda action delivers: `mail` and `receipt`, never the body. */
+export interface SesLambdaEvent {
+  readonly Records: readonly {
+    readonly eventSource: 'aws:ses';
+    readonly eventVersion: '1.0';
+    readonly ses: { readonly mail: SesMail; readonly receipt: SesReceipt };
+  }[];
+}
+
+interface SesMail {
+  readonly timestamp: string;
+  readonly source: string;
+  readonly messageId: string;
+  /** Header To/Cc addresses (not the envelope). */
+  readonly destination: readonly string[];
+  readonly headersTruncated: boolean;
+  readonly headers: readonly { readonly name: string; readonly value: string }[];
+  readonly commonHeaders: Record<string, unknown>;
+}
+
+interface SesReceipt {
+  readonly timestamp: string;
+  readonly processingTimeMillis: number;
+  /** The envelope recipients this rule accepted: where the gateway relays. */
+  readonly recipients: readonly string[];
+  readonly spamVerdict: { readonly status: string };
+  readonly virusVerdict: { readonly status: string };
+  readonly spfVerdict: { readonly status: string };
+  readonly dkimVerdict: { readonly status: string };
+  readonly dmarcVerdict: { readonly status: string };
+  readonly action: {
+    readonly type: 'Lambda';
+    readonly functionArn: string;
+    readonly invocationType: 'Event';
+  };
+}
+
+/** SES caps the headers it copies into the event; beyond this it sets headersTruncated. */
+const MAX_EVENT_HEADER_CHARS = 10 * 1024;
+
+/**
+ * Builds the SES Lambda-action event for a stored message. Local receiving does no SPF/DKIM/DMARC or
+ * spam/virus scanning, so every verdict is DISABLED: the workflow's own scanners decide.
+ */
+export function sesLambdaEvent(input: {
+  messageId: string;
+  raw: Uint8Array;
+  mailFrom: string;
+  recipients: readonly string[];
+  timestamp: Date;
+}): SesLambdaEvent {
+  const headers: { name: string; value: string }[] = [];
+  let chars = 0;
+  let headersTruncated = false;
+  for (const field of splitMessage(input.raw).fields) {
+    const value = field.text
+      .slice(field.text.indexOf(':') + 1)
+      .replace(/\r?\n/g, '')
+      .trim();
+    chars += field.name.length + value.length;
+    if (chars > MAX_EVENT_HEADER_CHARS) {
+      headersTruncated = true;
+      break;
+    }
+    headers.push({ name: field.name, value });
+  }
+  const header = (name: string) => headers.find((h) => h.name.toLowerCase() === name)?.value;
+  const addresses = (name: string) =>
+    headers
+      .filter((h) => h.name.toLowerCase() === name)
+      .flatMap((h) => h.value.match(/[^\s<>,;"]+@[^\s<>,;"]+/g) ?? []);
+  const destination = [...addresses('to'), ...addresses('cc')];
+  const timestamp = input.timestamp.toISOString();
+  const disabled = { status: 'DISABLED' };
+  return {
+    Records: [
+      {
+        eventSource: 'aws:ses',
+        eventVersion: '1.0',
+        ses: {
+          mail: {
+            timestamp,
+            source: input.mailFrom,
+            messageId: input.messageId,
+            destination,
+            headersTruncated,
+            headers,
+            commonHeaders: {
+              returnPath: input.mailFrom,
+              from: header('from') ? [header('from')] : [],
+              date: header('date'),
+              to: addresses('to'),
+              messageId: header('message-id'),
+              subject: header('subject'),
+            },
+          },
+          receipt: {
+            timestamp,
+            processingTimeMillis: 0,
+            recipients: [...input.recipients],
+            spamVerdict: disabled,
+            virusVerdict: disabled,
+            spfVerdict: disabled,
+            dkimVerdict: disabled,
+            dmarcVerdict: disabled,
+            action: {
+              type: 'Lambda',
+              functionArn: 'arn:aws:lambda:local:000000000000:function:seg-ingest',
+              invocationType: 'Event',
+            },
+          },
+        },
+      },
+    ],
+  };
+}
