@@ -1,0 +1,49 @@
+// The whole engine in one call: parse once, run every scanner group, decide. Used by `seg scan`,
+// `seg eval` and tests; the workflow runs the same pieces split across its Parse/Scan/Decide states.
+// It does no I/O of its own: DNS comes through the injected resolver (offline by default).
+
+import type { SegConfig } from '../config/schema.ts';
+import type { DnsResolver } from '../ports/index.ts';
+import { decide } from './decide.ts';
+import { parseMessage } from './parse.ts';
+import { runScanners } from './run-scanners.ts';
+import { ALL_SCANNERS } from './scanners/index.ts';
+import type { Envelope, ParsedMessage, ScanResult, SesVerdicts, Verdict } from './types.ts';
+
+/**
+ * A resolver that answers every lookup with ENOTFOUND, so nothing touches the network. The error is
+ * marked `offline: true`, which the auth scanner reports as temperror (0 points) rather than "none".
+ */
+export const offlineResolver: DnsResolver = async (name, rrtype) => {
+  throw Object.assign(new Error(`queryDns ENOTFOUND ${name} (${rrtype}): DNS is offline`), {
+    code: 'ENOTFOUND',
+    hostname: name,
+    offline: true,
+  });
+};
+
+/** The envelope a stored message implies when none was recorded: header From as MAIL FROM, To/Cc as recipients. */
+export function envelopeFromHeaders(parsed: ParsedMessage): Envelope {
+  return { mailFrom: parsed.from?.address ?? '', recipients: parsed.to };
+}
+
+/** Parses, scans with every registered scanner and decides. Never throws on bad mail. */
+export async function scanMessage(
+  raw: Uint8Array,
+  opts: { config: SegConfig; envelope?: Envelope; ses?: SesVerdicts; resolver?: DnsResolver },
+): Promise<{ parsed: ParsedMessage; results: ScanResult[]; verdict: Verdict }> {
+  const { config } = opts;
+  const parsed = await parseMessage(raw, config.limits);
+  const envelope = opts.envelope ?? envelopeFromHeaders(parsed);
+  const results = await runScanners(
+    ALL_SCANNERS,
+    { raw, parsed, envelope, ...(opts.ses ? { ses: opts.ses } : {}) },
+    {
+      policy: config.policy,
+      lists: config.lists,
+      protectedDomains: config.domains.map((d) => d.name.toLowerCase()),
+      resolver: opts.resolver ?? offlineResolver,
+    },
+  );
+  return { parsed, results, verdict: decide(results, config.policy) };
+}

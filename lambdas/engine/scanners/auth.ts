@@ -1,0 +1,172 @@
+// SPF, DKIM, DMARC and ARC through mailauth's authenticate(), with the DNS resolver injected from
+// the context, mapped to SPF_*/DKIM_*/DMARC_*/ARC_* symbols (RFC 8601 result words). Also builds the
+// Authentication-Results header value that delivery prepends. It sends no mail and seals nothing.
+
+import { authenticate } from 'mailauth';
+import type { DnsResolver } from '../../ports/index.ts';
+import type { Scanner } from '../scanner.ts';
+import type { SymbolName } from '../symbols.ts';
+import type { Finding } from '../types.ts';
+
+type AuthResult = Awaited<ReturnType<typeof authenticate>>;
+
+/** An error a resolver throws to say "DNS was deliberately not consulted" (see offlineResolver). */
+export function isOfflineError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { offline?: unknown }).offline === true;
+}
+
+/** The header value's characters are limited: property values never carry separators or line breaks. */
+const clean = (s: string | undefined): string => (s ?? '').replace(/[\r\n;"\\()]/g, '').trim();
+
+const props = (...pairs: [string, string | undefined][]): string =>
+  pairs
+    .filter(([, v]) => clean(v))
+    .map(([k, v]) => `${k}=${clean(v)}`)
+    .join(' ');
+
+function spfFinding(spf: AuthResult['spf'], offline: boolean): Finding | undefined {
+  if (!spf) return undefined;
+  const r = spf.status.result;
+  const evidence = props(['smtp.mailfrom', spf['envelope-from']]);
+  if (offline && (r === 'none' || r === 'temperror' || r === 'neutral'))
+    return { symbol: 'SPF_TEMPERROR', evidence };
+  const map: Record<string, SymbolName> = {
+    pass: 'SPF_PASS',
+    fail: 'SPF_FAIL',
+    softfail: 'SPF_SOFTFAIL',
+    neutral: 'SPF_NEUTRAL',
+    none: 'SPF_NONE',
+    temperror: 'SPF_TEMPERROR',
+    permerror: 'SPF_PERMERROR',
+  };
+  const symbol = map[r];
+  return symbol ? { symbol, evidence } : undefined;
+}
+
+function dkimFinding(dkim: AuthResult['dkim'], offline: boolean): Finding {
+  const results = (dkim?.results ?? []).filter((x) => x.status?.result && x.status.result !== 'none');
+  if (!results.length) return { symbol: 'DKIM_NONE' };
+  const pick = (...words: string[]) => results.find((x) => words.includes(x.status.result));
+  const pass = pick('pass');
+  if (pass)
+    return {
+      symbol: 'DKIM_PASS',
+      evidence: props(['header.d', pass.signingDomain], ['header.s', pass.selector]),
+    };
+  const fail = pick('fail');
+  if (fail)
+    return {
+      symbol: 'DKIM_FAIL',
+      evidence: props(['header.d', fail.signingDomain], ['header.s', fail.selector]),
+    };
+  const first = results[0]!;
+  const evidence = props(['header.d', first.signingDomain], ['header.s', first.selector]);
+  // mailauth says "neutral" when the key is missing or the signature is unusable; when DNS was
+  // not consulted at all, that only means "could not check".
+  if (offline || first.status.result === 'temperror' || first.status.result === 'temperr') {
+    return { symbol: 'DKIM_TEMPERROR', evidence };
+  }
+  return { symbol: 'DKIM_PERMERROR', evidence };
+}
+
+function dmarcFinding(dmarc: AuthResult['dmarc'], offline: boolean): Finding | undefined {
+  if (!dmarc) return undefined;
+  const r = dmarc.status.result;
+  const evidence = props(['header.from', dmarc.status.header?.from ?? dmarc.domain]);
+  if (r === 'pass') return { symbol: 'DMARC_PASS', evidence };
+  if (r === 'fail') {
+    const p = String(dmarc.policy ?? dmarc.p ?? 'none').toLowerCase();
+    const symbol =
+      p === 'reject' ? 'DMARC_FAIL_REJECT' : p === 'quarantine' ? 'DMARC_FAIL_QUARANTINE' : 'DMARC_FAIL_NONE';
+    return { symbol, evidence: `${evidence} policy.dmarc=${p}` };
+  }
+  if (offline || r === 'temperror') return { symbol: 'DMARC_TEMPERROR', evidence };
+  if (r === 'none') return { symbol: 'DMARC_NONE', evidence };
+  return undefined;
+}
+
+function arcFinding(arc: AuthResult['arc'], offline: boolean): Finding | undefined {
+  if (!arc) return undefined;
+  if (arc.status.result === 'pass') return { symbol: 'ARC_PASS' };
+  // Without DNS the seal keys were never fetched: that is not a broken chain.
+  if (offline) return undefined;
+  if (arc.status.result === 'fail')
+    return { symbol: 'ARC_FAIL', evidence: clean(arc.status.comment).slice(0, 200) };
+  return undefined;
+}
+
+export const auth: Scanner = {
+  name: 'auth',
+  family: 'AUTH',
+  async scan({ raw, envelope }, ctx) {
+    let offline = false;
+    const resolver: DnsResolver = async (name, rrtype) => {
+      // Stop issuing lookups once our time is up; mailauth turns the rejection into temperror.
+      if (ctx.signal.aborted) throw Object.assign(new Error('scanner timed out'), { code: 'ETIMEOUT' });
+      try {
+        return await ctx.resolver(name, rrtype);
+      } catch (err) {
+        if (isOfflineError(err)) offline = true;
+        throw err;
+      }
+    };
+    const res = await authenticate(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), {
+      resolver: resolver as never,
+      ...(envelope.remoteIp ? { ip: envelope.remoteIp } : {}),
+      ...(envelope.helo ? { helo: envelope.helo } : {}),
+      ...(envelope.mailFrom ? { sender: envelope.mailFrom } : {}),
+      mta: 'seg',
+      disableBimi: true,
+    });
+    // Without the client IP there is nothing for SPF to check; a verdict would be invented.
+    const spf = envelope.remoteIp ? spfFinding(res.spf, offline) : undefined;
+    return [
+      spf,
+      dkimFinding(res.dkim, offline),
+      dmarcFinding(res.dmarc, offline),
+      arcFinding(res.arc, offline),
+    ].filter((f): f is Finding => f !== undefined);
+  },
+};
+
+const METHOD_RESULT: Partial<Record<SymbolName, [string, string]>> = {
+  SPF_PASS: ['spf', 'pass'],
+  SPF_FAIL: ['spf', 'fail'],
+  SPF_SOFTFAIL: ['spf', 'softfail'],
+  SPF_NEUTRAL: ['spf', 'neutral'],
+  SPF_NONE: ['spf', 'none'],
+  SPF_TEMPERROR: ['spf', 'temperror'],
+  SPF_PERMERROR: ['spf', 'permerror'],
+  DKIM_PASS: ['dkim', 'pass'],
+  DKIM_FAIL: ['dkim', 'fail'],
+  DKIM_NONE: ['dkim', 'none'],
+  DKIM_TEMPERROR: ['dkim', 'temperror'],
+  DKIM_PERMERROR: ['dkim', 'permerror'],
+  DMARC_PASS: ['dmarc', 'pass'],
+  DMARC_FAIL_REJECT: ['dmarc', 'fail'],
+  DMARC_FAIL_QUARANTINE: ['dmarc', 'fail'],
+  DMARC_FAIL_NONE: ['dmarc', 'fail'],
+  DMARC_NONE: ['dmarc', 'none'],
+  DMARC_TEMPERROR: ['dmarc', 'temperror'],
+  ARC_PASS: ['arc', 'pass'],
+  ARC_FAIL: ['arc', 'fail'],
+};
+
+/**
+ * The RFC 8601 Authentication-Results header value (without the field name) for the AUTH findings,
+ * e.g. `mx.example.com; spf=pass smtp.mailfrom=a@b.example; dkim=none; dmarc=none header.from=b.example`.
+ */
+export function authResultsHeader(hostname: string, findings: readonly Finding[]): string {
+  const rows = findings.flatMap((f) => {
+    const mr = METHOD_RESULT[f.symbol];
+    if (!mr) return [];
+    // Only `ptype.property=value` tokens belong in the header; free-text evidence stays in the trace.
+    const ev = (f.evidence ?? '')
+      .split(/\s+/)
+      .filter((t) => /^[a-z]+\.[a-z-]+=[^\s;()"\\]+$/i.test(t))
+      .join(' ');
+    return [`${mr[0]}=${mr[1]}${ev ? ` ${ev}` : ''}`];
+  });
+  const authserv = clean(hostname).replace(/\s/g, '') || 'localhost';
+  return rows.length ? `${authserv}; ${rows.join('; ')}` : `${authserv}; none`;
+}

@@ -1,0 +1,254 @@
+// A first content scanner: a few explainable rules over the sender name, subject and text (spam
+// phrases, urgency phrases, brand impersonation, greeting by address, look-alike letters, image-only
+// and HTML-only bodies, all-caps subjects, empty messages). No statistics, no learning: phrase lists
+// and weights were tuned on a labeled development corpus for a ham false-positive rate under 1%.
+
+import { getDomain } from 'tldts';
+import type { Scanner } from '../scanner.ts';
+import type { Finding } from '../types.ts';
+
+// Phrases of bulk commercial spam. Each one kept here appears in under 0.5% of the development ham,
+// yet one alone proves nothing, so the rule needs SPAM_PHRASES_MIN distinct ones.
+export const SPAM_PHRASES = [
+  'to be removed',
+  'removed from our',
+  'remove you from',
+  'this is not spam',
+  'not a spam',
+  'one-time mailing',
+  'one time mailing',
+  'no obligation',
+  'opt-in',
+  'mortgage',
+  'guarantee',
+  'click here',
+  'click below',
+  '!!!',
+  'act now',
+  'limited time',
+  'order now',
+  'order today',
+  'apply now',
+  'call now',
+  '100% free',
+  '100% guaranteed',
+  'risk free',
+  'risk-free',
+  'money back',
+  'satisfaction guaranteed',
+  'double your',
+  'extra income',
+  'make money',
+  'work from home',
+  'be your own boss',
+  'financial freedom',
+  'best price',
+  'special promotion',
+  'you have been selected',
+  'congratulations',
+  'no credit check',
+  'credit card',
+  'lose weight',
+  'viagra',
+  'dear friend',
+  'million dollars',
+  'investment opportunity',
+  'dear sir or madam',
+  'dear sir/madam',
+  'specially selected',
+  'guaranteed to',
+  'last chance',
+  'bad credit',
+  'refinance',
+  'debt',
+  'save up to',
+  'special offer',
+  'increase your',
+  'per week',
+  '$$$',
+  'horny',
+  'casino',
+  'pharmacy',
+  'weight loss',
+  'no cost',
+  'removal',
+  'you have won',
+] as const;
+const SPAM_PHRASES_MIN = 2;
+// Points per phrase beyond the first, capped: three phrases are suspicious, eight are a pitch.
+const SPAM_PHRASE_POINTS = 1.5;
+const SPAM_PHRASES_MAX_POINTS = 6;
+
+// Pressure to act on an account, credentials or a prize: the core of phishing lures.
+export const URGENCY_PHRASES = [
+  'verify your account',
+  'verify your identity',
+  'verify your email',
+  'confirm your account',
+  'confirm your identity',
+  'update your account',
+  'update your payment',
+  'update your billing',
+  'account has been suspended',
+  'account will be suspended',
+  'account has been locked',
+  'account will be closed',
+  'account has been limited',
+  'unusual activity',
+  'unusual sign',
+  'suspicious activity',
+  'password will expire',
+  'reset your password',
+  'confirm your password',
+  'log in to your account',
+  'login to your account',
+  'sign in to your account',
+  'validate your',
+  'within 24 hours',
+  'within 48 hours',
+  'failure to',
+  'permanently deleted',
+  'storage is full',
+  'security alert',
+  'action required',
+  'final notice',
+  'expire',
+  'suspended',
+  'verify',
+  'urgent',
+  'immediately',
+  'reward',
+  'claim your',
+  'gift card',
+  'wallet',
+] as const;
+const URGENCY_MIN = 3;
+
+// Brands most impersonated in phishing (APWG and vendor reports). Matched as whole words in the
+// display name; the rule fires when the From domain does not contain the brand.
+export const BRANDS = [
+  'paypal',
+  'microsoft',
+  'office 365',
+  'outlook',
+  'apple',
+  'icloud',
+  'amazon',
+  'netflix',
+  'coinbase',
+  'binance',
+  'metamask',
+  'ledger',
+  'trust wallet',
+  'dhl',
+  'fedex',
+  'usps',
+  'docusign',
+  'wells fargo',
+  'chase',
+  'bank of america',
+  'american express',
+  'bradesco',
+  'itau',
+  'santander',
+  'nubank',
+  'livelo',
+  'facebook',
+  'instagram',
+  'whatsapp',
+  'linkedin',
+  'google',
+  'adobe',
+  'dropbox',
+  'norton',
+  'mcafee',
+  'walmart',
+  'costco',
+  'home depot',
+  'ebay',
+  'spotify',
+] as const;
+
+// Only the start of the body is read: lures and pitches put their words up front, and this bounds
+// the work per message regardless of the body cap.
+const READ_CHARS = 20_000;
+// Below this much visible text an HTML message is "images and links": real letters say something.
+const LITTLE_TEXT_CHARS = 100;
+
+function hits(haystack: string, phrases: readonly string[]): string[] {
+  return phrases.filter((p) => haystack.includes(p));
+}
+
+function isAllCaps(subject: string): boolean {
+  const letters = subject.replace(/[^\p{L}]/gu, '');
+  if (letters.length < 8) return false;
+  const upper = letters.replace(/[^\p{Lu}]/gu, '').length;
+  return upper / letters.length >= 0.9;
+}
+
+/** The brand a display name claims when the sender's registrable domain does not carry it. */
+export function impersonatedBrand(name: string, address: string): string | undefined {
+  const n = name.toLowerCase();
+  const domainPart = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+  const domain = (getDomain(domainPart) ?? domainPart).replace(/[-.]/g, '');
+  return BRANDS.find((b) => new RegExp(`\\b${b}\\b`).test(n) && !domain.includes(b.replace(/ /g, '')));
+}
+
+// "Dear jane@example.com," / "Hello jane@example.com": a bulk mailer filling in the only thing it knows.
+const GREETS_ADDRESS =
+  /\b(?:dear|hi|hello|hey|hallo|beste|ol[aá]|caro|cara|cher|ch[eè]re|estimado|estimada|prezado|prezada)(?:\(a\))?\s*,?\s{1,5}[^\s@,<>]{1,64}@[^\s@,<>]{1,255}/;
+// A word that mixes Latin letters with Cyrillic or Greek ones (homoglyphs: "Amаzon" with a Cyrillic a),
+// or styled Mathematical Alphanumeric letters used to dodge word filters.
+const MIXED_SCRIPT =
+  /(?=[\p{L}]*\p{Script=Latin})(?=[\p{L}]*[\p{Script=Cyrillic}\p{Script=Greek}])[\p{L}]{3,}/u;
+const MATH_LETTERS = /[\u{1D400}-\u{1D7FF}]/u;
+
+export const content: Scanner = {
+  name: 'content',
+  family: 'CONTENT',
+  async scan({ parsed }) {
+    const out: Finding[] = [];
+    const body = parsed.text.slice(0, READ_CHARS);
+    const haystack = `${parsed.subject}\n${body}`.toLowerCase().replace(/\s+/g, ' ');
+
+    const spam = hits(haystack, SPAM_PHRASES);
+    if (spam.length >= SPAM_PHRASES_MIN) {
+      const weight = Math.min(SPAM_PHRASES_MAX_POINTS, SPAM_PHRASE_POINTS * (spam.length - 1));
+      out.push({ symbol: 'CONTENT_SPAM_PHRASES', weight, evidence: spam.slice(0, 6).join(', ') });
+    }
+    const urgent = hits(haystack, URGENCY_PHRASES);
+    if (urgent.length >= URGENCY_MIN)
+      out.push({ symbol: 'CONTENT_URGENCY', evidence: urgent.slice(0, 6).join(', ') });
+
+    const name = parsed.from?.name ?? '';
+    const brand = name ? impersonatedBrand(name, parsed.from?.address ?? '') : undefined;
+    if (brand) {
+      out.push({
+        symbol: 'CONTENT_BRAND_IMPERSONATION',
+        evidence: `"${name.slice(0, 60)}" <${parsed.from?.address ?? ''}>`,
+      });
+    }
+    const greeting = GREETS_ADDRESS.exec(haystack.slice(0, 3000));
+    if (greeting) out.push({ symbol: 'CONTENT_GREETS_ADDRESS', evidence: greeting[0].slice(0, 100) });
+    const shown = `${name} ${parsed.subject} ${body.slice(0, 3000)}`;
+    const mixed = MIXED_SCRIPT.exec(shown) ?? MATH_LETTERS.exec(`${name} ${parsed.subject}`);
+    if (mixed) out.push({ symbol: 'CONTENT_OBFUSCATED_TEXT', evidence: mixed[0].slice(0, 60) });
+
+    if (parsed.html && parsed.text.trim().length < LITTLE_TEXT_CHARS) {
+      out.push({ symbol: 'CONTENT_IMAGE_ONLY', evidence: `${parsed.text.trim().length} chars of text` });
+    } else if (parsed.htmlOnly) {
+      out.push({ symbol: 'CONTENT_HTML_ONLY' });
+    }
+    if (isAllCaps(parsed.subject))
+      out.push({ symbol: 'CONTENT_SUBJECT_ALL_CAPS', evidence: parsed.subject.slice(0, 100) });
+    if (
+      !parsed.subject.trim() &&
+      !parsed.text.trim() &&
+      !parsed.html.trim() &&
+      parsed.attachments.length === 0
+    ) {
+      out.push({ symbol: 'CONTENT_EMPTY' });
+    }
+    return out;
+  },
+};
