@@ -77,11 +77,13 @@ async function describe(
   deps: Pick<HandlerDeps, 'store'>,
   state: QuarantineState,
 ): Promise<{ sender: string; subject: string }> {
-  const parsed = await loadOptionalJson<ParsedMessage>(
-    deps.store,
-    state.parse?.parsedKey ?? KEYS.parsed(state.messageId),
-  );
-  if (parsed) return { sender: parsed.from?.address ?? state.envelope.mailFrom, subject: parsed.subject };
+  try {
+    const key = state.parse?.parsedKey ?? KEYS.parsed(state.messageId);
+    const parsed = await loadOptionalJson<ParsedMessage>(deps.store, key);
+    if (parsed) return { sender: parsed.from?.address ?? state.envelope.mailFrom, subject: parsed.subject };
+  } catch {
+    // Fall through to the raw header block: the fail-safe must not fail for want of a description.
+  }
   try {
     const raw = await deps.store.get(state.key);
     return {

@@ -239,6 +239,18 @@ describe('deliver', () => {
     expect(await deps.ledger.get('temp-1')).toEqual({});
   });
 
+  it('settles the accepted recipient when the server refuses another, and retries only the refused one', async () => {
+    const decided = await receive('partial-1', 'plain-crlf.eml', [
+      'alice@example.com',
+      'tempfail@example.com',
+    ]);
+    const deliver = createDeliverHandler(deps);
+    await expect(deliver(decided)).rejects.toThrow(TransientDeliveryError);
+    expect(await deps.ledger.get('partial-1')).toEqual({ 'alice@example.com': 'DELIVERED' });
+    await expect(deliver(decided)).rejects.toThrow(/tempfail@example\.com/);
+    expect(sink.messages.map((m) => m.envelope.to)).toEqual([['alice@example.com']]);
+  });
+
   it('throws PermanentDeliveryError on a 5xx reply; the DeliveryFailed step quarantines it', async () => {
     const decided = await receive('perm-1', 'plain-crlf.eml', ['nobody@example.com']);
     const error = (await createDeliverHandler(deps)(decided).catch((e: unknown) => e)) as Error;

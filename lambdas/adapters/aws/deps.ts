@@ -22,7 +22,11 @@ function required(env: Env, name: string): string {
 
 /** The validated config from SEG_CONFIG_JSON. */
 export function configFromEnv(env: Env = process.env): SegConfig {
-  return parseConfig(JSON.parse(required(env, ENV.configJson)), ENV.configJson);
+  // The literal `process.env.SEG_CONFIG_JSON` matters: esbuild's `define` inlines the config at synth
+  // by replacing exactly that expression, so a computed lookup would miss it in the bundle.
+  const json = env === process.env ? process.env.SEG_CONFIG_JSON : env[ENV.configJson];
+  if (!json) throw new Error(`environment variable ${ENV.configJson} is not set`);
+  return parseConfig(JSON.parse(json), ENV.configJson);
 }
 
 /**

@@ -20,15 +20,21 @@ export class S3MessageStore implements MessageStore {
     this.bucket = props.bucket;
   }
 
-  /** Throws NotFoundError when the key does not exist. */
+  /**
+   * Throws NotFoundError when the key does not exist. Without s3:ListBucket, S3 answers a missing key
+   * with 403 AccessDenied rather than 404, and our functions have no ListBucket: both mean "absent".
+   */
   async get(key: string): Promise<Uint8Array> {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (!out.Body) throw new NotFoundError(`s3://${this.bucket}/${key} has no body`);
       return await out.Body.transformToByteArray();
     } catch (error) {
-      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') {
-        throw new NotFoundError(`s3://${this.bucket}/${key} does not exist`, { cause: error });
+      const name = (error as { name?: string }).name;
+      if (error instanceof NoSuchKey || name === 'NoSuchKey' || name === 'AccessDenied') {
+        throw new NotFoundError(`s3://${this.bucket}/${key} does not exist or is not readable`, {
+          cause: error,
+        });
       }
       throw error;
     }

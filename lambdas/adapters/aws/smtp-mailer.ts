@@ -2,6 +2,7 @@
 // TLS is required by default (STARTTLS with requireTLS, or implicit TLS on 465); plain SMTP exists
 // only for the local runtime's loopback downstream. SMTP replies map to transient/permanent errors.
 
+import type { ConnectionOptions } from 'node:tls';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import nodemailer from 'nodemailer';
 import type { SmtpRoute } from '../../config/schema.ts';
@@ -28,6 +29,8 @@ export interface SmtpMailerProps {
   readonly allowPlain?: boolean;
   /** @default 30_000 */
   readonly timeoutMs?: number;
+  /** Extra TLS options, e.g. `ca` to trust an organization's private CA. Certificates are always verified unless a caller says otherwise. */
+  readonly tls?: ConnectionOptions;
 }
 
 export class SmtpMailer implements Mailer {
@@ -51,6 +54,7 @@ export class SmtpMailer implements Mailer {
       requireTLS: !implicit && !this.props.allowPlain,
       ignoreTLS: !implicit && this.props.allowPlain === true,
       ...(auth ? { auth: { user: auth.username, pass: auth.password } } : {}),
+      ...(this.props.tls ? { tls: this.props.tls } : {}),
       connectionTimeout: timeout,
       greetingTimeout: timeout,
       socketTimeout: timeout,
@@ -73,7 +77,7 @@ export class SmtpMailer implements Mailer {
       });
       return { response: info.response, ...(rejected.length ? { rejected } : {}) };
     } catch (error) {
-      throw toDeliveryError(error, route.host);
+      throw toDeliveryError(error, `${route.host} for ${input.envelope.recipients.join(', ')}`);
     } finally {
       transport.close();
     }
@@ -112,11 +116,11 @@ export class SmtpMailer implements Mailer {
 /** 5xx is final; 4xx, timeouts, refused connections and TLS trouble may pass on a retry. */
 export function toDeliveryError(
   error: unknown,
-  host: string,
+  where: string,
 ): TransientDeliveryError | PermanentDeliveryError {
   const e = error as { responseCode?: number; response?: string; code?: string; message?: string };
   const what = e.response ?? e.message ?? String(error);
-  const message = `delivery to ${host} failed: ${e.code ? `${e.code} ` : ''}${what}`;
+  const message = `delivery to ${where} failed: ${e.code ? `${e.code} ` : ''}${what}`;
   if (typeof e.responseCode === 'number' && e.responseCode >= 500) {
     return new PermanentDeliveryError(message, e.responseCode, { cause: error });
   }
