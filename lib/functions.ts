@@ -1,0 +1,225 @@
+// The ten Lambda functions, one NodejsFunction per entry file in lambdas/functions, bundled locally
+// with esbuild (no Docker), plus their least-privilege grants on the bucket, tables and secrets.
+// It does not wire triggers (SES, schedule, workflow): the stack does that.
+
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { SegConfig } from '../lambdas/config/schema.ts';
+import { ENV, KEYS } from '../lambdas/handlers/deps.ts';
+
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Every Lambda entry file under lambdas/functions, by name. */
+export const FUNCTION_NAMES = [
+  'ingest',
+  'parse',
+  'scan-auth',
+  'scan-content',
+  'scan-lists',
+  'decide',
+  'deliver',
+  'quarantine',
+  'release',
+  'reconcile',
+] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+interface FunctionSpec {
+  readonly memoryMb: number;
+  /** Below the workflow state's TimeoutSeconds, so Step Functions sees the function's own error. */
+  readonly timeout: Duration;
+}
+
+const SPECS: Record<FunctionName, FunctionSpec> = {
+  ingest: { memoryMb: 256, timeout: Duration.seconds(30) },
+  // Parsing a 40 MB message with attachments needs memory; the workflow state allows 120 s.
+  parse: { memoryMb: 1536, timeout: Duration.seconds(110) },
+  'scan-auth': { memoryMb: 512, timeout: Duration.seconds(55) },
+  'scan-content': { memoryMb: 1024, timeout: Duration.seconds(55) },
+  'scan-lists': { memoryMb: 256, timeout: Duration.seconds(55) },
+  decide: { memoryMb: 256, timeout: Duration.seconds(25) },
+  deliver: { memoryMb: 1024, timeout: Duration.seconds(110) },
+  quarantine: { memoryMb: 256, timeout: Duration.seconds(55) },
+  release: { memoryMb: 1024, timeout: Duration.seconds(120) },
+  reconcile: { memoryMb: 256, timeout: Duration.seconds(300) },
+};
+
+export interface SegFunctionsProps {
+  /** The validated configuration; inlined into every bundle, so it is not bound by the 4 KB env limit. */
+  readonly config: SegConfig;
+  readonly bucket: s3.IBucket;
+  readonly quarantineTable: dynamodb.ITable;
+  readonly ledgerTable: dynamodb.ITable;
+  /**
+   * Lambda runtime.
+   * @default lambda.Runtime.NODEJS_24_X
+   */
+  readonly runtime?: lambda.Runtime;
+  /**
+   * Log retention of every function's log group.
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Powertools log level.
+   * @default 'INFO'
+   */
+  readonly logLevel?: string;
+}
+
+/** The functions of the gateway and their grants. */
+export class SegFunctions extends Construct {
+  readonly functions: Readonly<Record<FunctionName, nodejs.NodejsFunction>>;
+
+  constructor(scope: Construct, id: string, props: SegFunctionsProps) {
+    super(scope, id);
+    const { config, bucket } = props;
+    const vpcPlacement = config.vpc ? this.deliveryVpc(config.vpc) : undefined;
+
+    const make = (name: FunctionName): nodejs.NodejsFunction => {
+      const spec = SPECS[name];
+      const logGroup = new logs.LogGroup(this, `${name}-logs`, {
+        retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      });
+      // Delivery may need port 25, which Lambda only allows from a VPC; nothing else needs the VPC.
+      const placement = name === 'deliver' || name === 'release' ? vpcPlacement : undefined;
+      return new nodejs.NodejsFunction(this, name, {
+        entry: join(REPO_ROOT, 'lambdas', 'functions', `${name}.ts`),
+        handler: 'handler',
+        projectRoot: REPO_ROOT,
+        depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+        runtime: props.runtime ?? lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: spec.memoryMb,
+        timeout: spec.timeout,
+        logGroup,
+        environment: {
+          [ENV.bucket]: bucket.bucketName,
+          [ENV.quarantineTable]: props.quarantineTable.tableName,
+          [ENV.ledgerTable]: props.ledgerTable.tableName,
+          [ENV.logLevel]: props.logLevel ?? 'INFO',
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+        bundling: {
+          forceDockerBundling: false,
+          format: nodejs.OutputFormat.ESM,
+          target: 'node22',
+          minify: true,
+          sourceMap: true,
+          mainFields: ['module', 'main'],
+          // CommonJS dependencies (mailparser, nodemailer) call require() inside an ESM bundle.
+          banner:
+            "import { createRequire as __segCreateRequire } from 'node:module'; const require = __segCreateRequire(import.meta.url);",
+          define: { [`process.env.${ENV.configJson}`]: JSON.stringify(JSON.stringify(config)) },
+        },
+        ...(placement ?? {}),
+      });
+    };
+
+    const fns = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, make(name)])) as Record<
+      FunctionName,
+      nodejs.NodejsFunction
+    >;
+    this.functions = fns;
+
+    // S3: each function touches only the prefixes its step owns.
+    const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as CfnElement);
+    const objects = (fn: lambda.IFunction, actions: string[], prefixes: string[]) => {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions, resources: prefixes.map((p) => bucket.arnForObjects(`${p}*`)) }),
+      );
+      for (const prefix of prefixes) {
+        Validations.of(fn).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
+          reason: `Object keys under ${prefix} are per-message ids unknown at deploy time; access is limited to that prefix.`,
+        });
+      }
+    };
+    const INBOUND = KEYS.inboundPrefix;
+    objects(fns.parse, ['s3:GetObject'], [INBOUND]);
+    objects(fns.parse, ['s3:PutObject'], ['parsed/']);
+    for (const scanner of [fns['scan-auth'], fns['scan-content'], fns['scan-lists']]) {
+      objects(scanner, ['s3:GetObject'], [INBOUND, 'parsed/']);
+    }
+    objects(fns.decide, ['s3:GetObject'], ['parsed/']);
+    objects(fns.decide, ['s3:PutObject'], ['verdicts/']);
+    objects(fns.deliver, ['s3:GetObject'], [INBOUND, 'verdicts/']);
+    objects(fns.quarantine, ['s3:GetObject'], ['parsed/', 'verdicts/']);
+    objects(fns.release, ['s3:GetObject'], [INBOUND, 'verdicts/']);
+    objects(fns.reconcile, ['s3:GetObject'], [INBOUND]);
+    fns.reconcile.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${INBOUND}*`] } },
+      }),
+    );
+
+    // DynamoDB: the ledger makes every side effect idempotent; only the quarantine steps write items.
+    props.ledgerTable.grantReadWriteData(fns.deliver);
+    props.ledgerTable.grantReadWriteData(fns.quarantine);
+    props.ledgerTable.grantReadWriteData(fns.release);
+    props.ledgerTable.grantReadData(fns.reconcile);
+    props.quarantineTable.grantWriteData(fns.quarantine);
+    props.quarantineTable.grantReadWriteData(fns.release);
+    const quarantineId = Stack.of(this).getLogicalId(props.quarantineTable.node.defaultChild as CfnElement);
+    for (const fn of [fns.quarantine, fns.release]) {
+      Validations.of(fn).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${quarantineId}.Arn>/index/*]`,
+        reason:
+          "The grant covers the quarantine table's own indexes (byRecipient, byStatus) and no other table.",
+      });
+    }
+
+    // Secrets Manager: only the SMTP AUTH secrets named by the routes.
+    const secretNames = [
+      ...new Set(config.domains.flatMap((d) => (d.route.authSecretName ? [d.route.authSecretName] : []))),
+    ];
+    secretNames.forEach((name, i) => {
+      const secret = secretsmanager.Secret.fromSecretNameV2(this, `RouteSecret${i}`, name);
+      secret.grantRead(fns.deliver);
+      secret.grantRead(fns.release);
+    });
+
+    this.acknowledgeFindings(fns, vpcPlacement !== undefined);
+  }
+
+  /** The configured VPC and subnets, from their ids only (Vpc.fromLookup would need AWS at synth). */
+  private deliveryVpc(vpcConfig: NonNullable<SegConfig['vpc']>) {
+    const vpc = ec2.Vpc.fromVpcAttributes(this, 'DeliveryVpc', {
+      vpcId: vpcConfig.vpcId,
+      availabilityZones: Stack.of(this).availabilityZones.slice(0, 1),
+    });
+    const subnets = vpcConfig.subnetIds.map((subnetId, i) =>
+      ec2.Subnet.fromSubnetId(this, `DeliverySubnet${i}`, subnetId),
+    );
+    return { vpc, vpcSubnets: { subnets } };
+  }
+
+  private acknowledgeFindings(fns: Record<FunctionName, nodejs.NodejsFunction>, inVpc: boolean) {
+    for (const [name, fn] of Object.entries(fns)) {
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason:
+          'AWSLambdaBasicExecutionRole only allows writing to CloudWatch Logs; each function has its own log group.',
+      });
+      if (inVpc && (name === 'deliver' || name === 'release')) {
+        Validations.of(fn).acknowledge({
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+          reason:
+            'A VPC-attached function needs this AWS policy to manage its network interfaces (port 25 delivery).',
+        });
+      }
+    }
+  }
+}

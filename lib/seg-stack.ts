@@ -1,0 +1,141 @@
+// The seg stack: message bucket, quarantine tables, functions, the inbound workflow, SES receipt
+// rules and identities, the failure queue of ingest and the scheduled reconciler. It validates the
+// region (SES receiving) at synth; the config itself is validated before it gets here (loadConfig).
+
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import type { SegConfig } from '../lambdas/config/schema.ts';
+import { ENV } from '../lambdas/handlers/deps.ts';
+import { type FunctionName, SegFunctions } from './functions.ts';
+import { InboundWorkflow } from './inbound-workflow.ts';
+import { MailIdentities } from './mail-identities.ts';
+import { MessageBucket } from './message-bucket.ts';
+import { QuarantineTables } from './quarantine-tables.ts';
+import { ReceiptRules } from './receipt-rules.ts';
+import { assertReceivingRegion } from './ses-regions.ts';
+import type { WorkflowFunction } from './workflow/inbound-definition.ts';
+
+export interface SegStackProps extends StackProps {
+  /** The validated seg.config.json. Its `region` is the stack's region unless `env.region` says otherwise. */
+  readonly config: SegConfig;
+  /**
+   * Activate the receipt rule set on deploy. Activation replaces the region's active rule set.
+   * @default true
+   */
+  readonly activateRuleSet?: boolean;
+  /**
+   * How often the reconciler re-drives stored messages that have no final disposition.
+   * @default Duration.minutes(15)
+   */
+  readonly reconcileEvery?: Duration;
+}
+
+/** Stack output keys; the CLI's `--stack NAME` mode reads them. */
+export const STACK_OUTPUTS = {
+  bucketName: 'BucketName',
+  quarantineTableName: 'QuarantineTableName',
+  ledgerTableName: 'LedgerTableName',
+  stateMachineArn: 'StateMachineArn',
+  releaseFunctionName: 'ReleaseFunctionName',
+} as const;
+
+/** Which function serves each task of the workflow definition. */
+export const WORKFLOW_FUNCTION_NAMES: Readonly<Record<WorkflowFunction, FunctionName>> = {
+  Parse: 'parse',
+  ScanAuth: 'scan-auth',
+  ScanContent: 'scan-content',
+  ScanLists: 'scan-lists',
+  Decide: 'decide',
+  Deliver: 'deliver',
+  Quarantine: 'quarantine',
+};
+
+/** The whole gateway in one stack. */
+export class SegStack extends Stack {
+  readonly bucket: s3.Bucket;
+  readonly quarantineTable: dynamodb.Table;
+  readonly ledgerTable: dynamodb.Table;
+  readonly stateMachine: sfn.StateMachine;
+  readonly functions: Readonly<Record<FunctionName, nodejs.NodejsFunction>>;
+  /** Where ingest invocations that failed every retry land. */
+  readonly ingestFailures: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: SegStackProps) {
+    const { config } = props;
+    const region = assertReceivingRegion(props.env?.region ?? config.region);
+    super(scope, id, { ...props, env: { ...props.env, region } });
+
+    const messages = new MessageBucket(this, 'Messages', { messageDays: config.retention.messageDays });
+    this.bucket = messages.bucket;
+    const tables = new QuarantineTables(this, 'Tables');
+    this.quarantineTable = tables.quarantine;
+    this.ledgerTable = tables.ledger;
+
+    const fns = new SegFunctions(this, 'Functions', {
+      config,
+      bucket: this.bucket,
+      quarantineTable: this.quarantineTable,
+      ledgerTable: this.ledgerTable,
+    }).functions;
+    this.functions = fns;
+
+    const workflowFns = Object.fromEntries(
+      Object.entries(WORKFLOW_FUNCTION_NAMES).map(([task, name]) => [task, fns[name]]),
+    ) as Record<WorkflowFunction, nodejs.NodejsFunction>;
+    this.stateMachine = new InboundWorkflow(this, 'Inbound', { functions: workflowFns }).stateMachine;
+    for (const starter of [fns.ingest, fns.reconcile]) {
+      starter.addEnvironment(ENV.stateMachineArn, this.stateMachine.stateMachineArn);
+      this.stateMachine.grantStartExecution(starter);
+    }
+
+    // SES invokes ingest asynchronously: two retries, then the event is kept in this queue.
+    this.ingestFailures = new sqs.Queue(this, 'IngestFailures', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.ingestFailures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the on-failure destination of ingest; the reconciler re-drives the messages.',
+    });
+    fns.ingest.configureAsyncInvoke({
+      onFailure: new destinations.SqsDestination(this.ingestFailures),
+      retryAttempts: 2,
+    });
+
+    new ReceiptRules(this, 'Receiving', {
+      domains: config.domains,
+      bucket: this.bucket,
+      ingest: fns.ingest,
+      activate: props.activateRuleSet ?? true,
+    });
+    new MailIdentities(this, 'Identities', { domains: config.domains, region });
+
+    new events.Rule(this, 'ReconcileSchedule', {
+      description: 'Re-drives stored inbound messages that have no final disposition',
+      schedule: events.Schedule.rate(props.reconcileEvery ?? Duration.minutes(15)),
+      targets: [new targets.LambdaFunction(fns.reconcile, { retryAttempts: 2 })],
+    });
+
+    const output = (key: string, value: string, description: string) =>
+      new CfnOutput(this, key, { key, value, description });
+    output(
+      STACK_OUTPUTS.bucketName,
+      this.bucket.bucketName,
+      'Raw messages, parse results and verdict traces',
+    );
+    output(STACK_OUTPUTS.quarantineTableName, this.quarantineTable.tableName, 'Quarantine items');
+    output(STACK_OUTPUTS.ledgerTableName, this.ledgerTable.tableName, 'Disposition ledger');
+    output(STACK_OUTPUTS.stateMachineArn, this.stateMachine.stateMachineArn, 'Inbound workflow');
+    output(STACK_OUTPUTS.releaseFunctionName, fns.release.functionName, 'Releases a quarantined message');
+  }
+}

@@ -1,0 +1,144 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { FUNCTION_NAMES } from '../../lib/functions.ts';
+import { synthTemplate, testConfig } from './synth.ts';
+
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+/** Every statement of the inline policies attached to a function's role. */
+function statementsOf(template: ReturnType<typeof synthTemplate>, fn: string): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes(`Functions${fn.replace('-', '')}ServiceRole`))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+const actionsOf = (statements: Statement[]) =>
+  statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+const s3Prefixes = (statements: Statement[], action: string) =>
+  statements
+    .filter((s) => actionsOf([s]).includes(action))
+    .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))
+    .map((r) => JSON.stringify(r).match(/"\/([a-z]+\/)\*"/)?.[1])
+    .sort();
+
+describe('functions', () => {
+  const template = synthTemplate();
+
+  it('creates one ARM64 function per entry file on a current Node.js runtime', () => {
+    const fns = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) =>
+      JSON.stringify(f.Properties.Environment ?? '').includes('SEG_BUCKET'),
+    );
+    expect(fns).toHaveLength(FUNCTION_NAMES.length);
+    for (const fn of fns) {
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.Runtime).toMatch(/^nodejs(22|24)\.x$/);
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        SEG_BUCKET: { Ref: expect.stringMatching(/^MessagesBucket/) },
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+      expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
+        expect.arrayContaining([
+          'SEG_BUCKET',
+          'SEG_QUARANTINE_TABLE',
+          'SEG_LEDGER_TABLE',
+          'POWERTOOLS_LOG_LEVEL',
+        ]),
+      );
+      // The config is inlined into the bundle, not passed through the 4 KB environment.
+      expect(fn.Properties.Environment.Variables.SEG_CONFIG_JSON).toBeUndefined();
+    }
+  });
+
+  it('lets parse read inbound/ and write parsed/ only', () => {
+    const statements = statementsOf(template, 'parse');
+    expect(s3Prefixes(statements, 's3:GetObject')).toEqual(['inbound/']);
+    expect(s3Prefixes(statements, 's3:PutObject')).toEqual(['parsed/']);
+    expect(actionsOf(statements).some((a) => a.startsWith('dynamodb:'))).toBe(false);
+  });
+
+  it('gives scanners read access and nothing else', () => {
+    for (const fn of ['scan-auth', 'scan-content', 'scan-lists']) {
+      const actions = actionsOf(statementsOf(template, fn));
+      expect(
+        actions.every((a) => a === 's3:GetObject'),
+        fn,
+      ).toBe(true);
+    }
+  });
+
+  it('lets decide write verdicts/ only', () => {
+    expect(s3Prefixes(statementsOf(template, 'decide'), 's3:PutObject')).toEqual(['verdicts/']);
+  });
+
+  it('lets deliver read the message, use the ledger and read only the route secret', () => {
+    const statements = statementsOf(template, 'deliver');
+    expect(s3Prefixes(statements, 's3:GetObject')).toEqual(['inbound/', 'verdicts/']);
+    expect(actionsOf(statements)).toEqual(
+      expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']),
+    );
+    const secrets = statements.filter((s) => actionsOf([s]).includes('secretsmanager:GetSecretValue'));
+    expect(JSON.stringify(secrets)).toMatch(/secret:seg\/smtp\/example\.com-\?\?\?\?\?\?/);
+    expect(actionsOf(statements)).not.toContain('s3:PutObject');
+  });
+
+  it('lets quarantine write items but not read the table', () => {
+    const statements = statementsOf(template, 'quarantine');
+    const quarantineTableStatements = statements.filter((s) =>
+      JSON.stringify(s.Resource).includes('TablesQuarantine'),
+    );
+    expect(actionsOf(quarantineTableStatements)).toContain('dynamodb:PutItem');
+    expect(actionsOf(quarantineTableStatements)).not.toContain('dynamodb:Scan');
+  });
+
+  it('lets the reconciler list only inbound/ and read the ledger', () => {
+    const statements = statementsOf(template, 'reconcile');
+    const list = statements.find((s) => actionsOf([s]).includes('s3:ListBucket'));
+    expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': ['inbound/*'] } });
+    expect(actionsOf(statements)).not.toContain('dynamodb:PutItem');
+  });
+
+  it('sends failed asynchronous ingest events to an encrypted queue after two retries', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: Match.stringLikeRegexp('^Functionsingest') },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^IngestFailures'), 'Arn'] } },
+      },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('runs the reconciler every 15 minutes', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Functionsreconcile'), 'Arn'] } }),
+      ],
+    });
+  });
+
+  it('places delivery in the configured VPC subnets and nothing else', () => {
+    const vpcTemplate = synthTemplate(
+      testConfig({
+        domains: [{ name: 'example.com', route: { host: '10.0.0.25', port: 25 } }],
+        vpc: { vpcId: 'vpc-0abc', subnetIds: ['subnet-01', 'subnet-02'] },
+      }),
+    );
+    const inVpc = Object.entries(vpcTemplate.findResources('AWS::Lambda::Function')).filter(
+      ([, f]) => f.Properties.VpcConfig,
+    );
+    expect(inVpc.map(([id]) => id.replace(/[A-F0-9]{8}$/, '')).sort()).toEqual([
+      'Functionsdeliver',
+      'Functionsrelease',
+    ]);
+    for (const [, fn] of inVpc) expect(fn.Properties.VpcConfig.SubnetIds).toEqual(['subnet-01', 'subnet-02']);
+    vpcTemplate.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: 'vpc-0abc' });
+  });
+});

@@ -1,0 +1,51 @@
+// Test helper: synthesizes SegStack from a config object without bundling the Lambda code
+// (`aws:cdk:bundling-stacks` = []), so infra tests run in seconds. Not a test file itself.
+
+import { App, type Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { parseConfig } from '../../lambdas/config/load-config.ts';
+import type { SegConfig } from '../../lambdas/config/schema.ts';
+import { SegStack, type SegStackProps } from '../../lib/seg-stack.ts';
+
+/** The smallest valid config: one domain, defaults for the rest. Override fields as needed. */
+export function testConfig(overrides: Record<string, unknown> = {}): SegConfig {
+  return parseConfig({
+    region: 'us-east-1',
+    domains: [
+      {
+        name: 'example.com',
+        route: { host: 'mail.example.com', port: 587, authSecretName: 'seg/smtp/example.com' },
+      },
+    ],
+    ...overrides,
+  });
+}
+
+/** An App that skips asset bundling. */
+export function testApp(): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+}
+
+/** Builds the stack (not yet synthesized) under a test app. */
+export function buildStack(config: SegConfig = testConfig(), props: Partial<SegStackProps> = {}): SegStack {
+  return new SegStack(testApp(), 'SegTest', { config, env: { account: '123456789012' }, ...props });
+}
+
+/** Synthesizes the stack for `config` and returns its template. */
+export function synthTemplate(
+  config: SegConfig = testConfig(),
+  props: Partial<SegStackProps> = {},
+): Template {
+  return Template.fromStack(buildStack(config, props));
+}
+
+/** The logical id of the resource at `path` below the stack, e.g. 'Functions/deliver'. */
+export function logicalIdOf(stack: Stack, path: string): string {
+  const node = stack.node.findChild(path.split('/')[0] ?? '');
+  const target = path
+    .split('/')
+    .slice(1)
+    .reduce((n, id) => n.node.findChild(id), node);
+  const cfn = target.node.defaultChild ?? target;
+  return stack.getLogicalId(cfn as never);
+}

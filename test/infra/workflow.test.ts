@@ -1,0 +1,79 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { WORKFLOW_FUNCTIONS } from '../../lib/workflow/inbound-definition.ts';
+import { synthTemplate } from './synth.ts';
+
+type State = {
+  Type: string;
+  Catch?: { ErrorEquals: string[]; Next: string }[];
+  Branches?: unknown[];
+  Next?: string;
+};
+
+describe('inbound state machine', () => {
+  const template = synthTemplate();
+  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+  const definition = JSON.parse(machine?.Properties.DefinitionString) as { States: Record<string, State> };
+
+  it('runs an EXPRESS state machine with a parallel scan and a catch to the fail-safe', () => {
+    expect(machine?.Properties.StateMachineType).toBe('EXPRESS');
+    expect(definition.States.Scan?.Type).toBe('Parallel');
+    expect(definition.States.Scan?.Branches).toHaveLength(3);
+    for (const name of ['Parse', 'Scan', 'Decide', 'Quarantine']) {
+      expect(
+        definition.States[name]?.Catch?.some(
+          (c) => c.ErrorEquals.includes('States.ALL') && c.Next === 'FailSafe',
+        ),
+      ).toBe(true);
+    }
+  });
+
+  it('logs every event without execution data and traces with X-Ray', () => {
+    expect(machine?.Properties.LoggingConfiguration).toMatchObject({
+      Level: 'ALL',
+      IncludeExecutionData: false,
+    });
+    expect(machine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
+  });
+
+  it('may invoke exactly the workflow functions', () => {
+    const roleId = machine?.Properties.RoleArn['Fn::GetAtt'][0];
+    const policies = Object.values(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
+    );
+    const invoke = policies
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[])
+      .filter((s) => JSON.stringify(s.Action).includes('lambda:InvokeFunction'));
+    const resources = invoke.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
+    const targets = resources.map((r) => (r as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt']);
+    // Deliver, DeliveryFailed, Quarantine and FailSafe share functions: one ARN per distinct function.
+    expect(targets.every((t) => t && t[1] === 'Arn')).toBe(true);
+    expect(new Set(targets.map((t) => t[0])).size).toBe(WORKFLOW_FUNCTIONS.length);
+    expect(JSON.stringify(resources)).not.toMatch(/:\*/);
+  });
+
+  it('lets ingest and the reconciler start executions, and gives them the state machine ARN', () => {
+    for (const name of ['ingest', 'reconcile']) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            SEG_STATE_MACHINE_ARN: { Ref: Match.stringLikeRegexp('^InboundStateMachine') },
+          }),
+        },
+        Handler: 'index.handler',
+        Role: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^Functions${name}ServiceRole`), 'Arn'] },
+      });
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp(`^Functions${name}ServiceRole`) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: 'states:StartExecution',
+              Resource: { Ref: Match.stringLikeRegexp('^InboundStateMachine') },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+});
