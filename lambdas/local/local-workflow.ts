@@ -159,7 +159,11 @@ export class LocalWorkflow implements WorkflowStarter {
     this.definition = options.definition ?? (inboundDefinition() as unknown as AslDefinition);
     this.bindings = bindTasks(this.definition);
     this.executedDefinition = substituteArns(this.definition);
-    this.machine = new StateMachine(this.executedDefinition as ConstructorParameters<typeof StateMachine>[0]);
+    // The library annotates the document it is given (QueryLanguage on each state): give it a copy, so
+    // executedDefinition stays the substituted deployed document.
+    this.machine = new StateMachine(
+      structuredClone(this.executedDefinition) as ConstructorParameters<typeof StateMachine>[0],
+    );
     const taskResourceLocalHandlers = Object.fromEntries(
       this.bindings.map(({ state, fn }) => [state, asLambda(options.handlers[fn])]),
     );
