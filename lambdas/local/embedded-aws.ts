@@ -81,6 +81,9 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
   const dynamoDir = join(dataDir, 'dynamodb');
   mkdirSync(s3Dir, { recursive: true });
   mkdirSync(dynamoDir, { recursive: true });
+  // LevelDB admits one opener, and dynalite only finds out at the first request (and then throws
+  // outside any callback): take our own lock first, so a second opener gets a clear error instead.
+  const unlock = acquireLock(dataDir);
 
   const S3rver = require('s3rver') as S3rverCtor;
   const s3rver = new S3rver({
@@ -90,7 +93,13 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
     directory: s3Dir,
     configureBuckets: [{ name: LOCAL_RESOURCES.bucket }],
   });
-  const s3Address = await s3rver.run();
+  let s3Address: AddressInfo;
+  try {
+    s3Address = await s3rver.run();
+  } catch (cause) {
+    unlock();
+    throw cause;
+  }
 
   const dynalite = require('dynalite') as DynaliteFactory;
   // createTableMs 0: tables are ACTIVE at once, so the first message needs no wait.
@@ -100,6 +109,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
     dynamoAddress = await listen(dynamoServer, options.dynamodbPort ?? 0);
   } catch (cause) {
     await s3rver.close();
+    unlock();
     throw cause;
   }
 
@@ -119,6 +129,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
     if (options.publish !== false) removeOwnEndpointsFile(dataDir);
     await s3rver.close().catch(() => undefined);
     await new Promise<void>((resolve) => dynamoServer.close(() => resolve()));
+    unlock();
   };
 
   try {
@@ -167,18 +178,34 @@ export async function readRunningEndpoints(dataDir: string): Promise<EmbeddedEnd
 export async function openEmbeddedAws(dataDir: string): Promise<EmbeddedAws> {
   const running = await readRunningEndpoints(dataDir);
   if (running) return { endpoints: running, stop: async () => undefined };
-  try {
-    return await startEmbeddedAws({ dataDir, publish: false });
-  } catch (cause) {
-    // LevelDB allows one opener: a lock error means another process has the folder open.
-    if (/lock/i.test(String((cause as Error)?.message)) || /lock/i.test(String((cause as Error)?.cause))) {
-      throw new DataDirBusyError(
-        `the data folder ${dataDir} is in use by another process that publishes no endpoints; stop it or wait`,
-        { cause },
-      );
+  return startEmbeddedAws({ dataDir, publish: false });
+}
+
+const lockFile = (dataDir: string): string => join(dataDir, 'dynamodb.lock');
+
+/** Takes <dataDir>/dynamodb.lock for this process; a stale lock (dead process) is taken over. */
+function acquireLock(dataDir: string): () => void {
+  const file = lockFile(dataDir);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      let held = true;
+      return () => {
+        if (held) rmSync(file, { force: true });
+        held = false;
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number.parseInt(readFileSync(file, 'utf8'), 10);
+      if (Number.isInteger(owner) && processAlive(owner)) {
+        throw new DataDirBusyError(
+          `the data folder ${dataDir} is in use by process ${owner} (a seg serve still starting, or another seg command); try again when it is done`,
+        );
+      }
+      rmSync(file, { force: true });
     }
-    throw cause;
   }
+  throw new DataDirBusyError(`cannot lock the data folder ${dataDir}`);
 }
 
 function listen(server: Server, port: number): Promise<AddressInfo> {

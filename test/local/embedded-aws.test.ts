@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createS3Client } from '../../lambdas/adapters/aws/aws-clients.ts';
+import { S3MessageStore } from '../../lambdas/adapters/aws/s3-message-store.ts';
+import {
+  DataDirBusyError,
+  type EmbeddedEndpoints,
+  openEmbeddedAws,
+  readRunningEndpoints,
+  startEmbeddedAws,
+} from '../../lambdas/local/embedded-aws.ts';
+
+function storeAt(endpoints: EmbeddedEndpoints) {
+  const client = createS3Client({
+    endpoint: endpoints.s3,
+    region: endpoints.region,
+    credentials: endpoints.credentials,
+  });
+  return { store: new S3MessageStore({ client, bucket: endpoints.bucket }), close: () => client.destroy() };
+}
+
+describe('embedded AWS servers', () => {
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'seg-embedded-'));
+  });
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps stored objects across a restart on the same data folder', async () => {
+    const first = await startEmbeddedAws({ dataDir });
+    const a = storeAt(first.endpoints);
+    await a.store.put('inbound/kept', 'hello');
+    a.close();
+    await first.stop();
+
+    const second = await startEmbeddedAws({ dataDir });
+    const b = storeAt(second.endpoints);
+    try {
+      expect(Buffer.from(await b.store.get('inbound/kept')).toString()).toBe('hello');
+    } finally {
+      b.close();
+      await second.stop();
+    }
+  });
+
+  it('refuses a second opener of the same data folder with DataDirBusyError', async () => {
+    const running = await startEmbeddedAws({ dataDir, publish: false });
+    try {
+      await expect(startEmbeddedAws({ dataDir, publish: false })).rejects.toBeInstanceOf(DataDirBusyError);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('lets openEmbeddedAws reuse published servers without stopping them', async () => {
+    const running = await startEmbeddedAws({ dataDir });
+    try {
+      expect(await readRunningEndpoints(dataDir)).toEqual(running.endpoints);
+      const opened = await openEmbeddedAws(dataDir);
+      expect(opened.endpoints.s3).toBe(running.endpoints.s3);
+      await opened.stop();
+      expect(await readRunningEndpoints(dataDir)).toBeDefined();
+    } finally {
+      await running.stop();
+    }
+    expect(await readRunningEndpoints(dataDir)).toBeUndefined();
+  });
+});
