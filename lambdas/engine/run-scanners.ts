@@ -30,8 +30,9 @@ async function runOne(
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const err = new ScannerTimeoutError(`timed out after ${timeoutMs} ms`);
-      controller.abort(err);
+      // Reject first: a scanner that answers its abort signal must not win the race with a partial result.
       reject(err);
+      controller.abort(err);
     }, timeoutMs);
   });
   try {

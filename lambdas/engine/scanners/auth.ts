@@ -53,7 +53,9 @@ function dkimFinding(dkim: AuthResult['dkim'], offline: boolean): Finding {
       symbol: 'DKIM_PASS',
       evidence: props(['header.d', pass.signingDomain], ['header.s', pass.selector]),
     };
-  const fail = pick('fail');
+  // mailauth reports a body hash mismatch as neutral; RFC 6376 6.3 calls it a failed signature.
+  const fail =
+    pick('fail') ?? results.find((x) => /body hash did not verify/.test(String(x.status.comment ?? '')));
   if (fail)
     return {
       symbol: 'DKIM_FAIL',

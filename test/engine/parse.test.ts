@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_LIMITS,
+  extractLinks,
+  MAX_LINKS,
+  parseMessage,
+  problemKind,
+} from '../../lambdas/engine/parse.ts';
+import { eml, fixture } from './helpers.ts';
+
+const limits = DEFAULT_LIMITS;
+
+describe('parseMessage', () => {
+  it('reads headers, addresses, subject and text of a clean message', async () => {
+    const p = await parseMessage(fixture('clean-plain.eml'), limits);
+    expect(p.from).toEqual({ address: 'alice@example.org', name: 'Alice Example' });
+    expect(p.to).toEqual(['bob@example.com']);
+    expect(p.subject).toBe('Lunch on Thursday');
+    expect(p.messageId).toBe('<clean-plain-1@example.org>');
+    expect(p.text).toContain('lunch on Thursday');
+    expect(p.headers.find(([k]) => k === 'subject')?.[1]).toBe('Lunch on Thursday');
+    expect(p.problems).toEqual([]);
+    expect(p.truncated).toBe(false);
+  });
+
+  it('extracts hrefs with anchor text from html and bare URLs from text', async () => {
+    const p = await parseMessage(fixture('phish-href-mismatch.eml'), limits);
+    expect(p.links).toContainEqual({
+      href: 'http://login.secure-account-check.example.net/paypal/verify',
+      text: 'https://www.paypal.com/signin',
+    });
+    expect(p.htmlOnly).toBe(true);
+  });
+
+  it('caps the number of links', () => {
+    const html = Array.from(
+      { length: MAX_LINKS + 50 },
+      (_, i) => `<a href="http://h${i}.example/">x</a>`,
+    ).join('');
+    const { links, truncated } = extractLinks(html, '');
+    expect(links).toHaveLength(MAX_LINKS);
+    expect(truncated).toBe(true);
+  });
+
+  it('cuts bodies longer than maxBodyChars and flags truncation', async () => {
+    const raw = eml({ From: 'a@example.org', Subject: 'long' }, 'x'.repeat(5000));
+    const p = await parseMessage(Buffer.from(raw), { ...limits, maxBodyChars: 1000 });
+    expect(p.text.length).toBe(1000);
+    expect(p.truncated).toBe(true);
+    expect(p.problems.some((x) => problemKind(x) === 'truncated')).toBe(true);
+  });
+});
+
+describe('parseMessage on hostile input', () => {
+  it('returns an empty message with a problem for an empty file', async () => {
+    const p = await parseMessage(new Uint8Array(0), limits);
+    expect(p.text).toBe('');
+    expect(p.problems).toContain('malformed: empty message');
+  });
+
+  it('returns a bounded result for a single byte', async () => {
+    const p = await parseMessage(Buffer.from('x'), limits);
+    expect(p.sizeBytes).toBe(1);
+    expect(p.links).toEqual([]);
+  });
+
+  it('survives binary garbage', async () => {
+    const bytes = Buffer.alloc(64 * 1024);
+    let seed = 7;
+    for (let i = 0; i < bytes.length; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      bytes[i] = seed & 0xff;
+    }
+    const p = await parseMessage(bytes, limits);
+    expect(p.sizeBytes).toBe(bytes.length);
+    expect(p.text.length).toBeLessThanOrEqual(limits.maxBodyChars);
+  });
+
+  it('reports a multipart whose boundary never appears', async () => {
+    const p = await parseMessage(fixture('mime-missing-boundary.eml'), limits);
+    expect(p.problems.some((x) => x.startsWith('malformed: boundary "never-used" never found'))).toBe(true);
+  });
+
+  it('reports a part with broken base64 as unreadable', async () => {
+    const p = await parseMessage(fixture('mime-broken-base64.eml'), limits);
+    expect(p.problems).toContain('unreadable: part 3 has invalid base64');
+  });
+
+  it('cuts 2000 nested multiparts at maxDepth', async () => {
+    const depth = 2000;
+    let head = 'From: a@example.org\r\nSubject: deep\r\nMIME-Version: 1.0\r\n';
+    let tail = '';
+    for (let i = 0; i < depth; i++) {
+      head += `Content-Type: multipart/mixed; boundary="b${i}"\r\n\r\n--b${i}\r\n`;
+      tail = `\r\n--b${i}--\r\n${tail}`;
+    }
+    const raw = Buffer.from(`${head}Content-Type: text/plain\r\n\r\ninnermost${tail}`);
+    const p = await parseMessage(raw, limits);
+    expect(p.truncated).toBe(true);
+    expect(p.problems).toContain(`truncated: nesting deeper than ${limits.maxDepth}`);
+  });
+
+  it('cuts a message of 5000 parts at maxParts', async () => {
+    const parts = Array.from(
+      { length: 5000 },
+      (_, i) => `--b\r\nContent-Type: text/plain\r\n\r\npart ${i}\r\n`,
+    );
+    const raw = Buffer.from(
+      `From: a@example.org\r\nSubject: many\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n${parts.join('')}--b--\r\n`,
+    );
+    const p = await parseMessage(raw, limits);
+    expect(p.truncated).toBe(true);
+    expect(p.problems).toContain(`truncated: more than ${limits.maxParts} parts`);
+    expect(p.attachments.length).toBeLessThanOrEqual(limits.maxParts);
+  });
+
+  it('scans only the first maxMessageBytes of a larger message', async () => {
+    const maxMessageBytes = 64 * 1024;
+    const raw = Buffer.from(eml({ From: 'a@example.org', Subject: 'big' }, 'y'.repeat(maxMessageBytes * 2)));
+    const p = await parseMessage(raw, { ...limits, maxMessageBytes });
+    expect(p.sizeBytes).toBe(raw.length);
+    expect(p.truncated).toBe(true);
+    expect(p.text.length).toBeLessThan(maxMessageBytes);
+    expect(p.problems.some((x) => problemKind(x) === 'oversized')).toBe(true);
+  });
+});

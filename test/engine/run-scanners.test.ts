@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { runScanners } from '../../lambdas/engine/run-scanners.ts';
+import type { Scanner } from '../../lambdas/engine/scanner.ts';
+import { ctxFrom, fixture, inputFrom, testConfig } from './helpers.ts';
+
+const ok: Scanner = { name: 'ok', family: 'GTUBE', scan: async () => [{ symbol: 'GTUBE' }] };
+const throws: Scanner = {
+  name: 'throws',
+  family: 'URL',
+  scan: async () => {
+    throw new Error('boom');
+  },
+};
+let sawAbort = false;
+const hangs: Scanner = {
+  name: 'hangs',
+  family: 'AUTH',
+  scan: (_input, ctx) =>
+    new Promise((resolve) => {
+      ctx.signal.addEventListener('abort', () => {
+        sawAbort = true;
+        resolve([]);
+      });
+    }),
+};
+
+describe('runScanners', () => {
+  it('returns one result per scanner, turning a throw and a timeout into _ERROR findings', async () => {
+    const config = testConfig({ policy: { scannerTimeoutMs: 50 } });
+    const { signal: _s, ...ctx } = ctxFrom(config);
+    const results = await runScanners([ok, throws, hangs], await inputFrom(fixture('clean-plain.eml')), ctx);
+    expect(results.map((r) => r.scanner)).toEqual(['ok', 'throws', 'hangs']);
+    expect(results[0]?.findings).toEqual([{ symbol: 'GTUBE' }]);
+    expect(results[1]?.findings).toEqual([{ symbol: 'URL_ERROR', evidence: 'throws: boom' }]);
+    expect(results[2]?.findings).toEqual([
+      { symbol: 'AUTH_ERROR', evidence: 'hangs: timed out after 50 ms' },
+    ]);
+    expect(sawAbort).toBe(true);
+    for (const r of results) expect(r.ms).toBeGreaterThanOrEqual(0);
+  });
+});

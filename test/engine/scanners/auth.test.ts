@@ -1,0 +1,95 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { dkimSign } from 'mailauth';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { offlineResolver } from '../../../lambdas/engine/scan-message.ts';
+import { auth, authResultsHeader } from '../../../lambdas/engine/scanners/auth.ts';
+import { ctxFrom, fixture, inputFrom, testConfig, zoneResolver } from '../helpers.ts';
+
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const publicB64 = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+
+const zone = {
+  'example.org': { TXT: [['v=spf1 ip4:192.0.2.10 -all']] },
+  '_dmarc.example.org': { TXT: [['v=DMARC1; p=reject']] },
+  'sel._domainkey.example.org': { TXT: [[`v=DKIM1; k=rsa; p=${publicB64}`]] },
+};
+const resolver = zoneResolver(zone);
+const symbolsOf = (findings: readonly { symbol: string }[]) => findings.map((f) => f.symbol).sort();
+
+let signed: Buffer;
+beforeAll(async () => {
+  const message = fixture('clean-plain.eml');
+  const { signatures } = await dkimSign(message, {
+    signatureData: [{ signingDomain: 'example.org', selector: 'sel', privateKey: privatePem }],
+  } as never);
+  signed = Buffer.concat([Buffer.from(signatures), message]);
+});
+
+describe('auth scanner', () => {
+  it('emits SPF_PASS, DKIM_PASS and DMARC_PASS for a signed message from an authorized host', async () => {
+    const input = await inputFrom(signed, {
+      envelope: { mailFrom: 'alice@example.org', recipients: ['bob@example.com'], remoteIp: '192.0.2.10' },
+    });
+    const findings = await auth.scan(input, ctxFrom(testConfig(), resolver));
+    expect(symbolsOf(findings)).toEqual(['DKIM_PASS', 'DMARC_PASS', 'SPF_PASS']);
+    expect(findings.find((f) => f.symbol === 'DKIM_PASS')?.evidence).toContain('header.d=example.org');
+  });
+
+  it('emits SPF_FAIL, DKIM_NONE and DMARC_FAIL_REJECT for an unsigned message from another host', async () => {
+    const input = await inputFrom(fixture('clean-plain.eml'), {
+      envelope: { mailFrom: 'alice@example.org', recipients: ['bob@example.com'], remoteIp: '198.51.100.7' },
+    });
+    const findings = await auth.scan(input, ctxFrom(testConfig(), resolver));
+    expect(symbolsOf(findings)).toEqual(['DKIM_NONE', 'DMARC_FAIL_REJECT', 'SPF_FAIL']);
+  });
+
+  it('emits DKIM_FAIL when the signed body was changed', async () => {
+    const tampered = Buffer.from(signed.toString().replace('noon', 'one'));
+    const input = await inputFrom(tampered, {
+      envelope: { mailFrom: 'alice@example.org', recipients: ['bob@example.com'], remoteIp: '192.0.2.10' },
+    });
+    const findings = await auth.scan(input, ctxFrom(testConfig(), resolver));
+    expect(symbolsOf(findings)).toContain('DKIM_FAIL');
+  });
+
+  it('emits zero-weight temperror symbols, not "none", when DNS is offline', async () => {
+    const input = await inputFrom(signed, {
+      envelope: { mailFrom: 'alice@example.org', recipients: ['bob@example.com'], remoteIp: '192.0.2.10' },
+    });
+    const findings = await auth.scan(input, ctxFrom(testConfig(), offlineResolver));
+    expect(symbolsOf(findings)).toEqual(['DKIM_TEMPERROR', 'DMARC_TEMPERROR', 'SPF_TEMPERROR']);
+  });
+
+  it('skips SPF when the client IP is unknown', async () => {
+    const input = await inputFrom(fixture('clean-plain.eml'));
+    const findings = await auth.scan(input, ctxFrom(testConfig(), resolver));
+    expect(symbolsOf(findings).some((s) => s.startsWith('SPF_'))).toBe(false);
+  });
+});
+
+describe('authResultsHeader', () => {
+  it('builds an RFC 8601 value from AUTH findings', () => {
+    const header = authResultsHeader('mx.example.com', [
+      { symbol: 'SPF_PASS', evidence: 'smtp.mailfrom=alice@example.org' },
+      { symbol: 'DKIM_PASS', evidence: 'header.d=example.org header.s=sel' },
+      { symbol: 'DMARC_FAIL_REJECT', evidence: 'header.from=example.org policy.dmarc=reject' },
+      { symbol: 'GTUBE' },
+    ]);
+    expect(header).toBe(
+      'mx.example.com; spf=pass smtp.mailfrom=alice@example.org; dkim=pass header.d=example.org header.s=sel; ' +
+        'dmarc=fail header.from=example.org policy.dmarc=reject',
+    );
+  });
+
+  it('says none when there are no authentication findings', () => {
+    expect(authResultsHeader('mx.example.com', [])).toBe('mx.example.com; none');
+  });
+
+  it('drops free text and line breaks from evidence', () => {
+    const header = authResultsHeader('mx.example.com', [
+      { symbol: 'ARC_FAIL', evidence: 'broken\r\nX-Evil: 1; seal' },
+    ]);
+    expect(header).toBe('mx.example.com; arc=fail');
+  });
+});

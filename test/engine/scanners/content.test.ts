@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { content, impersonatedBrand } from '../../../lambdas/engine/scanners/content.ts';
+import { ctxFrom, eml, fixture, inputFrom } from '../helpers.ts';
+
+const symbols = async (raw: string | Buffer) =>
+  (await content.scan(await inputFrom(raw), ctxFrom())).map((f) => f.symbol).sort();
+
+describe('content scanner', () => {
+  it('emits nothing for a clean personal message', async () => {
+    expect(await symbols(fixture('clean-plain.eml'))).toEqual([]);
+  });
+
+  it('emits CONTENT_SPAM_PHRASES and CONTENT_SUBJECT_ALL_CAPS for a bulk pitch', async () => {
+    const findings = await content.scan(await inputFrom(fixture('spam-phrases.eml')), ctxFrom());
+    const phrases = findings.find((f) => f.symbol === 'CONTENT_SPAM_PHRASES');
+    expect(phrases?.weight).toBe(6);
+    expect(findings.map((f) => f.symbol)).toContain('CONTENT_SUBJECT_ALL_CAPS');
+  });
+
+  it('emits urgency, brand impersonation, greeting-by-address and HTML-only for a phishing lure', async () => {
+    expect(await symbols(fixture('phish-href-mismatch.eml'))).toEqual([
+      'CONTENT_BRAND_IMPERSONATION',
+      'CONTENT_GREETS_ADDRESS',
+      'CONTENT_HTML_ONLY',
+      'CONTENT_URGENCY',
+    ]);
+  });
+
+  it('emits CONTENT_OBFUSCATED_TEXT for a word mixing Latin and Cyrillic letters', async () => {
+    const raw = eml({ From: 'a@example.org', Subject: 'Your Am\u0430zon order' }, 'Details inside.');
+    expect(await symbols(raw)).toEqual(['CONTENT_OBFUSCATED_TEXT']);
+  });
+
+  it('emits CONTENT_HTML_ONLY for an html message with real text and no text part', async () => {
+    const html = `<p>${'A long enough paragraph of real words for a reader. '.repeat(5)}</p>`;
+    const raw = eml({ From: 'a@example.org', Subject: 'Newsletter', 'Content-Type': 'text/html' }, html);
+    expect(await symbols(raw)).toEqual(['CONTENT_HTML_ONLY']);
+  });
+
+  it('emits CONTENT_IMAGE_ONLY for an html message with almost no text', async () => {
+    const raw = eml(
+      { From: 'a@example.org', Subject: 'Offer', 'Content-Type': 'text/html' },
+      '<a href="https://promo.example.org/"><img src="https://promo.example.org/banner.png"></a>',
+    );
+    expect(await symbols(raw)).toEqual(['CONTENT_IMAGE_ONLY']);
+  });
+
+  it('emits CONTENT_EMPTY for a message with no subject and no body', async () => {
+    expect(await symbols(eml({ From: 'a@example.org' }, ''))).toEqual(['CONTENT_EMPTY']);
+  });
+});
+
+describe('impersonatedBrand', () => {
+  it('names the brand when the sender domain does not carry it', () => {
+    expect(impersonatedBrand('PayPal Support', 'help@secure-login.example')).toBe('paypal');
+  });
+
+  it('accepts the brand on its own domain', () => {
+    expect(impersonatedBrand('PayPal', 'service@mail.paypal.com')).toBeUndefined();
+    expect(impersonatedBrand('Bank of America', 'alerts@bankofamerica.com')).toBeUndefined();
+  });
+});
