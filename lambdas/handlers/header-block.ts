@@ -13,17 +13,16 @@ export interface RawField {
   readonly text: string;
 }
 
-/** The header block split off the body. `body` starts right after the blank separator line. */
+/** The header block split into fields; the bytes from `restOffset` on (blank line, body) are untouched. */
 export interface SplitMessage {
   readonly fields: readonly RawField[];
-  /** The rest of the message as a latin1 string, separator line included. */
-  readonly rest: string;
+  /** Byte offset where the fields end: the blank separator line and the body follow. */
+  readonly restOffset: number;
   readonly eol: '\r\n' | '\n';
 }
 
 export const toLatin1 = (bytes: Uint8Array): string =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-export const fromLatin1 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'latin1'));
 
 /** Splits the header block into raw fields. A message with no blank line is all header. */
 export function splitMessage(raw: Uint8Array, maxHeaderBytes = MAX_HEADER_BYTES): SplitMessage {
@@ -48,8 +47,8 @@ export function splitMessage(raw: Uint8Array, maxHeaderBytes = MAX_HEADER_BYTES)
     }
     pos = end;
   }
-  const rest = toLatin1(raw).slice(pos);
-  return { fields, rest, eol };
+  // latin1 maps each byte to one character, so the string position is the byte offset.
+  return { fields, restOffset: pos, eol };
 }
 
 /** Unfolded value of a raw field: continuation line breaks removed, outer whitespace trimmed. */

@@ -67,7 +67,7 @@ export function createIngestHandler(deps: Pick<HandlerDeps, 'bucket' | 'store' |
           mailFrom: ses.mail.source,
           recipients: ses.receipt.recipients.map((r) => r.toLowerCase()),
         },
-        receivedAt: new Date(ses.mail.timestamp).toISOString(),
+        receivedAt: isoOrNow(ses.mail.timestamp),
         ses: verdicts(ses.receipt),
         direction: 'inbound',
       };
@@ -89,4 +89,10 @@ function verdicts(receipt: z.infer<typeof SesRecord>['ses']['receipt']): SesVerd
     ...(receipt.dmarcVerdict ? { dmarc: receipt.dmarcVerdict.status } : {}),
     ...(upper === 'NONE' || upper === 'QUARANTINE' || upper === 'REJECT' ? { dmarcPolicy: upper } : {}),
   };
+}
+
+/** SES sends ISO-8601; anything unreadable becomes "now" rather than failing the message. */
+function isoOrNow(timestamp: string): string {
+  const t = new Date(timestamp);
+  return Number.isNaN(t.getTime()) ? new Date().toISOString() : t.toISOString();
 }

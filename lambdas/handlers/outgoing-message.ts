@@ -3,7 +3,7 @@
 // every body byte is the original's. Pure: no I/O.
 
 import type { Action } from '../engine/types.ts';
-import { fieldValue, fromLatin1, type RawField, splitMessage } from './header-block.ts';
+import { fieldValue, type RawField, splitMessage } from './header-block.ts';
 
 /** What the gateway states about a message in its headers. */
 export interface VerdictHeaders {
@@ -26,7 +26,7 @@ const FOLD_WIDTH = 76;
 
 /** The outgoing message: gateway headers, then the original header block (neutralised), then the body. */
 export function buildOutgoingMessage(raw: Uint8Array, headers: VerdictHeaders): Uint8Array {
-  const { fields, rest, eol } = splitMessage(raw);
+  const { fields, restOffset, eol } = splitMessage(raw);
   const ours: string[] = [
     field('X-SEG-Verdict', headers.action, eol),
     field('X-SEG-Score', formatScore(headers.score), eol),
@@ -46,7 +46,13 @@ export function buildOutgoingMessage(raw: Uint8Array, headers: VerdictHeaders): 
     return text;
   });
   if (tag && !tagged) ours.push(field('Subject', tag, eol));
-  return fromLatin1(ours.join('') + kept.join('') + rest);
+  const head = Buffer.from(ours.join('') + kept.join(''), 'latin1');
+  // The body is copied as bytes, never decoded: it is the original's by construction.
+  const body = raw.subarray(restOffset);
+  const out = new Uint8Array(head.byteLength + body.byteLength);
+  out.set(head, 0);
+  out.set(body, head.byteLength);
+  return out;
 }
 
 /**
