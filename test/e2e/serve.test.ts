@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quarantineCommand } from '../../bin/commands/quarantine.ts';
 import { parseConfig } from '../../lambdas/config/load-config.ts';
 import { offlineResolver } from '../../lambdas/engine/scan-message.ts';
+import { KEYS } from '../../lambdas/handlers/deps.ts';
+import { readTrace } from '../../lambdas/handlers/support.ts';
 import { type LocalGateway, startLocalGateway } from '../../lambdas/local/gateway.ts';
 import type { QuarantineItem } from '../../lambdas/ports/index.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
@@ -23,6 +25,12 @@ async function send(port: number, to: string[], raw: Buffer | string) {
   }
 }
 
+async function countInbound(gateway: LocalGateway): Promise<number> {
+  let count = 0;
+  for await (const _ of gateway.deps.store.list(KEYS.inboundPrefix)) count++;
+  return count;
+}
+
 /** The header block of a raw message, for header assertions. */
 const headerBlock = (raw: Buffer) => raw.toString('latin1').split(/\r?\n\r?\n/)[0] ?? '';
 /** Everything after the header block: the bytes the gateway must not change. */
@@ -37,10 +45,17 @@ describe('seg serve (local gateway end to end)', () => {
   let sink: SmtpSink;
   let gateway: LocalGateway;
   const MAX_MESSAGE_BYTES = 256 * 1024;
+  let tempfailAttempts = 0;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'seg-e2e-'));
-    sink = await startSmtpSink();
+    // The organization's server: refuses tempfail@ for now (451) and nouser@ for good (550).
+    sink = await startSmtpSink({
+      reply: (rcpt) => {
+        if (rcpt.startsWith('tempfail@')) tempfailAttempts++;
+        return rcpt.startsWith('tempfail@') ? 451 : rcpt.startsWith('nouser@') ? 550 : 250;
+      },
+    });
     const config = parseConfig({
       domains: [{ name: 'example.com', route: { host: 'mail.example.com', port: 587 } }],
       limits: { maxMessageBytes: MAX_MESSAGE_BYTES, maxBodyChars: 20_000 },
@@ -143,11 +158,39 @@ describe('seg serve (local gateway end to end)', () => {
     await gateway.drain();
     const ledger = await gateway.deps.ledger.get(messageId!);
     expect(['DELIVERED', 'QUARANTINED']).toContain(ledger['frank@example.com']);
+    const trace = await readTrace(gateway.deps.store, messageId!);
+    expect(trace?.parse?.truncated).toBe(true);
   });
 
   it('refuses a message over the size limit with 552 and stores nothing for it', async () => {
     const raw = `From: eve@sender.test\r\nTo: grace@example.com\r\nSubject: huge\r\n\r\n${'x'.repeat(MAX_MESSAGE_BYTES + 1024)}\r\n`;
+    const before = await countInbound(gateway);
     const error = await send(gateway.smtp.port, ['grace@example.com'], raw).catch((e: unknown) => e);
     expect(error).toMatchObject({ responseCode: 552 });
+    await gateway.drain();
+    expect(await countInbound(gateway)).toBe(before);
+  });
+
+  it('retries a downstream 451 and then holds the message as DELIVERY_FAILED', async () => {
+    const raw = await fixture('clean.eml');
+    const info = await send(gateway.smtp.port, ['tempfail@example.com'], raw);
+    const messageId = /queued as ([a-z0-9]+)/.exec(info.response)?.[1] ?? '';
+    await gateway.drain();
+    const item = await gateway.deps.quarantine.get(messageId, 'tempfail@example.com');
+    expect(item?.status).toBe('DELIVERY_FAILED');
+    expect(item?.reason).toContain('TransientDeliveryError');
+    expect(tempfailAttempts).toBeGreaterThan(1);
+    expect((await gateway.deps.ledger.get(messageId))['tempfail@example.com']).toBe('DELIVERY_FAILED');
+  });
+
+  it('holds a message the downstream refuses with 550 as DELIVERY_FAILED without retrying', async () => {
+    const raw = await fixture('clean.eml');
+    const info = await send(gateway.smtp.port, ['nouser@example.com'], raw);
+    const messageId = /queued as ([a-z0-9]+)/.exec(info.response)?.[1] ?? '';
+    await gateway.drain();
+    const item = await gateway.deps.quarantine.get(messageId, 'nouser@example.com');
+    expect(item?.status).toBe('DELIVERY_FAILED');
+    expect(item?.reason).toContain('PermanentDeliveryError');
+    expect(sink.messages.some((m) => m.envelope.to.includes('nouser@example.com'))).toBe(false);
   });
 });
