@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { sesVerdicts } from '../../../lambdas/engine/scanners/ses-verdicts.ts';
+import type { SesVerdicts } from '../../../lambdas/engine/types.ts';
 import { ctxFrom, fixture, inputFrom } from '../helpers.ts';
 
-const scan = async (ses: Parameters<typeof inputFrom>[1]['ses']) =>
-  (await sesVerdicts.scan(await inputFrom(fixture('clean-plain.eml'), { ses }), ctxFrom())).map(
+const scan = async (ses: SesVerdicts | undefined) =>
+  (await sesVerdicts.scan(await inputFrom(fixture('clean-plain.eml'), ses ? { ses } : {}), ctxFrom())).map(
     (f) => f.symbol,
   );
 

@@ -1,0 +1,110 @@
+// Golden verdicts: small .eml fixtures in, expected action and symbols out, with DNS offline
+// (auth yields zero-weight temperror symbols) unless a case brings its own zone.
+import { generateKeyPairSync } from 'node:crypto';
+import { dkimSign } from 'mailauth';
+import { describe, expect, it } from 'vitest';
+import { scanMessage } from '../../lambdas/engine/scan-message.ts';
+import type { Action } from '../../lambdas/engine/types.ts';
+import { fixture, testConfig, zoneResolver } from './helpers.ts';
+
+interface Golden {
+  readonly file: string;
+  readonly config?: Record<string, unknown>;
+  readonly action: Action;
+  readonly symbols: readonly string[];
+}
+
+const OFFLINE_AUTH = ['DKIM_NONE', 'DMARC_TEMPERROR'];
+const GOLDEN: readonly Golden[] = [
+  { file: 'clean-plain.eml', action: 'deliver', symbols: OFFLINE_AUTH },
+  { file: 'gtube-in-body.eml', action: 'reject', symbols: ['GTUBE', ...OFFLINE_AUTH] },
+  {
+    file: 'phish-href-mismatch.eml',
+    action: 'quarantine',
+    symbols: [
+      'CONTENT_BRAND_IMPERSONATION',
+      'CONTENT_GREETS_ADDRESS',
+      'CONTENT_HTML_ONLY',
+      'CONTENT_URGENCY',
+      'URL_HREF_TEXT_MISMATCH',
+      ...OFFLINE_AUTH,
+    ],
+  },
+  {
+    file: 'blocked-sender.eml',
+    config: { lists: { block: ['blocked.example'] } },
+    action: 'quarantine',
+    symbols: ['LIST_SENDER_BLOCKED', ...OFFLINE_AUTH],
+  },
+  {
+    file: 'allowed-sender-gtube.eml',
+    config: { lists: { allow: ['partner.example'] } },
+    action: 'reject',
+    symbols: ['GTUBE', 'LIST_SENDER_ALLOWED', ...OFFLINE_AUTH],
+  },
+  {
+    file: 'spam-phrases.eml',
+    action: 'tag',
+    symbols: ['CONTENT_SPAM_PHRASES', 'CONTENT_SUBJECT_ALL_CAPS', ...OFFLINE_AUTH],
+  },
+  {
+    file: 'urls-suspicious.eml',
+    action: 'quarantine',
+    symbols: [
+      'URL_CREDENTIALS',
+      'URL_IP_HOST',
+      'URL_PUNYCODE',
+      'URL_SHORTENER',
+      'URL_SUSPICIOUS_TLD',
+      ...OFFLINE_AUTH,
+    ],
+  },
+  { file: 'mime-missing-boundary.eml', action: 'deliver', symbols: ['MIME_MALFORMED', ...OFFLINE_AUTH] },
+  { file: 'mime-broken-base64.eml', action: 'deliver', symbols: ['MIME_UNREADABLE_PART', ...OFFLINE_AUTH] },
+];
+
+describe('golden verdicts', () => {
+  it.each(GOLDEN)('gives $file the action $action', async ({ file, config, action, symbols }) => {
+    const { verdict } = await scanMessage(fixture(file), { config: testConfig(config) });
+    expect(verdict.action).toBe(action);
+    expect([...verdict.symbols].sort()).toEqual([...symbols].sort());
+  });
+
+  it('delivers a DKIM-signed message from an SPF-authorized host with pass symbols', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const message = fixture('clean-plain.eml');
+    const { signatures } = await dkimSign(message, {
+      signatureData: [
+        {
+          signingDomain: 'example.org',
+          selector: 'golden',
+          privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        },
+      ],
+    } as never);
+    const resolver = zoneResolver({
+      'example.org': { TXT: [['v=spf1 ip4:192.0.2.10 -all']] },
+      '_dmarc.example.org': { TXT: [['v=DMARC1; p=reject']] },
+      'golden._domainkey.example.org': {
+        TXT: [[`v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`]],
+      },
+    });
+    const { verdict } = await scanMessage(Buffer.concat([Buffer.from(signatures), message]), {
+      config: testConfig(),
+      resolver,
+      envelope: { mailFrom: 'alice@example.org', recipients: ['bob@example.com'], remoteIp: '192.0.2.10' },
+    });
+    expect(verdict.action).toBe('deliver');
+    expect(verdict.score).toBe(-2);
+    expect(verdict.symbols).toEqual(['DKIM_PASS', 'SPF_PASS', 'DMARC_PASS']);
+  });
+
+  it('quarantines with SES_VIRUS_FAIL from the receipt verdicts', async () => {
+    const { verdict } = await scanMessage(fixture('clean-plain.eml'), {
+      config: testConfig(),
+      ses: { virus: 'FAIL', spam: 'PASS' },
+    });
+    expect(verdict.action).toBe('quarantine');
+    expect(verdict.symbols[0]).toBe('SES_VIRUS_FAIL');
+  });
+});
