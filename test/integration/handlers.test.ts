@@ -239,6 +239,14 @@ describe('deliver', () => {
     expect(await deps.ledger.get('temp-1')).toEqual({});
   });
 
+  it('retries later instead of sending while another attempt holds a live claim', async () => {
+    const decided = await receive('busy-1', 'plain-crlf.eml', ['alice@example.com']);
+    expect(await deps.ledger.claim('busy-1', 'alice@example.com', 'deliver', 60_000)).toBe(true);
+    await expect(createDeliverHandler(deps)(decided)).rejects.toThrow(TransientDeliveryError);
+    await expect(createQuarantineHandler(deps)(decided)).rejects.toThrow(TransientError);
+    expect(sink.messages).toHaveLength(0);
+  });
+
   it('settles the accepted recipient when the server refuses another, and retries only the refused one', async () => {
     const decided = await receive('partial-1', 'plain-crlf.eml', [
       'alice@example.com',
