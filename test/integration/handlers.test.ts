@@ -18,6 +18,7 @@ import {
   TransientDeliveryError,
   TransientError,
 } from '../../lambdas/errors.ts';
+import { BUCKET_ACCESS, type FunctionName } from '../../lambdas/handlers/access.ts';
 import { createDecideHandler } from '../../lambdas/handlers/decide.ts';
 import { createDeliverHandler } from '../../lambdas/handlers/deliver.ts';
 import { type HandlerDeps, KEYS } from '../../lambdas/handlers/deps.ts';
@@ -28,7 +29,7 @@ import { createQuarantineHandler } from '../../lambdas/handlers/quarantine.ts';
 import { createReconcileHandler } from '../../lambdas/handlers/reconcile.ts';
 import { createReleaseHandler } from '../../lambdas/handlers/release.ts';
 import { createScanHandler } from '../../lambdas/handlers/scan.ts';
-import type { DecidedState, WorkflowInput } from '../../lambdas/ports/index.ts';
+import type { DecidedState, MessageStore, WorkflowInput } from '../../lambdas/ports/index.ts';
 import { type LocalAws, startLocalAws } from '../support/local-aws.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
 
@@ -90,6 +91,30 @@ beforeAll(async () => {
   };
 });
 
+/** Every bucket access a handler makes, as [function, operation, key]. */
+const accesses: [FunctionName, 'read' | 'write' | 'list', string][] = [];
+
+/** The store as seen by one function: every access is recorded for the bucket-access check. */
+function recording(fn: FunctionName, store: MessageStore): MessageStore {
+  return {
+    get(key) {
+      accesses.push([fn, 'read', key]);
+      return store.get(key);
+    },
+    put(key, body, type) {
+      accesses.push([fn, 'write', key]);
+      return store.put(key, body, type);
+    },
+    list(prefix) {
+      accesses.push([fn, 'list', prefix]);
+      return store.list(prefix);
+    },
+  };
+}
+
+/** The deps one function gets. */
+const as = (fn: FunctionName): HandlerDeps => ({ ...deps, store: recording(fn, deps.store) });
+
 afterAll(async () => {
   await sink?.stop();
   await aws?.stop();
@@ -102,14 +127,16 @@ beforeEach(() => {
 /** Stores the raw message as the SES S3 action would, then runs ingest and the steps up to Decide. */
 async function receive(messageId: string, file: string, recipients: string[]): Promise<DecidedState> {
   await deps.store.put(KEYS.inbound(messageId), eml(file));
-  await createIngestHandler(deps)(sesEvent(messageId, recipients));
+  await createIngestHandler(as('ingest'))(sesEvent(messageId, recipients));
   const input = started.at(-1);
   if (input?.messageId !== messageId) throw new Error('ingest did not start the workflow');
-  const parse = await createParseHandler(deps)(input);
+  const parse = await createParseHandler(as('parse'))(input);
   const scans: ScanResult[][] = await Promise.all(
-    (['auth', 'content', 'lists'] as const).map((g) => createScanHandler(g, deps)({ ...input, parse })),
+    (['auth', 'content', 'lists'] as const).map((g) =>
+      createScanHandler(g, as(`scan-${g}`))({ ...input, parse }),
+    ),
   );
-  return createDecideHandler(deps)({ ...input, parse, scans });
+  return createDecideHandler(as('decide'))({ ...input, parse, scans });
 }
 
 const headerOf = (raw: Uint8Array, name: string) =>
@@ -124,7 +151,7 @@ const bodyOf = (raw: Uint8Array) => {
 
 describe('ingest', () => {
   it('starts the workflow with the receipt recipients and stores the envelope', async () => {
-    const result = await createIngestHandler(deps)(
+    const result = await createIngestHandler(as('ingest'))(
       sesEvent('ingest-1', ['Alice@example.com', 'bcc@example.org'], {
         dmarcVerdict: { status: 'FAIL' },
         dmarcPolicy: 'reject',
@@ -146,7 +173,7 @@ describe('ingest', () => {
 
   it('ignores the SES setup notification', async () => {
     const before = started.length;
-    const result = await createIngestHandler(deps)(
+    const result = await createIngestHandler(as('ingest'))(
       sesEvent('AMAZON_SES_SETUP_NOTIFICATION', ['alice@example.com']),
     );
     expect(result).toEqual({ started: [], ignored: ['AMAZON_SES_SETUP_NOTIFICATION'] });
@@ -155,8 +182,8 @@ describe('ingest', () => {
 
   it('rejects a malformed event with a MalformedEventError naming the problem', async () => {
     const event = sesEvent('bad-1', []);
-    await expect(createIngestHandler(deps)(event)).rejects.toThrow(MalformedEventError);
-    await expect(createIngestHandler(deps)({ Records: [{ eventSource: 'aws:s3' }] })).rejects.toThrow(
+    await expect(createIngestHandler(as('ingest'))(event)).rejects.toThrow(MalformedEventError);
+    await expect(createIngestHandler(as('ingest'))({ Records: [{ eventSource: 'aws:s3' }] })).rejects.toThrow(
       /not an SES receipt event: Records\.0\.eventSource/,
     );
   });
@@ -165,7 +192,7 @@ describe('ingest', () => {
 describe('parse', () => {
   it('stores the parsed message and takes the client from the topmost Received header', async () => {
     await deps.store.put(KEYS.inbound('parse-1'), eml('plain-crlf.eml'));
-    const summary = await createParseHandler(deps)({
+    const summary = await createParseHandler(as('parse'))({
       messageId: 'parse-1',
       bucket: aws.bucket,
       key: KEYS.inbound('parse-1'),
@@ -185,7 +212,7 @@ describe('parse', () => {
 
   it('throws a TransientError when the raw message is missing', async () => {
     await expect(
-      createParseHandler(deps)({
+      createParseHandler(as('parse'))({
         messageId: 'parse-missing',
         bucket: aws.bucket,
         key: KEYS.inbound('parse-missing'),
@@ -204,7 +231,7 @@ describe('deliver', () => {
     expect(decided.verdict.traceKey).toBe('verdicts/clean-1.json');
     expect(JSON.stringify(decided).length).toBeLessThan(16_000);
 
-    const result = await createDeliverHandler(deps)(decided);
+    const result = await createDeliverHandler(as('deliver'))(decided);
     expect([...result.delivered].sort()).toEqual(['alice@example.com', 'bob@example.org']);
     expect(sink.messages).toHaveLength(2);
     const recipients = sink.messages.flatMap((m) => m.envelope.to).sort();
@@ -224,8 +251,8 @@ describe('deliver', () => {
 
   it('delivers once when the workflow runs Deliver twice', async () => {
     const decided = await receive('twice-1', 'plain-crlf.eml', ['alice@example.com']);
-    await createDeliverHandler(deps)(decided);
-    const again = await createDeliverHandler(deps)(decided);
+    await createDeliverHandler(as('deliver'))(decided);
+    const again = await createDeliverHandler(as('deliver'))(decided);
     expect(again.delivered).toEqual([]);
     expect(again.skipped).toEqual([{ recipient: 'alice@example.com', state: 'DELIVERED' }]);
     expect(sink.messages).toHaveLength(1);
@@ -233,7 +260,7 @@ describe('deliver', () => {
 
   it('throws TransientDeliveryError on a 4xx reply and leaves the recipient claimable', async () => {
     const decided = await receive('temp-1', 'plain-crlf.eml', ['tempfail@example.com']);
-    const error = await createDeliverHandler(deps)(decided).catch((e: unknown) => e);
+    const error = await createDeliverHandler(as('deliver'))(decided).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDeliveryError);
     expect((error as Error).name).toBe('TransientDeliveryError');
     expect(await deps.ledger.get('temp-1')).toEqual({});
@@ -242,8 +269,8 @@ describe('deliver', () => {
   it('retries later instead of sending while another attempt holds a live claim', async () => {
     const decided = await receive('busy-1', 'plain-crlf.eml', ['alice@example.com']);
     expect(await deps.ledger.claim('busy-1', 'alice@example.com', 'deliver', 60_000)).toBe(true);
-    await expect(createDeliverHandler(deps)(decided)).rejects.toThrow(TransientDeliveryError);
-    await expect(createQuarantineHandler(deps)(decided)).rejects.toThrow(TransientError);
+    await expect(createDeliverHandler(as('deliver'))(decided)).rejects.toThrow(TransientDeliveryError);
+    await expect(createQuarantineHandler(as('quarantine'))(decided)).rejects.toThrow(TransientError);
     expect(sink.messages).toHaveLength(0);
   });
 
@@ -252,7 +279,7 @@ describe('deliver', () => {
       'alice@example.com',
       'tempfail@example.com',
     ]);
-    const deliver = createDeliverHandler(deps);
+    const deliver = createDeliverHandler(as('deliver'));
     await expect(deliver(decided)).rejects.toThrow(TransientDeliveryError);
     expect(await deps.ledger.get('partial-1')).toEqual({ 'alice@example.com': 'DELIVERED' });
     await expect(deliver(decided)).rejects.toThrow(/tempfail@example\.com/);
@@ -261,11 +288,14 @@ describe('deliver', () => {
 
   it('throws PermanentDeliveryError on a 5xx reply; the DeliveryFailed step quarantines it', async () => {
     const decided = await receive('perm-1', 'plain-crlf.eml', ['nobody@example.com']);
-    const error = (await createDeliverHandler(deps)(decided).catch((e: unknown) => e)) as Error;
+    const error = (await createDeliverHandler(as('deliver'))(decided).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(PermanentDeliveryError);
     expect(error.name).toBe('PermanentDeliveryError');
 
-    const result = await createQuarantineHandler(deps)({ ...decided, deliveryFailure: statesError(error) });
+    const result = await createQuarantineHandler(as('quarantine'))({
+      ...decided,
+      deliveryFailure: statesError(error),
+    });
     expect(result).toMatchObject({ status: 'DELIVERY_FAILED', quarantined: ['nobody@example.com'] });
     const item = await deps.quarantine.get('perm-1', 'nobody@example.com');
     expect(item).toMatchObject({
@@ -284,7 +314,7 @@ describe('quarantine', () => {
     expect(['quarantine', 'reject']).toContain(decided.verdict.action);
     expect(decided.verdict.symbols).toContain('GTUBE');
 
-    const result = await createQuarantineHandler(deps)(decided);
+    const result = await createQuarantineHandler(as('quarantine'))(decided);
     expect(result.quarantined).toEqual(['alice@example.com']);
     const item = await deps.quarantine.get('gtube-1', 'alice@example.com');
     expect(item).toMatchObject({
@@ -297,13 +327,13 @@ describe('quarantine', () => {
     expect(item?.expiresAt).toBeGreaterThan(Date.now() / 1000 + 29 * 86_400);
     expect(sink.messages).toHaveLength(0);
 
-    const again = await createQuarantineHandler(deps)(decided);
+    const again = await createQuarantineHandler(as('quarantine'))(decided);
     expect(again).toMatchObject({ quarantined: [], skipped: ['alice@example.com'] });
   });
 
   it('quarantines as fail-safe without a verdict, reading sender and subject from the raw headers', async () => {
     await deps.store.put(KEYS.inbound('failsafe-1'), eml('plain-crlf.eml'));
-    const result = await createQuarantineHandler(deps)({
+    const result = await createQuarantineHandler(as('quarantine'))({
       messageId: 'failsafe-1',
       bucket: aws.bucket,
       key: KEYS.inbound('failsafe-1'),
@@ -327,8 +357,8 @@ describe('quarantine', () => {
 describe('release', () => {
   it('delivers a quarantined message once, however often it is released', async () => {
     const decided = await receive('release-1', 'gtube.eml', ['alice@example.com']);
-    await createQuarantineHandler(deps)(decided);
-    const release = createReleaseHandler(deps);
+    await createQuarantineHandler(as('quarantine'))(decided);
+    const release = createReleaseHandler(as('release'));
 
     const first = await release({ messageId: 'release-1', recipient: 'alice@example.com' });
     expect(first).toEqual({ released: true, messageId: 'release-1', recipient: 'alice@example.com' });
@@ -345,7 +375,7 @@ describe('release', () => {
   });
 
   it('refuses a message that is not in quarantine', async () => {
-    const result = await createReleaseHandler(deps)({
+    const result = await createReleaseHandler(as('release'))({
       messageId: 'never-seen',
       recipient: 'alice@example.com',
     });
@@ -379,7 +409,7 @@ describe('reconcile', () => {
       createReconcileHandler({
         ...deps,
         bucket,
-        store,
+        store: recording('reconcile', store),
         starter: {
           async start(input) {
             redriven.push(input);
@@ -399,5 +429,15 @@ describe('reconcile', () => {
       envelope: { recipients: ['alice@example.com'] },
       envelopeFromHeaders: true,
     });
+  });
+});
+
+describe('bucket access', () => {
+  it('stays within the prefixes BUCKET_ACCESS declares for each function', () => {
+    expect(accesses.length).toBeGreaterThan(20);
+    const outside = accesses.filter(
+      ([fn, op, key]) => !BUCKET_ACCESS[fn][op].some((p: string) => key.startsWith(p)),
+    );
+    expect(outside).toEqual([]);
   });
 });

@@ -1,0 +1,40 @@
+// What each Lambda function reads and writes in the message bucket, by key prefix: the contract the
+// CDK grants (lib/) should implement, checked against the handlers' real accesses by a test.
+
+import { KEYS } from './deps.ts';
+
+/** Key prefixes of the message bucket, derived from the KEYS layout. */
+export const PREFIXES = {
+  inbound: KEYS.inboundPrefix,
+  parsed: KEYS.parsed('').replace(/\.json$/, ''),
+  verdicts: KEYS.verdict('').replace(/\.json$/, ''),
+  envelopes: KEYS.envelope('').replace(/\.json$/, ''),
+} as const;
+
+const { inbound, parsed, verdicts, envelopes } = PREFIXES;
+
+export interface BucketAccess {
+  readonly read: readonly string[];
+  readonly write: readonly string[];
+  /** Prefixes the function lists (s3:ListBucket with an s3:prefix condition). */
+  readonly list: readonly string[];
+}
+
+/**
+ * Per function: the prefixes it may read, write and list. Reads of an absent key under a prefix
+ * without ListBucket come back as 403, which the store treats as "absent".
+ */
+export const BUCKET_ACCESS = {
+  ingest: { read: [], write: [envelopes], list: [] },
+  parse: { read: [inbound], write: [parsed], list: [] },
+  'scan-auth': { read: [inbound, parsed], write: [], list: [] },
+  'scan-content': { read: [inbound, parsed], write: [], list: [] },
+  'scan-lists': { read: [inbound, parsed], write: [], list: [] },
+  decide: { read: [], write: [verdicts], list: [] },
+  deliver: { read: [inbound, verdicts], write: [], list: [] },
+  quarantine: { read: [inbound, parsed], write: [], list: [] },
+  release: { read: [inbound, verdicts, envelopes], write: [], list: [] },
+  reconcile: { read: [inbound, envelopes], write: [], list: [inbound] },
+} as const satisfies Record<string, BucketAccess>;
+
+export type FunctionName = keyof typeof BUCKET_ACCESS;
