@@ -1,6 +1,6 @@
 // The CDK app: loads and validates seg.config.json, builds the SegStack and runs the cdk-nag
 // AwsSolutions checks at synth. An invalid config fails synth with every problem listed.
-// Usage: `npx cdk synth [-c config=path/to/seg.config.json] [-c stackName=Seg]`.
+// Usage: `npx cdk synth [-c config=path/to/seg.config.json] [-c stackName=Seg] [-c activateRuleSet=false]`.
 
 import { existsSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
@@ -34,9 +34,12 @@ try {
   throw error;
 }
 
-const stackName = (app.node.tryGetContext('stackName') as string | undefined) ?? 'Seg';
+const stackName = (app.node.tryGetContext('stackName') as string | undefined) || 'Seg';
+// `-c activateRuleSet=false` deploys the rule set without making it the region's active one.
+const activateRuleSet = String(app.node.tryGetContext('activateRuleSet') ?? 'true') !== 'false';
 new SegStack(app, stackName, {
   config,
+  activateRuleSet,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: config.region },
   description: 'seg: serverless secure email gateway (SES receiving, Step Functions, Lambda)',
 });

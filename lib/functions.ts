@@ -4,7 +4,7 @@
 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, type CfnElement, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -198,11 +198,19 @@ export class SegFunctions extends Construct {
   private deliveryVpc(vpcConfig: NonNullable<SegConfig['vpc']>) {
     const vpc = ec2.Vpc.fromVpcAttributes(this, 'DeliveryVpc', {
       vpcId: vpcConfig.vpcId,
-      availabilityZones: Stack.of(this).availabilityZones.slice(0, 1),
+      // Not Stack.availabilityZones: with a concrete account that is a context lookup, which needs AWS at synth.
+      // The subnets are given explicitly, so the zone list is never used to pick subnets.
+      availabilityZones: [Fn.select(0, Fn.getAzs())],
     });
-    const subnets = vpcConfig.subnetIds.map((subnetId, i) =>
-      ec2.Subnet.fromSubnetId(this, `DeliverySubnet${i}`, subnetId),
-    );
+    const subnets = vpcConfig.subnetIds.map((subnetId, i) => {
+      const subnet = ec2.Subnet.fromSubnetId(this, `DeliverySubnet${i}`, subnetId);
+      // Nothing here reads the subnet's route table; the warning about its absence does not apply.
+      Annotations.of(subnet).acknowledgeWarning(
+        '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+        'route table not used',
+      );
+      return subnet;
+    });
     return { vpc, vpcSubnets: { subnets } };
   }
 

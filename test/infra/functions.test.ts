@@ -1,7 +1,8 @@
+import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES } from '../../lib/functions.ts';
-import { synthTemplate, testConfig } from './synth.ts';
+import { buildStack, synthTemplate, testConfig } from './synth.ts';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
 
@@ -140,5 +141,20 @@ describe('functions', () => {
     ]);
     for (const [, fn] of inVpc) expect(fn.Properties.VpcConfig.SubnetIds).toEqual(['subnet-01', 'subnet-02']);
     vpcTemplate.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: 'vpc-0abc' });
+  });
+});
+
+describe('offline synth', () => {
+  it('needs no context lookup, even with a VPC and a concrete account', () => {
+    const stack = buildStack(
+      testConfig({
+        domains: [
+          { name: 'example.com', route: { host: '10.0.0.25', port: 25 }, hostedZoneId: 'Z0123456789ABC' },
+        ],
+        vpc: { vpcId: 'vpc-0abc', subnetIds: ['subnet-01'] },
+      }),
+    );
+    const assembly = App.of(stack)?.synth() as { manifest: { missing?: unknown[] } } | undefined;
+    expect(assembly?.manifest.missing ?? []).toEqual([]);
   });
 });
