@@ -305,6 +305,14 @@ describe('deliver', () => {
     });
     expect(item?.reason).toMatch(/^delivery failed: PermanentDeliveryError: .*550/);
     expect(await deps.ledger.get('perm-1')).toEqual({ 'nobody@example.com': 'DELIVERY_FAILED' });
+
+    // A release that fails again leaves the message releasable, in the state it was in.
+    const release = createReleaseHandler(as('release'));
+    await expect(release({ messageId: 'perm-1', recipient: 'nobody@example.com' })).rejects.toThrow(
+      PermanentDeliveryError,
+    );
+    expect(await deps.ledger.get('perm-1')).toEqual({ 'nobody@example.com': 'DELIVERY_FAILED' });
+    expect((await deps.quarantine.get('perm-1', 'nobody@example.com'))?.status).toBe('DELIVERY_FAILED');
   });
 });
 
@@ -421,6 +429,8 @@ describe('reconcile', () => {
 
     const early = await reconcile(1);
     expect(early.redriven).toEqual([]);
+    const expired = await reconcile(31 * 24 * 60);
+    expect(expired.redriven).toEqual([]);
 
     const result = await reconcile(20);
     expect(result.redriven.map((r) => r.messageId).sort()).toEqual(['headers-only-1', 'orphan-1']);
