@@ -92,6 +92,26 @@ export const SYMBOLS = {
     weight: 3,
     description: 'HTML body with almost no text: the message is images and links',
   },
+  CONTENT_SUBJECT_PADDED: {
+    family: 'CONTENT',
+    weight: 2.5,
+    description: 'Subject padded with spaces before a trailing token, as bulk mailers track batches',
+  },
+  CONTENT_SUBJECT_BAIT: {
+    family: 'CONTENT',
+    weight: 1,
+    description: 'Subject dangles money, "free" or "!!"',
+  },
+  CONTENT_UNDISCLOSED_RECIPIENTS: {
+    family: 'CONTENT',
+    weight: 1,
+    description: 'The To header hides the recipients (undisclosed-recipients)',
+  },
+  CONTENT_HIDDEN_TEXT: {
+    family: 'CONTENT',
+    weight: 1.5,
+    description: 'HTML hides text with a zero font size, a filter-evasion trick',
+  },
   CONTENT_ERROR: { family: 'CONTENT', weight: 0, description: 'Our content scanner could not answer' },
 
   URL_HREF_TEXT_MISMATCH: {

@@ -1,6 +1,7 @@
 // A first content scanner: a few explainable rules over the sender name, subject and text (spam
-// phrases, urgency phrases, brand impersonation, greeting by address, look-alike letters, image-only
-// and HTML-only bodies, all-caps subjects, empty messages). No statistics, no learning: phrase lists
+// phrases, urgency phrases, brand impersonation, greeting by address, look-alike letters, image-only,
+// HTML-only and hidden-text bodies, padded, baiting or all-caps subjects, hidden recipients, empty
+// messages). No statistics, no learning: phrase lists
 // and weights were tuned on a labeled development corpus for a ham false-positive rate under 1%.
 
 import { getDomain } from 'tldts';
@@ -202,6 +203,11 @@ const GREETS_ADDRESS =
 const MIXED_SCRIPT =
   /(?=[\p{L}]*\p{Script=Latin})(?=[\p{L}]*[\p{Script=Cyrillic}\p{Script=Greek}])[\p{L}]{3,}/u;
 const MATH_LETTERS = /[\u{1D400}-\u{1D7FF}]/u;
+// "Great rates                    93910": a batch token pushed out of sight by padding.
+const SUBJECT_PADDED = /\S\s{6,}\S+\s*$/;
+const SUBJECT_BAIT = /!!|\$\s?\d|\bfree\b/i;
+// Text shrunk to nothing, so filters read words a person never sees. Bounded: one property match.
+const HIDDEN_TEXT = /font-size\s*:\s*0(?:px|pt|em|%)?\s*[;"'}]/i;
 
 export const content: Scanner = {
   name: 'content',
@@ -239,6 +245,14 @@ export const content: Scanner = {
     } else if (parsed.htmlOnly) {
       out.push({ symbol: 'CONTENT_HTML_ONLY' });
     }
+    if (SUBJECT_PADDED.test(parsed.subject))
+      out.push({ symbol: 'CONTENT_SUBJECT_PADDED', evidence: parsed.subject.slice(0, 100) });
+    const bait = SUBJECT_BAIT.exec(parsed.subject);
+    if (bait) out.push({ symbol: 'CONTENT_SUBJECT_BAIT', evidence: bait[0] });
+    const to = parsed.headers.find(([name]) => name === 'to')?.[1] ?? '';
+    if (/undisclosed/i.test(to))
+      out.push({ symbol: 'CONTENT_UNDISCLOSED_RECIPIENTS', evidence: to.slice(0, 80) });
+    if (HIDDEN_TEXT.test(parsed.html)) out.push({ symbol: 'CONTENT_HIDDEN_TEXT' });
     if (isAllCaps(parsed.subject))
       out.push({ symbol: 'CONTENT_SUBJECT_ALL_CAPS', evidence: parsed.subject.slice(0, 100) });
     if (

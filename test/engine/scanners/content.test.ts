@@ -45,6 +45,28 @@ describe('content scanner', () => {
     expect(await symbols(raw)).toEqual(['CONTENT_IMAGE_ONLY']);
   });
 
+  it('emits CONTENT_SUBJECT_PADDED and CONTENT_SUBJECT_BAIT for a padded, baiting subject', async () => {
+    const raw = eml(
+      { From: 'a@example.org', Subject: 'Save $500 today                    93910' },
+      'Details inside.',
+    );
+    expect(await symbols(raw)).toEqual(['CONTENT_SUBJECT_BAIT', 'CONTENT_SUBJECT_PADDED']);
+  });
+
+  it('emits CONTENT_UNDISCLOSED_RECIPIENTS when the To header hides recipients', async () => {
+    const raw = eml(
+      { From: 'a@example.org', To: 'undisclosed-recipients:;', Subject: 'Hello' },
+      'Details inside.',
+    );
+    expect(await symbols(raw)).toEqual(['CONTENT_UNDISCLOSED_RECIPIENTS']);
+  });
+
+  it('emits CONTENT_HIDDEN_TEXT for text shrunk to a zero font size', async () => {
+    const html = `<p>${'Your order has shipped and will arrive on Friday as planned. '.repeat(3)}</p><span style="font-size:0px;">filler words</span>`;
+    const raw = eml({ From: 'a@example.org', Subject: 'Order', 'Content-Type': 'text/html' }, html);
+    expect(await symbols(raw)).toEqual(['CONTENT_HIDDEN_TEXT', 'CONTENT_HTML_ONLY']);
+  });
+
   it('emits CONTENT_EMPTY for a message with no subject and no body', async () => {
     expect(await symbols(eml({ From: 'a@example.org' }, ''))).toEqual(['CONTENT_EMPTY']);
   });
