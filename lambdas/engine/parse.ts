@@ -33,6 +33,19 @@ export function problemKind(problem: string): ProblemKind | undefined {
 
 /** Parses `raw` within `limits`. Never throws. */
 export async function parseMessage(raw: Uint8Array, limits: Limits): Promise<ParsedMessage> {
+  try {
+    return await parseWithin(raw, limits);
+  } catch (err) {
+    // Last line of defence: a bug or a library surprise still yields a verdict, never a retry loop.
+    return emptyMessage(
+      raw.byteLength,
+      [`unparseable: ${String((err as Error)?.message ?? err)}`.slice(0, 300)],
+      false,
+    );
+  }
+}
+
+async function parseWithin(raw: Uint8Array, limits: Limits): Promise<ParsedMessage> {
   const problems: string[] = [];
   let truncated = false;
   let bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);

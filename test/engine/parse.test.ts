@@ -100,6 +100,16 @@ describe('parseMessage on hostile input', () => {
     expect(p.problems).toContain(`truncated: nesting deeper than ${limits.maxDepth}`);
   });
 
+  it('keeps 2000 nested message/rfc822 parts as one bounded attachment', async () => {
+    let raw = 'From: a@example.org\r\nSubject: inner\r\nContent-Type: text/plain\r\n\r\nhello\r\n';
+    for (let i = 0; i < 2000; i++) {
+      raw = `From: a@example.org\r\nSubject: level ${i}\r\nMIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n${raw}`;
+    }
+    const p = await parseMessage(Buffer.from(raw), limits);
+    expect(p.subject).toBe('level 1999');
+    expect(p.attachments).toHaveLength(1);
+  });
+
   it('cuts a message of 5000 parts at maxParts', async () => {
     const parts = Array.from(
       { length: 5000 },
