@@ -71,7 +71,7 @@ export async function quarantineCommand(action: QuarantineAction, args: Quaranti
     const status = (args.status ?? 'QUARANTINED').toUpperCase() as QuarantineStatus;
     if (!STATUSES.includes(status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
     if (action !== 'list' && !args.messageId) throw new UsageError(`${action} needs a message id`);
-    backend = args.stack ? await stackBackend(args.stack) : await localBackend(args);
+    backend = args.stack ? await stackBackend(args.stack, stackRegion(args)) : await localBackend(args);
     switch (action) {
       case 'list':
         return await list(backend, args, status);
@@ -252,9 +252,16 @@ async function localBackend(args: QuarantineArgs): Promise<Backend> {
   };
 }
 
+/** The stack's region: AWS_REGION / AWS_DEFAULT_REGION, else the config's `region`. */
+function stackRegion(args: QuarantineArgs): string {
+  return (
+    process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || loadLocalConfig(args.config).config.region
+  );
+}
+
 /** A deployed stack, found by name through its CloudFormation outputs; default AWS credentials. */
-async function stackBackend(stackName: string): Promise<Backend> {
-  const cfn = new CloudFormationClient({});
+async function stackBackend(stackName: string, region: string): Promise<Backend> {
+  const cfn = new CloudFormationClient({ region });
   let outputs: Map<string, string>;
   try {
     const described = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -271,9 +278,9 @@ async function stackBackend(stackName: string): Promise<Backend> {
     if (!value) throw new Error(`stack ${stackName} has no output ${key}; is it a seg stack?`);
     return value;
   };
-  const s3 = createS3Client();
-  const dynamo = createDynamoClient();
-  const lambda = new LambdaClient({});
+  const s3 = createS3Client({ region });
+  const dynamo = createDynamoClient({ region });
+  const lambda = new LambdaClient({ region });
   const functionName = output(STACK_OUTPUT_KEYS.releaseFunctionName);
   return {
     store: new S3MessageStore({ client: s3, bucket: output(STACK_OUTPUT_KEYS.bucketName) }),

@@ -125,21 +125,27 @@ export function substituteArns(definition: AslDefinition): AslDefinition {
 }
 
 /**
- * Calls a handler the way Lambda does: the event and the result cross a JSON boundary, and anything
- * thrown becomes an Error whose `name` is what Step Functions' Retry/Catch match (the Lambda errorType).
+ * Calls a handler the way Lambda does: the event and the result cross a JSON boundary, and a thrown
+ * error reaches Retry/Catch as Lambda reports it: Error = the error's `name` (Lambda's errorType), and
+ * Cause = the JSON document {errorType, errorMessage, trace} that Step Functions shows in AWS.
  */
 function asLambda(handler: TaskHandler): LocalHandler {
   return async (event) => {
+    let result: unknown;
     try {
-      const result = await handler(JSON.parse(JSON.stringify(event ?? null)));
-      return (result === undefined ? null : JSON.parse(JSON.stringify(result))) as ReturnType<
-        typeof JSON.parse
-      >;
+      result = await handler(JSON.parse(JSON.stringify(event ?? null)));
     } catch (thrown) {
-      if (thrown instanceof Error) throw thrown;
-      const error = new Error(String(thrown));
-      throw error;
+      const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+      const cause = JSON.stringify({
+        errorType: error.name,
+        errorMessage: error.message,
+        trace: (error.stack ?? '').split('\n'),
+      });
+      throw Object.assign(new Error(cause, { cause: error }), { name: error.name });
     }
+    return (result === undefined ? null : JSON.parse(JSON.stringify(result))) as ReturnType<
+      typeof JSON.parse
+    >;
   };
 }
 
@@ -221,6 +227,7 @@ export class LocalWorkflow implements WorkflowStarter {
 /** aws-local-stepfunctions wraps the failing state's error in ExecutionError; report the original. */
 function rootError(thrown: unknown): Error {
   if (!(thrown instanceof Error)) return new Error(String(thrown));
-  if (thrown.name === 'ExecutionError' && thrown.cause instanceof Error) return thrown.cause;
-  return thrown;
+  const failed = thrown.name === 'ExecutionError' && thrown.cause instanceof Error ? thrown.cause : thrown;
+  // A task error carries the handler's own error as its cause (see asLambda).
+  return failed.cause instanceof Error && failed.cause.name === failed.name ? failed.cause : failed;
 }

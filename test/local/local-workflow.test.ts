@@ -99,7 +99,7 @@ describe('LocalWorkflow', () => {
     expect(calls.filter((c) => c.fn === 'Quarantine')).toHaveLength(0);
   });
 
-  it('routes a PermanentDeliveryError to the DeliveryFailed quarantine with the error name', async () => {
+  it('routes a PermanentDeliveryError to the DeliveryFailed quarantine with the Lambda error name and cause', async () => {
     const { handlers, calls } = recordingHandlers({
       Deliver: async () => {
         throw new PermanentDeliveryError('550 no such user', 550);
@@ -110,7 +110,13 @@ describe('LocalWorkflow', () => {
     await workflow.drain();
     expect(calls.filter((c) => c.fn === 'Deliver')).toHaveLength(1);
     const quarantine = calls.find((c) => c.fn === 'Quarantine');
-    expect(quarantine?.event.deliveryFailure).toMatchObject({ Error: 'PermanentDeliveryError' });
+    const failure = quarantine?.event.deliveryFailure as { Error: string; Cause: string };
+    expect(failure.Error).toBe('PermanentDeliveryError');
+    // The Cause is the JSON document Lambda reports, as Step Functions passes it on in AWS.
+    expect(JSON.parse(failure.Cause)).toMatchObject({
+      errorType: 'PermanentDeliveryError',
+      errorMessage: '550 no such user',
+    });
   });
 
   it('turns a failing scanner family into its _ERROR finding instead of failing the message', async () => {

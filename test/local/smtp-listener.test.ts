@@ -143,6 +143,33 @@ describe('startSmtpListener', () => {
     expect(String((error as { response: string }).response)).toContain('5.7.1');
   });
 
+  it('still answers 250 when ingest keeps failing, retries it twice like Lambda, and reports it', async () => {
+    let calls = 0;
+    const failed: string[] = [];
+    const flaky = await startSmtpListener({
+      config,
+      store,
+      port: 0,
+      ingestRetryMs: 0,
+      ingest: async () => {
+        calls++;
+        throw new Error('ingest down');
+      },
+      onIngestFailed: (id) => failed.push(id),
+    });
+    try {
+      const info = await send(flaky.port, ['b@example.com']);
+      const id = /queued as ([a-z0-9]+)/.exec(info.response)?.[1] ?? '';
+      await flaky.drain();
+      expect(calls).toBe(3);
+      expect(failed).toEqual([id]);
+      // The message stays stored for the reconciler.
+      expect((await store.get(KEYS.inbound(id))).byteLength).toBeGreaterThan(0);
+    } finally {
+      await flaky.close();
+    }
+  });
+
   it('answers 451 when the message cannot be stored, so the client keeps it', async () => {
     const deadStore = new S3MessageStore({
       client: createS3Client({
