@@ -15,11 +15,12 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { SegConfig } from '../lambdas/config/schema.ts';
-import { ENV, KEYS } from '../lambdas/handlers/deps.ts';
+import { BUCKET_ACCESS, type BucketAccess } from '../lambdas/handlers/access.ts';
+import { ENV } from '../lambdas/handlers/deps.ts';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Every Lambda entry file under lambdas/functions, by name. */
+/** Every Lambda entry file under lambdas/functions, by name (the keys of BUCKET_ACCESS). */
 export const FUNCTION_NAMES = [
   'ingest',
   'parse',
@@ -33,6 +34,9 @@ export const FUNCTION_NAMES = [
   'reconcile',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Fails to compile when the entry list and the bucket access table name different functions. */
+export const FUNCTIONS_MATCH_BUCKET_ACCESS: Same<FunctionName, keyof typeof BUCKET_ACCESS> = true;
 
 interface FunctionSpec {
   readonly memoryMb: number;
@@ -132,11 +136,16 @@ export class SegFunctions extends Construct {
     >;
     this.functions = fns;
 
-    // S3: each function touches only the prefixes its step owns.
+    // S3: each function reads, writes and lists exactly the prefixes BUCKET_ACCESS declares; an
+    // integration test checks the handlers' real accesses against the same table.
     const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as CfnElement);
-    const objects = (fn: lambda.IFunction, actions: string[], prefixes: string[]) => {
+    const objects = (fn: lambda.IFunction, action: string, prefixes: readonly string[]) => {
+      if (prefixes.length === 0) return;
       fn.addToRolePolicy(
-        new iam.PolicyStatement({ actions, resources: prefixes.map((p) => bucket.arnForObjects(`${p}*`)) }),
+        new iam.PolicyStatement({
+          actions: [action],
+          resources: prefixes.map((p) => bucket.arnForObjects(`${p}*`)),
+        }),
       );
       for (const prefix of prefixes) {
         Validations.of(fn).acknowledge({
@@ -145,25 +154,20 @@ export class SegFunctions extends Construct {
         });
       }
     };
-    const INBOUND = KEYS.inboundPrefix;
-    objects(fns.parse, ['s3:GetObject'], [INBOUND]);
-    objects(fns.parse, ['s3:PutObject'], ['parsed/']);
-    for (const scanner of [fns['scan-auth'], fns['scan-content'], fns['scan-lists']]) {
-      objects(scanner, ['s3:GetObject'], [INBOUND, 'parsed/']);
+    for (const name of FUNCTION_NAMES) {
+      const access: BucketAccess = BUCKET_ACCESS[name];
+      objects(fns[name], 's3:GetObject', access.read);
+      objects(fns[name], 's3:PutObject', access.write);
+      if (access.list.length > 0) {
+        fns[name].addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['s3:ListBucket'],
+            resources: [bucket.bucketArn],
+            conditions: { StringLike: { 's3:prefix': access.list.map((p) => `${p}*`) } },
+          }),
+        );
+      }
     }
-    objects(fns.decide, ['s3:GetObject'], ['parsed/']);
-    objects(fns.decide, ['s3:PutObject'], ['verdicts/']);
-    objects(fns.deliver, ['s3:GetObject'], [INBOUND, 'verdicts/']);
-    objects(fns.quarantine, ['s3:GetObject'], ['parsed/', 'verdicts/']);
-    objects(fns.release, ['s3:GetObject'], [INBOUND, 'verdicts/']);
-    objects(fns.reconcile, ['s3:GetObject'], [INBOUND]);
-    fns.reconcile.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${INBOUND}*`] } },
-      }),
-    );
 
     // DynamoDB: the ledger makes every side effect idempotent; only the quarantine steps write items.
     props.ledgerTable.grantReadWriteData(fns.deliver);

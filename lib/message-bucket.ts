@@ -1,14 +1,14 @@
-// The S3 bucket that holds every message (inbound/), its parse result (parsed/) and verdict trace
-// (verdicts/), plus its server access log bucket. It grants SES nothing by itself: the receipt
+// The S3 bucket that holds every message (inbound/), its envelope (envelopes/), parse result
+// (parsed/) and verdict trace (verdicts/), plus its server access log bucket. It grants SES nothing by itself: the receipt
 // rules add the SES write permission for their own prefix.
 
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { KEYS } from '../lambdas/handlers/deps.ts';
+import { PREFIXES } from '../lambdas/handlers/access.ts';
 
 export interface MessageBucketProps {
-  /** Days after which raw messages, parse results and verdicts expire. */
+  /** Days after which raw messages, envelopes, parse results and verdicts expire. */
   readonly messageDays: number;
   /**
    * Keep noncurrent versions (and protect against accidental overwrite) for this many days.
@@ -60,7 +60,7 @@ export class MessageBucket extends Construct {
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'messages/',
       lifecycleRules: [
-        ...[KEYS.inboundPrefix, 'parsed/', 'verdicts/'].map((prefix) => ({
+        ...Object.values(PREFIXES).map((prefix) => ({
           id: `expire-${prefix.replace('/', '')}`,
           prefix,
           expiration: expire,

@@ -1,21 +1,12 @@
 // The two DynamoDB tables: the quarantine (one item per message and recipient, browsable by
 // recipient and by status) and the disposition ledger (idempotency for every side effect).
 // Bodies never live here: items point at the raw message in S3 (DynamoDB items are at most 400 KB).
+// Key schema and index names come from the adapters' table-schemas.ts, so local and AWS tables match.
 
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-
-/** Attribute and index names, shared with the DynamoDB adapters' expectations (ports QuarantineItem). */
-export const QUARANTINE_SCHEMA = {
-  partitionKey: 'messageId',
-  sortKey: 'recipient',
-  ttl: 'expiresAt',
-  byRecipient: { name: 'byRecipient', partitionKey: 'recipient', sortKey: 'receivedAt' },
-  byStatus: { name: 'byStatus', partitionKey: 'status', sortKey: 'receivedAt' },
-} as const;
-
-export const LEDGER_SCHEMA = { partitionKey: 'messageId', sortKey: 'recipient', ttl: 'expiresAt' } as const;
+import { LEDGER_TABLE, QUARANTINE_TABLE } from '../lambdas/adapters/aws/table-schemas.ts';
 
 export interface QuarantineTablesProps {
   /**
@@ -42,12 +33,12 @@ export class QuarantineTables extends Construct {
 
     this.quarantine = new dynamodb.Table(this, 'Quarantine', {
       ...common,
-      partitionKey: { name: QUARANTINE_SCHEMA.partitionKey, type: S },
-      sortKey: { name: QUARANTINE_SCHEMA.sortKey, type: S },
+      partitionKey: { name: QUARANTINE_TABLE.partitionKey, type: S },
+      sortKey: { name: QUARANTINE_TABLE.sortKey, type: S },
       // TTL deletes late (up to days): readers filter expired items themselves.
-      timeToLiveAttribute: QUARANTINE_SCHEMA.ttl,
+      timeToLiveAttribute: QUARANTINE_TABLE.ttlAttribute,
     });
-    for (const index of [QUARANTINE_SCHEMA.byRecipient, QUARANTINE_SCHEMA.byStatus]) {
+    for (const index of Object.values(QUARANTINE_TABLE.indexes)) {
       this.quarantine.addGlobalSecondaryIndex({
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: S },
@@ -58,9 +49,9 @@ export class QuarantineTables extends Construct {
 
     this.ledger = new dynamodb.Table(this, 'Ledger', {
       ...common,
-      partitionKey: { name: LEDGER_SCHEMA.partitionKey, type: S },
-      sortKey: { name: LEDGER_SCHEMA.sortKey, type: S },
-      timeToLiveAttribute: LEDGER_SCHEMA.ttl,
+      partitionKey: { name: LEDGER_TABLE.partitionKey, type: S },
+      sortKey: { name: LEDGER_TABLE.sortKey, type: S },
+      timeToLiveAttribute: LEDGER_TABLE.ttlAttribute,
     });
   }
 }

@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { BUCKET_ACCESS } from '../../lambdas/handlers/access.ts';
 import { FUNCTION_NAMES } from '../../lib/functions.ts';
 import { buildStack, synthTemplate, testConfig } from './synth.ts';
 
@@ -50,14 +51,25 @@ describe('functions', () => {
     }
   });
 
-  it('lets parse read inbound/ and write parsed/ only', () => {
-    const statements = statementsOf(template, 'parse');
-    expect(s3Prefixes(statements, 's3:GetObject')).toEqual(['inbound/']);
-    expect(s3Prefixes(statements, 's3:PutObject')).toEqual(['parsed/']);
-    expect(actionsOf(statements).some((a) => a.startsWith('dynamodb:'))).toBe(false);
+  it('grants each function exactly the bucket prefixes BUCKET_ACCESS declares', () => {
+    for (const fn of FUNCTION_NAMES) {
+      const statements = statementsOf(template, fn);
+      const access = BUCKET_ACCESS[fn];
+      expect(s3Prefixes(statements, 's3:GetObject'), `${fn} reads`).toEqual([...access.read].sort());
+      expect(s3Prefixes(statements, 's3:PutObject'), `${fn} writes`).toEqual([...access.write].sort());
+      const list = statements.filter((s) => actionsOf([s]).includes('s3:ListBucket'));
+      expect(
+        list.map((s) => s.Condition),
+        `${fn} lists`,
+      ).toEqual(access.list.length ? [{ StringLike: { 's3:prefix': access.list.map((p) => `${p}*`) } }] : []);
+      const s3Actions = actionsOf(statements).filter((a) => a.startsWith('s3:'));
+      expect(new Set(s3Actions), fn).toEqual(
+        new Set(s3Actions.filter((a) => ['s3:GetObject', 's3:PutObject', 's3:ListBucket'].includes(a))),
+      );
+    }
   });
 
-  it('gives scanners read access and nothing else', () => {
+  it('gives scanners bucket read access and nothing else', () => {
     for (const fn of ['scan-auth', 'scan-content', 'scan-lists']) {
       const actions = actionsOf(statementsOf(template, fn));
       expect(
@@ -67,13 +79,8 @@ describe('functions', () => {
     }
   });
 
-  it('lets decide write verdicts/ only', () => {
-    expect(s3Prefixes(statementsOf(template, 'decide'), 's3:PutObject')).toEqual(['verdicts/']);
-  });
-
   it('lets deliver read the message, use the ledger and read only the route secret', () => {
     const statements = statementsOf(template, 'deliver');
-    expect(s3Prefixes(statements, 's3:GetObject')).toEqual(['inbound/', 'verdicts/']);
     expect(actionsOf(statements)).toEqual(
       expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']),
     );
@@ -95,6 +102,7 @@ describe('functions', () => {
     const statements = statementsOf(template, 'reconcile');
     const list = statements.find((s) => actionsOf([s]).includes('s3:ListBucket'));
     expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': ['inbound/*'] } });
+    expect(JSON.stringify(list?.Resource)).not.toMatch(/\/\*/);
     expect(actionsOf(statements)).not.toContain('dynamodb:PutItem');
   });
 
