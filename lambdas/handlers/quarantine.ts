@@ -38,13 +38,20 @@ export function createQuarantineHandler(
     const now = deps.clock();
     const quarantined: string[] = [];
     const skipped: string[] = [];
+    // Claim everyone first, so a crash leaves CLAIMED rows (which the reconciler re-drives), not gaps.
     for (const recipient of state.envelope.recipients) {
-      if (!(await deps.ledger.claim(state.messageId, recipient, 'quarantine', CLAIM_LEASE_MS))) {
-        const current = (await deps.ledger.get(state.messageId))[recipient];
-        if (current === 'CLAIMED') throw new TransientError(`${recipient} is claimed by another attempt`);
-        skipped.push(recipient);
+      if (await deps.ledger.claim(state.messageId, recipient, 'quarantine', CLAIM_LEASE_MS)) {
+        quarantined.push(recipient);
         continue;
       }
+      const current = (await deps.ledger.get(state.messageId))[recipient];
+      if (current === 'CLAIMED') {
+        await Promise.all(quarantined.map((r) => deps.ledger.abandon(state.messageId, r)));
+        throw new TransientError(`${recipient} is claimed by another attempt`);
+      }
+      skipped.push(recipient);
+    }
+    for (const recipient of quarantined) {
       const item: QuarantineItem = {
         messageId: state.messageId,
         recipient,
@@ -60,7 +67,6 @@ export function createQuarantineHandler(
       };
       await deps.quarantine.put(item);
       await deps.ledger.settle(state.messageId, recipient, status, item.reason);
-      quarantined.push(recipient);
     }
     return { messageId: state.messageId, status, quarantined, skipped };
   };

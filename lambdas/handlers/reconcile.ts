@@ -40,6 +40,8 @@ export function createReconcileHandler(
 
       const ledger = await deps.ledger.get(messageId);
       const states = Object.values(ledger);
+      // Deliver and quarantine claim every recipient before acting, so final rows only means done;
+      // this spares reading the envelope of every settled message on each run.
       if (states.length && states.every((s) => s !== 'CLAIMED')) continue;
       const input = await workflowInput(deps, messageId, object.key, object.lastModified);
       if (!input) {

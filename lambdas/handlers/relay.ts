@@ -32,14 +32,14 @@ export async function relay(
   const delivered: string[] = [];
   const skipped: RelayResult['skipped'][number][] = [];
   const failures: (TransientDeliveryError | PermanentDeliveryError)[] = [];
-  for (const [domain, recipients] of groupByDomain(input.envelope.recipients)) {
-    const claimed: string[] = [];
-    for (const r of recipients) {
-      if (await deps.ledger.claim(input.messageId, r, 'deliver', CLAIM_LEASE_MS, input.claim))
-        claimed.push(r);
-      else skipped.push({ recipient: r, state: (await deps.ledger.get(input.messageId))[r] ?? 'NONE' });
-    }
-    if (!claimed.length) continue;
+  // Claim everyone before sending anything: if this worker dies mid-way, every recipient it had not
+  // finished is left CLAIMED (a lease the reconciler sees), never without a row.
+  const mine: string[] = [];
+  for (const r of input.envelope.recipients) {
+    if (await deps.ledger.claim(input.messageId, r, 'deliver', CLAIM_LEASE_MS, input.claim)) mine.push(r);
+    else skipped.push({ recipient: r, state: (await deps.ledger.get(input.messageId))[r] ?? 'NONE' });
+  }
+  for (const [domain, claimed] of groupByDomain(mine)) {
     try {
       const result = await deps.mailer.send({
         envelope: { ...input.envelope, recipients: claimed },
