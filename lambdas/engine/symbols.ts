@@ -69,7 +69,7 @@ export const SYMBOLS = {
     weight: 2.5,
     description: 'Body pressures the reader to act now (account, password)',
   },
-  CONTENT_HTML_ONLY: { family: 'CONTENT', weight: 1, description: 'HTML body with no text alternative' },
+  CONTENT_HTML_ONLY: { family: 'CONTENT', weight: 1.5, description: 'HTML body with no text alternative' },
   CONTENT_SUBJECT_ALL_CAPS: { family: 'CONTENT', weight: 1.5, description: 'Subject is written in capitals' },
   CONTENT_EMPTY: { family: 'CONTENT', weight: 1, description: 'No subject and no body text' },
   CONTENT_BRAND_IMPERSONATION: {
@@ -89,7 +89,7 @@ export const SYMBOLS = {
   },
   CONTENT_IMAGE_ONLY: {
     family: 'CONTENT',
-    weight: 3,
+    weight: 4,
     description: 'HTML body with almost no text: the message is images and links',
   },
   CONTENT_SUBJECT_PADDED: {
@@ -109,7 +109,7 @@ export const SYMBOLS = {
   },
   CONTENT_HIDDEN_TEXT: {
     family: 'CONTENT',
-    weight: 1.5,
+    weight: 2,
     description: 'HTML hides text with a zero font size, a filter-evasion trick',
   },
   CONTENT_ERROR: { family: 'CONTENT', weight: 0, description: 'Our content scanner could not answer' },

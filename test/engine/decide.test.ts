@@ -19,7 +19,7 @@ describe('decide', () => {
   it('delivers below the tag threshold', () => {
     const v = decide([result('CONTENT', { symbol: 'CONTENT_HTML_ONLY' })], policy);
     expect(v.action).toBe('deliver');
-    expect(v.reason).toBe('deliver: score 1 < 5 (CONTENT_HTML_ONLY 1)');
+    expect(v.reason).toBe('deliver: score 1.5 < 5 (CONTENT_HTML_ONLY 1.5)');
   });
 
   it('tags, quarantines and rejects by thresholds on the summed score', () => {

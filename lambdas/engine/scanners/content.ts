@@ -74,6 +74,17 @@ export const SPAM_PHRASES = [
   'no cost',
   'removal',
   'you have won',
+  // Advance-fee ("419") letters.
+  'next of kin',
+  'beneficiary',
+  'atm card',
+  'consignment',
+  'barrister',
+  'business proposal',
+  'the sum of',
+  'urgent response',
+  'strictly confidential',
+  'lottery',
 ] as const;
 const SPAM_PHRASES_MIN = 2;
 // Points per phrase beyond the first, capped: three phrases are suspicious, eight are a pitch.
