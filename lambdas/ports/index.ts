@@ -43,11 +43,12 @@ export interface DispositionLedger {
   /** Records the final disposition; conditional on the claim, so a duplicate cannot overwrite it. */
   settle(messageId: string, recipient: string, disposition: Disposition, detail?: string): Promise<void>;
   /**
-   * Gives up an unsettled claim after a failed attempt, restoring the disposition it was claimed from
-   * (or none), so a retry or the next step may claim again. No-op when the row is not CLAIMED.
+   * Gives up an unsettled claim after a failed attempt, so a retry or the next step may claim again:
+   * restores the disposition it was claimed from, or else leaves an expired CLAIMED row (so the
+   * message still shows an unfinished recipient). No-op when the row is not CLAIMED.
    */
   abandon(messageId: string, recipient: string): Promise<void>;
-  /** Recorded disposition per recipient; empty when the message has none yet. */
+  /** Recorded state per recipient (CLAIMED includes expired and abandoned leases); empty when none yet. */
   get(messageId: string): Promise<Record<string, Disposition | 'CLAIMED'>>;
 }
 

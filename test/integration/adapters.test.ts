@@ -84,11 +84,11 @@ describe('DynamoLedger', () => {
     expect(await l.get('from-1')).toEqual({ 'u@example.com': 'QUARANTINED' });
   });
 
-  it('removes an abandoned first claim so the next attempt can claim', async () => {
+  it('leaves an abandoned first claim as an expired lease that the next attempt can claim', async () => {
     const l = ledger();
     await l.claim('abandon-1', 'u@example.com', 'deliver', 60_000);
     await l.abandon('abandon-1', 'u@example.com');
-    expect(await l.get('abandon-1')).toEqual({});
+    expect(await l.get('abandon-1')).toEqual({ 'u@example.com': 'CLAIMED' });
     expect(await l.claim('abandon-1', 'u@example.com', 'quarantine', 60_000)).toBe(true);
   });
 

@@ -263,7 +263,8 @@ describe('deliver', () => {
     const error = await createDeliverHandler(as('deliver'))(decided).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDeliveryError);
     expect((error as Error).name).toBe('TransientDeliveryError');
-    expect(await deps.ledger.get('temp-1')).toEqual({});
+    expect(await deps.ledger.get('temp-1')).toEqual({ 'tempfail@example.com': 'CLAIMED' });
+    expect(await deps.ledger.claim('temp-1', 'tempfail@example.com', 'deliver', 60_000)).toBe(true);
   });
 
   it('retries later instead of sending while another attempt holds a live claim', async () => {
@@ -281,7 +282,10 @@ describe('deliver', () => {
     ]);
     const deliver = createDeliverHandler(as('deliver'));
     await expect(deliver(decided)).rejects.toThrow(TransientDeliveryError);
-    expect(await deps.ledger.get('partial-1')).toEqual({ 'alice@example.com': 'DELIVERED' });
+    expect(await deps.ledger.get('partial-1')).toEqual({
+      'alice@example.com': 'DELIVERED',
+      'tempfail@example.com': 'CLAIMED',
+    });
     await expect(deliver(decided)).rejects.toThrow(/tempfail@example\.com/);
     expect(sink.messages.map((m) => m.envelope.to)).toEqual([['alice@example.com']]);
   });

@@ -3,13 +3,7 @@
 // at-least-once execution exactly one worker wins a claim and a settled row is never overwritten.
 
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '../../errors.ts';
 import type { ClaimOptions, Clock, Disposition, DispositionLedger } from '../../ports/index.ts';
 
@@ -133,16 +127,9 @@ export class DynamoLedger implements DispositionLedger {
       });
       return;
     }
-    await this.conditional(() =>
-      this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { messageId, recipient },
-          ConditionExpression: 'version = :v',
-          ExpressionAttributeValues: { ':v': row.version },
-        }),
-      ),
-    );
+    // Keep the row as an expired lease rather than deleting it: a message whose workflow dies after
+    // this still shows an unfinished recipient, which the reconciler re-drives.
+    await this.replace(row, { ...row, leaseUntil: 0, version: row.version + 1, ...this.stamp(this.clock()) });
   }
 
   async get(messageId: string): Promise<Record<string, Disposition | 'CLAIMED'>> {
