@@ -25,7 +25,8 @@ const SesRecord = z.object({
       timestamp: z.string(),
     }),
     receipt: z.object({
-      recipients: z.array(z.string().regex(/^[^\s@]+@[^\s@]+$/)).min(1),
+      // Loose on purpose: a quoted local part may hold spaces or @; SES has already accepted it.
+      recipients: z.array(z.string().regex(/^.+@[^@\s]+$/)).min(1),
       spamVerdict: status,
       virusVerdict: status,
       spfVerdict: status,
