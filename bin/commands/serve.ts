@@ -23,6 +23,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
     ...(opts.port !== undefined ? { smtpPort: opts.port } : {}),
     log: (line) => console.error(`seg serve: ${line}`),
+    info: (line) => console.log(`${new Date().toISOString()} ${line}`),
   });
   printBanner(gateway, source);
 

@@ -10,7 +10,7 @@ import type { ReleaseResult } from '../handlers/release.ts';
 import type { Clock, DnsResolver } from '../ports/index.ts';
 import { type EmbeddedEndpoints, startEmbeddedAws } from './embedded-aws.ts';
 import { buildLocalHandlers, deliveredFolder, type LocalHandlers, localDeps } from './local-deps.ts';
-import { LocalWorkflow } from './local-workflow.ts';
+import { type ExecutionRecord, LocalWorkflow } from './local-workflow.ts';
 import { type SmtpListener, startSmtpListener } from './smtp-listener.ts';
 
 /** How often the reconciler runs locally (the deployed schedule's counterpart). */
@@ -31,6 +31,8 @@ export interface LocalGatewayOptions {
   readonly reconcileIntervalMs?: number | false;
   /** Where problems are reported (failed executions, failed ingest). @default console.error */
   readonly log?: (line: string) => void;
+  /** Where each message's outcome is reported (accepted, delivered, quarantined). @default silent */
+  readonly info?: (line: string) => void;
 }
 
 export interface LocalGateway {
@@ -55,6 +57,7 @@ export interface LocalGateway {
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
   const { config } = options;
   const log = options.log ?? ((line: string) => console.error(line));
+  const info = options.info ?? (() => undefined);
   const dataDir = resolve(options.dataDir ?? config.local.dataDir);
   const aws = await startEmbeddedAws({ dataDir, config });
 
@@ -72,6 +75,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   workflow = new LocalWorkflow({
     handlers: handlers.workflow,
     ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
+    onExecutionSucceeded: (record) => info(outcomeLine(record)),
     onExecutionFailed: (id, error) =>
       log(`workflow ${id} failed (${error.name}: ${error.message}); the reconciler will re-drive it`),
   });
@@ -81,7 +85,14 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     listener = await startSmtpListener({
       config,
       store: deps.store,
-      ingest: (event) => handlers.ingest(event),
+      ingest: (event) => {
+        const mail = event.Records[0]?.ses;
+        if (mail)
+          info(
+            `accepted ${mail.mail.messageId} from <${mail.mail.source}> for ${mail.receipt.recipients.join(', ')}`,
+          );
+        return handlers.ingest(event);
+      },
       ...(options.smtpPort !== undefined ? { port: options.smtpPort } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       onIngestFailed: (id, error) =>
@@ -132,4 +143,19 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       await aws.stop();
     },
   };
+}
+
+/** One line saying what the workflow did with a message, from its final output. */
+function outcomeLine(record: ExecutionRecord): string {
+  const id = record.input.messageId;
+  const out = (record.output ?? {}) as {
+    delivered?: readonly string[];
+    quarantined?: readonly string[];
+    status?: string;
+    skipped?: readonly unknown[];
+  };
+  if (out.delivered?.length) return `delivered ${id} to ${out.delivered.join(', ')}`;
+  if (out.quarantined?.length)
+    return `held ${id} as ${out.status ?? 'QUARANTINED'} for ${out.quarantined.join(', ')}`;
+  return `finished ${id} (every recipient already had a disposition)`;
 }

@@ -34,6 +34,8 @@ export interface LocalWorkflowOptions {
   readonly retryIntervalMs?: number;
   /** Called when an execution ends in failure (the message is then left for the reconciler). */
   readonly onExecutionFailed?: (executionId: string, error: Error) => void;
+  /** Called with the final output when an execution succeeds. */
+  readonly onExecutionSucceeded?: (record: ExecutionRecord) => void;
   /** The definition to run (with placeholders). @default inboundDefinition() */
   readonly definition?: AslDefinition;
 }
@@ -200,7 +202,9 @@ export class LocalWorkflow implements WorkflowStarter {
     });
     const done = execution.result.then(
       (output) => {
-        this.executions.set(executionId, { executionId, input, status: 'SUCCEEDED', output });
+        const record: ExecutionRecord = { executionId, input, status: 'SUCCEEDED', output };
+        this.executions.set(executionId, record);
+        this.options.onExecutionSucceeded?.(record);
       },
       (thrown: unknown) => {
         const error = rootError(thrown);

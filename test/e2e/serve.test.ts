@@ -46,6 +46,7 @@ describe('seg serve (local gateway end to end)', () => {
   let gateway: LocalGateway;
   const MAX_MESSAGE_BYTES = 256 * 1024;
   let tempfailAttempts = 0;
+  const outcomes: string[] = [];
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'seg-e2e-'));
@@ -69,6 +70,7 @@ describe('seg serve (local gateway end to end)', () => {
       resolver: offlineResolver,
       reconcileIntervalMs: false,
       log: () => undefined,
+      info: (line) => outcomes.push(line),
     });
   });
 
@@ -86,6 +88,8 @@ describe('seg serve (local gateway end to end)', () => {
 
     const delivered = sink.messages.filter((m) => m.raw.includes('clean-e2e-1@sender.test'));
     expect(delivered).toHaveLength(1);
+    const id = /queued as ([a-z0-9]+)/.exec(info.response)?.[1];
+    expect(outcomes).toContain(`delivered ${id} to bob@example.com`);
     const message = delivered[0]!;
     expect(message.envelope.to).toEqual(['bob@example.com']);
     const headers = headerBlock(message.raw);
