@@ -45,6 +45,11 @@ const SCAN_BRANCHES = [
 
 function scanBranch(fn: WorkflowFunction, family: string) {
   const unavailable = `${fn}Unavailable`;
+  const asResult = `${fn}ErrorResult`;
+  const asResults = `${fn}ErrorResults`;
+  // The branch must output ScanResult[] like the scanner Lambda. The ASL spec requires every
+  // Parameters payload template to be a JSON object, so the one-element array is built with
+  // States.Array in three Pass states rather than written as an array literal.
   return {
     StartAt: fn,
     States: {
@@ -58,14 +63,20 @@ function scanBranch(fn: WorkflowFunction, family: string) {
       },
       [unavailable]: {
         Type: 'Pass',
-        Parameters: [
-          {
-            scanner: fn,
-            family,
-            findings: [{ symbol: `${family}_ERROR`, 'evidence.$': '$.error.Error' }],
-            ms: 0,
-          },
-        ],
+        Parameters: { symbol: `${family}_ERROR`, 'evidence.$': '$.error.Error' },
+        ResultPath: '$.errorFinding',
+        Next: asResult,
+      },
+      [asResult]: {
+        Type: 'Pass',
+        Parameters: { scanner: fn, family, 'findings.$': 'States.Array($.errorFinding)', ms: 0 },
+        ResultPath: '$.errorResult',
+        Next: asResults,
+      },
+      [asResults]: {
+        Type: 'Pass',
+        Parameters: { 'results.$': 'States.Array($.errorResult)' },
+        OutputPath: '$.results',
         End: true,
       },
     },

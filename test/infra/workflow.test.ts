@@ -28,6 +28,29 @@ describe('inbound state machine', () => {
     }
   });
 
+  it('uses only JSON-object payload templates, as the States Language requires', () => {
+    const templates: unknown[] = [];
+    const visit = (states: Record<string, Record<string, unknown>>) => {
+      for (const state of Object.values(states)) {
+        for (const field of ['Parameters', 'ResultSelector'])
+          if (field in state) templates.push(state[field]);
+        for (const branch of (state.Branches ?? []) as {
+          States: Record<string, Record<string, unknown>>;
+        }[]) {
+          visit(branch.States);
+        }
+      }
+    };
+    visit(definition.States as unknown as Record<string, Record<string, unknown>>);
+    expect(templates.length).toBeGreaterThan(0);
+    for (const template of templates) {
+      expect(
+        typeof template === 'object' && template !== null && !Array.isArray(template),
+        JSON.stringify(template),
+      ).toBe(true);
+    }
+  });
+
   it('logs every event without execution data and traces with X-Ray', () => {
     expect(machine?.Properties.LoggingConfiguration).toMatchObject({
       Level: 'ALL',
