@@ -21,17 +21,35 @@ export interface ReconcileResult {
   readonly unrecoverable: readonly string[];
 }
 
+/** Per-run bounds; the defaults suit a scheduled Lambda. */
+export interface ReconcileLimits {
+  /** @default RECONCILE_MAX_REDRIVES */
+  readonly maxRedrives?: number;
+  /** @default RECONCILE_MAX_EXAMINED */
+  readonly maxExamined?: number;
+}
+
+/** Stop this long before the Lambda timeout, so the run returns its report instead of being killed. */
+const RESERVE_MS = 10_000;
+
 export function createReconcileHandler(
   deps: Pick<HandlerDeps, 'config' | 'bucket' | 'store' | 'ledger' | 'starter' | 'clock'>,
+  limits: ReconcileLimits = {},
 ) {
-  return async (): Promise<ReconcileResult> => {
+  const maxRedrives = limits.maxRedrives ?? RECONCILE_MAX_REDRIVES;
+  const maxExamined = limits.maxExamined ?? RECONCILE_MAX_EXAMINED;
+  return async (
+    _event?: unknown,
+    context?: { getRemainingTimeInMillis(): number },
+  ): Promise<ReconcileResult> => {
     const now = deps.clock().getTime();
     const maxAgeMs = deps.config.retention.messageDays * 86_400_000;
     const redriven: { messageId: string; envelopeFromHeaders: boolean }[] = [];
     const unrecoverable: string[] = [];
     let examined = 0;
     for await (const object of deps.store.list(KEYS.inboundPrefix)) {
-      if (examined >= RECONCILE_MAX_EXAMINED || redriven.length >= RECONCILE_MAX_REDRIVES) break;
+      if (examined >= maxExamined || redriven.length >= maxRedrives) break;
+      if (context && context.getRemainingTimeInMillis() < RESERVE_MS) break;
       examined++;
       const messageId = object.key.slice(KEYS.inboundPrefix.length);
       const age = now - object.lastModified.getTime();

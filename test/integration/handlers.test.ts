@@ -417,24 +417,30 @@ describe('reconcile', () => {
     await store.put(KEYS.inbound('AMAZON_SES_SETUP_NOTIFICATION'), 'setup');
 
     const redriven: WorkflowInput[] = [];
-    const reconcile = (minutesLater: number) =>
-      createReconcileHandler({
-        ...deps,
-        bucket,
-        store: recording('reconcile', store),
-        starter: {
-          async start(input) {
-            redriven.push(input);
-            return { executionId: `redrive-${redriven.length}` };
+    const reconcile = (minutesLater: number, maxRedrives?: number) =>
+      createReconcileHandler(
+        {
+          ...deps,
+          bucket,
+          store: recording('reconcile', store),
+          starter: {
+            async start(input) {
+              redriven.push(input);
+              return { executionId: `redrive-${redriven.length}` };
+            },
           },
+          clock: () => new Date(Date.now() + minutesLater * 60_000),
         },
-        clock: () => new Date(Date.now() + minutesLater * 60_000),
-      })();
+        maxRedrives ? { maxRedrives } : {},
+      )();
 
     const early = await reconcile(1);
     expect(early.redriven).toEqual([]);
     const expired = await reconcile(31 * 24 * 60);
     expect(expired.redriven).toEqual([]);
+    const bounded = await reconcile(20, 1);
+    expect(bounded.redriven).toHaveLength(1);
+    redriven.length = 0;
 
     const result = await reconcile(20);
     expect(result.redriven.map((r) => r.messageId).sort()).toEqual(['headers-only-1', 'orphan-1']);
