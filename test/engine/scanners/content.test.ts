@@ -67,6 +67,11 @@ describe('content scanner', () => {
     expect(await symbols(raw)).toEqual(['CONTENT_HIDDEN_TEXT', 'CONTENT_HTML_ONLY']);
   });
 
+  it('does not count a phrase found inside a longer word', async () => {
+    const raw = eml({ From: 'a@example.org', Subject: 'Meeting' }, 'Please contact now the indebted party.');
+    expect(await symbols(raw)).toEqual([]);
+  });
+
   it('emits CONTENT_EMPTY for a message with no subject and no body', async () => {
     expect(await symbols(eml({ From: 'a@example.org' }, ''))).toEqual(['CONTENT_EMPTY']);
   });
