@@ -2,6 +2,7 @@
 // deployed workflow definition over the same handlers) until SIGINT/SIGTERM, then shuts down cleanly.
 // It does not daemonize or write logs to files: it prints to the terminal.
 
+import { DataDirBusyError } from '../../lambdas/local/embedded-aws.ts';
 import { type LocalGateway, startLocalGateway } from '../../lambdas/local/gateway.ts';
 import { loadLocalConfig } from '../../lambdas/local/local-config.ts';
 
@@ -18,13 +19,25 @@ export interface ServeOptions {
 export async function serveCommand(opts: ServeOptions): Promise<void> {
   // A bad config throws ConfigError listing every problem, before anything starts.
   const { config, source } = loadLocalConfig(opts.config);
-  const gateway = await startLocalGateway({
-    config,
-    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-    ...(opts.port !== undefined ? { smtpPort: opts.port } : {}),
-    log: (line) => console.error(`seg serve: ${line}`),
-    info: (line) => console.log(`${new Date().toISOString()} ${line}`),
-  });
+  let gateway: LocalGateway;
+  try {
+    gateway = await startLocalGateway({
+      config,
+      ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+      ...(opts.port !== undefined ? { smtpPort: opts.port } : {}),
+      log: (line) => console.error(`seg serve: ${line}`),
+      info: (line) => console.log(`${new Date().toISOString()} ${line}`),
+    });
+  } catch (error) {
+    // Expected start-up problems get one clear line, not a stack trace.
+    const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
+    if (e instanceof DataDirBusyError) console.error(`seg serve: ${e.message}`);
+    else if (e.code === 'EADDRINUSE')
+      console.error(`seg serve: ${e.address}:${e.port} is already in use; choose another with --port`);
+    else throw error;
+    process.exitCode = 1;
+    return;
+  }
   printBanner(gateway, source);
 
   await new Promise<void>((resolve) => {

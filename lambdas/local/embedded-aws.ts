@@ -199,7 +199,7 @@ function acquireLock(dataDir: string): () => void {
       const owner = Number.parseInt(readFileSync(file, 'utf8'), 10);
       if (Number.isInteger(owner) && processAlive(owner)) {
         throw new DataDirBusyError(
-          `the data folder ${dataDir} is in use by process ${owner} (a seg serve still starting, or another seg command); try again when it is done`,
+          `the data folder ${dataDir} is in use by process ${owner} (a seg serve, or another seg command); stop it or try again when it is done`,
         );
       }
       rmSync(file, { force: true });
