@@ -53,6 +53,21 @@ export class ReceiptRules extends Construct {
     const stack = Stack.of(this);
     this.ruleSet = new ses.ReceiptRuleSet(this, 'RuleSet');
 
+    // Any rule of this rule set, and nothing else, may write mail and invoke ingest.
+    const ruleArns = stack.formatArn({
+      service: 'ses',
+      resource: 'receipt-rule-set',
+      resourceName: `${this.ruleSet.receiptRuleSetName}:receipt-rule/*`,
+    });
+    // The aws-ses-actions Lambda action reuses a permission named AllowSes when it exists; this one
+    // adds the source ARN to the account condition the action would set on its own.
+    props.ingest.addPermission('AllowSes', {
+      principal: new iam.ServicePrincipal('ses.amazonaws.com'),
+      action: 'lambda:InvokeFunction',
+      sourceAccount: stack.account,
+      sourceArn: ruleArns,
+    });
+
     // SES checks this permission when the rule is created, so every rule depends on the policy.
     props.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -62,13 +77,7 @@ export class ReceiptRules extends Construct {
         resources: [props.bucket.arnForObjects(`${KEYS.inboundPrefix}*`)],
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
-          StringLike: {
-            'aws:SourceArn': stack.formatArn({
-              service: 'ses',
-              resource: 'receipt-rule-set',
-              resourceName: `${this.ruleSet.receiptRuleSetName}:receipt-rule/*`,
-            }),
-          },
+          ArnLike: { 'aws:SourceArn': ruleArns },
         },
       }),
     );

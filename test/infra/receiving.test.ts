@@ -34,13 +34,23 @@ describe('SES receiving', () => {
     }
   });
 
-  it('lets SES invoke ingest only from this account', () => {
+  it('lets SES invoke ingest only from this account and rule set', () => {
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
       Principal: 'ses.amazonaws.com',
-      SourceAccount: { Ref: 'AWS::AccountId' },
+      SourceAccount: '123456789012',
+      SourceArn: {
+        'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':receipt-rule-set/$'), ':receipt-rule/*'])],
+      },
       FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Functionsingest'), 'Arn'] },
     });
+  });
+
+  it('gives SES exactly one invoke permission, on ingest', () => {
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter(
+      (p) => p.Properties.Principal === 'ses.amazonaws.com',
+    );
+    expect(permissions).toHaveLength(1);
   });
 
   it('grants SES PutObject only under inbound/, for this account and rule set', () => {
@@ -54,14 +64,14 @@ describe('SES receiving', () => {
         Effect: string;
         Action: string;
         Resource: unknown;
-        Condition: { StringEquals: unknown; StringLike: Record<string, unknown> };
+        Condition: { StringEquals: unknown; ArnLike: Record<string, unknown> };
       },
     ];
     expect(statement.Effect).toBe('Allow');
     expect(statement.Action).toBe('s3:PutObject');
     expect(JSON.stringify(statement.Resource)).toMatch(/\/inbound\/\*"/);
     expect(statement.Condition.StringEquals).toEqual({ 'aws:SourceAccount': '123456789012' });
-    expect(JSON.stringify(statement.Condition.StringLike['aws:SourceArn'])).toMatch(
+    expect(JSON.stringify(statement.Condition.ArnLike['aws:SourceArn'])).toMatch(
       /receipt-rule-set\/.*ReceivingRuleSet.*:receipt-rule\/\*/,
     );
   });
