@@ -1,7 +1,7 @@
 // Test helper: synthesizes SegStack from a config object without bundling the Lambda code
 // (`aws:cdk:bundling-stacks` = []), so infra tests run in seconds. Not a test file itself.
 
-import { App, type Stack } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parseConfig } from '../../lambdas/config/load-config.ts';
 import type { SegConfig } from '../../lambdas/config/schema.ts';
@@ -37,15 +37,4 @@ export function synthTemplate(
   props: Partial<SegStackProps> = {},
 ): Template {
   return Template.fromStack(buildStack(config, props));
-}
-
-/** The logical id of the resource at `path` below the stack, e.g. 'Functions/deliver'. */
-export function logicalIdOf(stack: Stack, path: string): string {
-  const node = stack.node.findChild(path.split('/')[0] ?? '');
-  const target = path
-    .split('/')
-    .slice(1)
-    .reduce((n, id) => n.node.findChild(id), node);
-  const cfn = target.node.defaultChild ?? target;
-  return stack.getLogicalId(cfn as never);
 }
