@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lambdas/config/load-config.ts';
 import { SES_RECEIVING_REGIONS, UnsupportedRegionError } from '../../lib/ses-regions.ts';
 import { buildStack, testConfig } from './synth.ts';
 
@@ -24,6 +25,11 @@ describe('synth-time checks', () => {
     for (const region of SES_RECEIVING_REGIONS) {
       expect(buildStack(testConfig({ region })).region).toBe(region);
     }
+  });
+
+  it('builds the stack from seg.config.example.json', () => {
+    const stack = buildStack(loadConfig('seg.config.example.json'));
+    expect(stack.region).toBe('us-east-1');
   });
 
   it('fails synth listing every config problem', async () => {
