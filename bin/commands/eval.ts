@@ -4,10 +4,9 @@
 
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SegConfig } from '../../lambdas/config/schema.ts';
 import { offlineResolver } from '../../lambdas/engine/scan-message.ts';
 import { ACTIONS, type Action } from '../../lambdas/engine/types.ts';
-import { configFor, listFiles, scanFile } from './scan.ts';
+import { listFiles, loadCorpusConfig, scanFile } from './corpus-files.ts';
 
 export const LABELS = ['ham', 'spam', 'phish'] as const;
 export type Label = (typeof LABELS)[number];
@@ -44,13 +43,8 @@ export async function evalCommand(
   dir: string,
   opts: { json?: boolean; config?: string; limit?: number },
 ): Promise<number> {
-  let config: SegConfig;
-  try {
-    config = configFor(opts.config);
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    return 1;
-  }
+  const config = loadCorpusConfig(opts.config);
+  if (!config) return 1;
 
   const files: { label: Label; file: string }[] = [];
   for (const label of LABELS) {
