@@ -1,6 +1,7 @@
 // Embedded AWS-compatible servers for the local runtime: s3rver (S3) and dynalite (DynamoDB) on
 // loopback, with data under <dataDir>. It creates the bucket and tables, and writes endpoints.json so
 // the CLI can reach a running `seg serve`. It does not build SDK clients or adapters (local-deps.ts does).
+// startS3rver/startDynalite start one bare server each; the test helpers start theirs with them too.
 
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -20,6 +21,63 @@ interface S3rverInstance {
 }
 type S3rverCtor = new (options: Record<string, unknown>) => S3rverInstance;
 type DynaliteFactory = (options: Record<string, unknown>) => Server;
+
+/** One embedded server listening on 127.0.0.1. */
+export interface EmbeddedServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  /** Stops listening (and, for s3rver, rejects if it fails to). */
+  close(): Promise<void>;
+}
+
+export interface S3rverOptions {
+  /** Folder holding the buckets and objects. */
+  readonly directory: string;
+  /** @default 0 (random) */
+  readonly port?: number;
+  /** Buckets to create at start. @default none */
+  readonly buckets?: readonly string[];
+}
+
+/** Starts s3rver (S3) on 127.0.0.1, quiet, with its data under `directory`. */
+export async function startS3rver(options: S3rverOptions): Promise<EmbeddedServer> {
+  const S3rver = require('s3rver') as S3rverCtor;
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: options.port ?? 0,
+    silent: true,
+    directory: options.directory,
+    ...(options.buckets ? { configureBuckets: options.buckets.map((name) => ({ name })) } : {}),
+  });
+  const { port } = await server.run();
+  return { url: `http://127.0.0.1:${port}`, port, close: () => server.close() };
+}
+
+export interface DynaliteOptions {
+  /** LevelDB folder for the tables. @default none: in memory */
+  readonly path?: string;
+  /** @default 0 (random) */
+  readonly port?: number;
+}
+
+/** Starts dynalite (DynamoDB) on 127.0.0.1; tables it creates are ACTIVE at once. */
+export async function startDynalite(options: DynaliteOptions = {}): Promise<EmbeddedServer> {
+  const dynalite = require('dynalite') as DynaliteFactory;
+  // createTableMs 0: tables are ACTIVE at once, so the first message needs no wait.
+  const server = dynalite({
+    ...(options.path ? { path: options.path } : {}),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  const { port } = await listen(server, options.port ?? 0);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 /** Fixed names inside the embedded servers: one gateway per data folder. */
 export const LOCAL_RESOURCES = {
@@ -85,37 +143,30 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
   // outside any callback): take our own lock first, so a second opener gets a clear error instead.
   const unlock = acquireLock(dataDir);
 
-  const S3rver = require('s3rver') as S3rverCtor;
-  const s3rver = new S3rver({
-    address: '127.0.0.1',
-    port: options.s3Port ?? 0,
-    silent: true,
-    directory: s3Dir,
-    configureBuckets: [{ name: LOCAL_RESOURCES.bucket }],
-  });
-  let s3Address: AddressInfo;
+  let s3: EmbeddedServer;
   try {
-    s3Address = await s3rver.run();
+    s3 = await startS3rver({
+      directory: s3Dir,
+      port: options.s3Port ?? 0,
+      buckets: [LOCAL_RESOURCES.bucket],
+    });
   } catch (cause) {
     unlock();
     throw cause;
   }
 
-  const dynalite = require('dynalite') as DynaliteFactory;
-  // createTableMs 0: tables are ACTIVE at once, so the first message needs no wait.
-  const dynamoServer = dynalite({ path: dynamoDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  let dynamoAddress: AddressInfo;
+  let dynamo: EmbeddedServer;
   try {
-    dynamoAddress = await listen(dynamoServer, options.dynamodbPort ?? 0);
+    dynamo = await startDynalite({ path: dynamoDir, port: options.dynamodbPort ?? 0 });
   } catch (cause) {
-    await s3rver.close();
+    await s3.close();
     unlock();
     throw cause;
   }
 
   const endpoints: EmbeddedEndpoints = {
-    s3: `http://127.0.0.1:${s3Address.port}`,
-    dynamodb: `http://127.0.0.1:${dynamoAddress.port}`,
+    s3: s3.url,
+    dynamodb: dynamo.url,
     bucket: LOCAL_RESOURCES.bucket,
     quarantineTable: LOCAL_RESOURCES.quarantineTable,
     ledgerTable: LOCAL_RESOURCES.ledgerTable,
@@ -127,8 +178,8 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
 
   const stop = async () => {
     if (options.publish !== false) removeOwnEndpointsFile(dataDir);
-    await s3rver.close().catch(() => undefined);
-    await new Promise<void>((resolve) => dynamoServer.close(() => resolve()));
+    await s3.close().catch(() => undefined);
+    await dynamo.close();
     unlock();
   };
 

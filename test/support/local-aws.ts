@@ -1,25 +1,15 @@
-// Test helper: s3rver (temp folder) and dynalite (in memory) on 127.0.0.1 with random ports, the
-// bucket and both tables created, and real SDK clients built by the production aws-clients module.
+// Test helper: s3rver (temp folder) and dynalite (in memory) on 127.0.0.1 with random ports, started by
+// the production embedded-aws module, the bucket and both tables created, and real SDK clients built by
+// the production aws-clients module.
 
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createDynamoClient, createS3Client } from '../../lambdas/adapters/aws/aws-clients.ts';
 import { createTables, LOCAL_TABLE_NAMES } from '../../lambdas/adapters/aws/table-schemas.ts';
-
-const require = createRequire(import.meta.url);
-
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-type S3rverCtor = new (options: Record<string, unknown>) => S3rverInstance;
-type DynaliteFactory = (options: Record<string, unknown>) => Server;
+import { startDynalite, startS3rver } from '../../lambdas/local/embedded-aws.ts';
 
 export interface LocalAws {
   readonly s3: S3Client;
@@ -33,24 +23,10 @@ export interface LocalAws {
 /** Starts both servers, creates the bucket `seg-test` and the tables (LOCAL_TABLE_NAMES). */
 export async function startLocalAws(): Promise<LocalAws> {
   const dir = await mkdtemp(join(tmpdir(), 'seg-s3rver-'));
-  const S3rver = require('s3rver') as S3rverCtor;
-  const s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir });
-  const s3Address = await s3rver.run();
+  const s3rver = await startS3rver({ directory: dir });
+  const dynalite = await startDynalite();
 
-  const dynalite = (require('dynalite') as DynaliteFactory)({
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-  });
-  const dynamoAddress = await new Promise<AddressInfo>((resolve, reject) => {
-    dynalite.once('error', reject);
-    dynalite.listen(0, '127.0.0.1', () => resolve(dynalite.address() as AddressInfo));
-  });
-
-  const endpoints = {
-    s3: `http://127.0.0.1:${s3Address.port}`,
-    dynamo: `http://127.0.0.1:${dynamoAddress.port}`,
-  };
+  const endpoints = { s3: s3rver.url, dynamo: dynalite.url };
   const s3 = createS3Client({ endpoint: endpoints.s3, region: 'us-east-1' });
   const dynamo = createDynamoClient({ endpoint: endpoints.dynamo, region: 'us-east-1' });
   const bucket = 'seg-test';
@@ -67,7 +43,7 @@ export async function startLocalAws(): Promise<LocalAws> {
       s3.destroy();
       dynamo.destroy();
       await s3rver.close();
-      await new Promise<void>((resolve) => dynalite.close(() => resolve()));
+      await dynalite.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
