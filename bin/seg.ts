@@ -60,7 +60,11 @@ const common = (cmd: Command) =>
     .option('-d, --data-dir <dir>', 'local data folder (default .seg)');
 
 common(quarantine.command('list').description('list quarantined messages, newest first'))
-  .option('--status <status>', 'QUARANTINED, DELIVERY_FAILED, RELEASED or DELETED', 'QUARANTINED')
+  .option(
+    '--status <status>',
+    'QUARANTINED, DELIVERY_FAILED, DEFERRED, DELIVERED, RELEASED or DELETED',
+    'QUARANTINED',
+  )
   .action(async (opts) => {
     const { quarantineCommand } = await import('./commands/quarantine.ts');
     run(await quarantineCommand('list', opts));

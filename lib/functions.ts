@@ -38,6 +38,9 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 /** Fails to compile when the entry list and the bucket access table name different functions. */
 export const FUNCTIONS_MATCH_BUCKET_ACCESS: Same<FunctionName, keyof typeof BUCKET_ACCESS> = true;
 
+/** The functions that relay mail downstream (reconcile retries deferred deliveries). */
+const DELIVERING: readonly FunctionName[] = ['deliver', 'release', 'reconcile'];
+
 interface FunctionSpec {
   readonly memoryMb: number;
   /** Below the workflow state's TimeoutSeconds, so Step Functions sees the function's own error. */
@@ -96,7 +99,7 @@ export class SegFunctions extends Construct {
         retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
       });
       // Delivery may need port 25, which Lambda only allows from a VPC; nothing else needs the VPC.
-      const placement = name === 'deliver' || name === 'release' ? vpcPlacement : undefined;
+      const placement = DELIVERING.includes(name) ? vpcPlacement : undefined;
       return new nodejs.NodejsFunction(this, name, {
         entry: join(REPO_ROOT, 'lambdas', 'functions', `${name}.ts`),
         handler: 'handler',
@@ -173,11 +176,13 @@ export class SegFunctions extends Construct {
     props.ledgerTable.grantReadWriteData(fns.deliver);
     props.ledgerTable.grantReadWriteData(fns.quarantine);
     props.ledgerTable.grantReadWriteData(fns.release);
-    props.ledgerTable.grantReadData(fns.reconcile);
+    // Reconcile claims and settles deferred deliveries, and queries the byStatus index for due ones.
+    props.ledgerTable.grantReadWriteData(fns.reconcile);
     props.quarantineTable.grantWriteData(fns.quarantine);
     props.quarantineTable.grantReadWriteData(fns.release);
+    props.quarantineTable.grantReadWriteData(fns.reconcile);
     const quarantineId = Stack.of(this).getLogicalId(props.quarantineTable.node.defaultChild as CfnElement);
-    for (const fn of [fns.quarantine, fns.release]) {
+    for (const fn of [fns.quarantine, fns.release, fns.reconcile]) {
       Validations.of(fn).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${quarantineId}.Arn>/index/*]`,
         reason:
@@ -191,8 +196,7 @@ export class SegFunctions extends Construct {
     ];
     secretNames.forEach((name, i) => {
       const secret = secretsmanager.Secret.fromSecretNameV2(this, `RouteSecret${i}`, name);
-      secret.grantRead(fns.deliver);
-      secret.grantRead(fns.release);
+      for (const name of DELIVERING) secret.grantRead(fns[name]);
     });
 
     this.acknowledgeFindings(fns, vpcPlacement !== undefined);
@@ -225,7 +229,7 @@ export class SegFunctions extends Construct {
         reason:
           'AWSLambdaBasicExecutionRole only allows writing to CloudWatch Logs; each function has its own log group.',
       });
-      if (inVpc && (name === 'deliver' || name === 'release')) {
+      if (inVpc && DELIVERING.includes(name as FunctionName)) {
         Validations.of(fn).acknowledge({
           id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
           reason:

@@ -42,8 +42,16 @@ export const STACK_OUTPUT_KEYS = {
   releaseFunctionName: 'ReleaseFunctionName',
 } as const;
 
-const STATUSES: readonly QuarantineStatus[] = ['QUARANTINED', 'DELIVERY_FAILED', 'RELEASED', 'DELETED'];
-const RELEASABLE: readonly QuarantineStatus[] = ['QUARANTINED', 'DELIVERY_FAILED'];
+const STATUSES: readonly QuarantineStatus[] = [
+  'QUARANTINED',
+  'DELIVERY_FAILED',
+  'DEFERRED',
+  'DELIVERED',
+  'RELEASED',
+  'DELETED',
+];
+/** Releasing a DEFERRED item delivers it now instead of at its next retry. */
+const RELEASABLE: readonly QuarantineStatus[] = ['QUARANTINED', 'DELIVERY_FAILED', 'DEFERRED'];
 /** Items listed per call; the table's byStatus index is newest first. */
 const LIST_LIMIT = 100;
 
@@ -214,7 +222,7 @@ function printTable(items: readonly QuarantineItem[]): void {
     String(i.score),
     i.sender,
     truncate(i.subject, 40),
-    truncate(i.reason, 60),
+    truncate(i.status === 'DEFERRED' ? deferredNote(i) : i.reason, 60),
   ]);
   const header = ['RECEIVED', 'MESSAGE ID', 'RECIPIENT', 'STATUS', 'SCORE', 'SENDER', 'SUBJECT', 'REASON'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
@@ -226,6 +234,10 @@ function printTable(items: readonly QuarantineItem[]): void {
         .trimEnd(),
     );
 }
+
+/** A queued item's reason is its retry state: attempts, next try and the last error. */
+const deferredNote = (i: QuarantineItem) =>
+  `${i.attempts ?? 0} attempts, next ${(i.nextAttemptAt ?? '').replace('T', ' ').slice(0, 16)}: ${i.lastError ?? i.reason}`;
 
 const truncate = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 

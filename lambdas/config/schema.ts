@@ -103,6 +103,20 @@ export const LimitsSchema = z
   })
   .strict();
 
+export const DeliverySchema = z
+  .object({
+    maxQueueHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 30)
+      .default(120)
+      .describe(
+        "How long a message the organization's server refuses for now (4xx, no connection) is queued and retried before it is held as DELIVERY_FAILED (Postfix's maximal_queue_lifetime is 5 days)",
+      ),
+  })
+  .strict();
+
 export const LocalSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
@@ -133,6 +147,7 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    delivery: DeliverySchema.prefault({}),
     vpc: z
       .object({ vpcId: z.string(), subnetIds: z.array(z.string()).min(1) })
       .strict()
@@ -151,6 +166,15 @@ export const ConfigSchema = z
         });
       }
     });
+    // The retries need the raw message and the item: both must outlive the queue.
+    const keptHours = 24 * Math.min(c.retention.messageDays, c.retention.quarantineDays);
+    if (c.delivery.maxQueueHours > keptHours) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['delivery', 'maxQueueHours'],
+        message: `must not exceed the retention (${keptHours} hours): deferred messages would be deleted before their last retry`,
+      });
+    }
     const names = c.domains.map((d) => d.name);
     for (const dup of names.filter((n, i) => names.indexOf(n) !== i)) {
       ctx.addIssue({ code: 'custom', path: ['domains'], message: `domain ${dup} is listed twice` });
@@ -161,5 +185,6 @@ export type SegConfig = z.infer<typeof ConfigSchema>;
 export type Policy = SegConfig['policy'];
 export type Lists = SegConfig['lists'];
 export type Limits = SegConfig['limits'];
+export type Delivery = SegConfig['delivery'];
 export type DomainConfig = SegConfig['domains'][number];
 export type SmtpRoute = DomainConfig['route'];

@@ -3,4 +3,6 @@
 import { awsDeps } from '../adapters/aws/deps.ts';
 import { createReconcileHandler } from '../handlers/reconcile.ts';
 
-export const handler = createReconcileHandler(awsDeps(['bucket', 'store', 'ledger', 'starter']));
+export const handler = createReconcileHandler(
+  awsDeps(['bucket', 'store', 'ledger', 'quarantine', 'mailer', 'starter']),
+);

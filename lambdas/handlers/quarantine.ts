@@ -1,10 +1,12 @@
 // Quarantine: holds a message for review. Called for verdicts quarantine/reject, after a permanent
-// delivery failure ($.deliveryFailure) and as the workflow's FailSafe ($.failure). Idempotent per
-// (message, recipient): the ledger claim decides who writes; recipients already disposed are skipped.
+// delivery failure ($.deliveryFailure), as Defer after a transient one ($.deferral: queued DEFERRED for
+// the reconciler to retry) and as the workflow's FailSafe ($.failure). Idempotent per (message,
+// recipient): the ledger claim decides who writes; recipients already disposed are skipped.
 
 import type { ParsedMessage } from '../engine/types.ts';
 import { TransientError } from '../errors.ts';
 import type { DecidedState, QuarantineItem, QuarantineStatus, WorkflowInput } from '../ports/index.ts';
+import { nextAttemptAt } from './deferred.ts';
 import { type HandlerDeps, KEYS } from './deps.ts';
 import { headerValues } from './header-block.ts';
 import { CLAIM_LEASE_MS, describeStatesError, loadOptionalJson, type StatesError } from './support.ts';
@@ -14,6 +16,8 @@ export interface QuarantineState extends WorkflowInput {
   readonly parse?: DecidedState['parse'];
   readonly verdict?: DecidedState['verdict'];
   readonly deliveryFailure?: StatesError;
+  /** A transient delivery failure that outlasted the workflow's retries: the message is queued. */
+  readonly deferral?: StatesError;
   readonly failure?: StatesError;
 }
 
@@ -31,8 +35,13 @@ export function createQuarantineHandler(
   deps: Pick<HandlerDeps, 'config' | 'store' | 'ledger' | 'quarantine' | 'clock'>,
 ) {
   return async (state: QuarantineState): Promise<QuarantineResult> => {
-    const status: QuarantineStatus =
-      state.deliveryFailure && !state.failure ? 'DELIVERY_FAILED' : 'QUARANTINED';
+    const status: QuarantineStatus = state.failure
+      ? 'QUARANTINED'
+      : state.deferral
+        ? 'DEFERRED'
+        : state.deliveryFailure
+          ? 'DELIVERY_FAILED'
+          : 'QUARANTINED';
     const reason = reasonFor(state);
     const { sender, subject } = await describe(deps, state);
     const now = deps.clock();
@@ -64,6 +73,13 @@ export function createQuarantineHandler(
         receivedAt: state.receivedAt,
         messageKey: state.key,
         expiresAt: Math.floor(now.getTime() / 1000) + deps.config.retention.quarantineDays * DAY_SECONDS,
+        ...(status === 'DEFERRED' && state.deferral
+          ? {
+              attempts: 1,
+              nextAttemptAt: nextAttemptAt(deps.config, state.receivedAt, 1, now),
+              lastError: describeStatesError(state.deferral),
+            }
+          : {}),
       };
       await deps.quarantine.put(item);
       await deps.ledger.settle(state.messageId, recipient, status, item.reason);
@@ -74,6 +90,7 @@ export function createQuarantineHandler(
 
 function reasonFor(state: QuarantineState): string {
   if (state.failure) return `fail-safe: ${describeStatesError(state.failure)}`;
+  if (state.deferral) return `delivery deferred: ${describeStatesError(state.deferral)}`;
   if (state.deliveryFailure) return `delivery failed: ${describeStatesError(state.deliveryFailure)}`;
   return state.verdict?.reason ?? 'quarantined';
 }

@@ -1,8 +1,10 @@
 // Reconcile: the scheduled safety net. Finds stored inbound messages older than 15 minutes with a
-// recipient lacking a final disposition and re-starts their workflow. Bounded per run; the ledger
-// makes a re-drive of a partly handled message touch only the recipients left.
+// recipient lacking a final disposition and re-starts their workflow, then retries the due DEFERRED
+// deliveries (lambdas/handlers/deferred.ts). Bounded per run; the ledger makes a re-drive of a partly
+// handled message touch only the recipients left.
 
 import type { WorkflowInput } from '../ports/index.ts';
+import { DEFERRED_MAX_RETRIES, type DeferredResult, retryDeferred } from './deferred.ts';
 import { type HandlerDeps, KEYS } from './deps.ts';
 import { addressesIn, headerValues } from './header-block.ts';
 import { domainOf, loadOptionalJson } from './support.ts';
@@ -19,6 +21,8 @@ export interface ReconcileResult {
   readonly redriven: readonly { readonly messageId: string; readonly envelopeFromHeaders: boolean }[];
   /** Orphans that could not be re-driven (no stored envelope and no protected recipient in headers). */
   readonly unrecoverable: readonly string[];
+  /** The deferred-delivery retries of this run. */
+  readonly deferred: DeferredResult;
 }
 
 /** Per-run bounds; the defaults suit a scheduled Lambda. */
@@ -27,13 +31,20 @@ export interface ReconcileLimits {
   readonly maxRedrives?: number;
   /** @default RECONCILE_MAX_EXAMINED */
   readonly maxExamined?: number;
+  /** @default DEFERRED_MAX_RETRIES */
+  readonly maxDeliveries?: number;
 }
 
 /** Stop this long before the Lambda timeout, so the run returns its report instead of being killed. */
 const RESERVE_MS = 10_000;
+/** A delivery may take three 30 s SMTP timeouts (connect, greeting, socket): start none closer than this. */
+const DELIVERY_RESERVE_MS = 100_000;
 
 export function createReconcileHandler(
-  deps: Pick<HandlerDeps, 'config' | 'bucket' | 'store' | 'ledger' | 'starter' | 'clock'>,
+  deps: Pick<
+    HandlerDeps,
+    'config' | 'bucket' | 'store' | 'ledger' | 'quarantine' | 'mailer' | 'starter' | 'clock'
+  >,
   limits: ReconcileLimits = {},
 ) {
   const maxRedrives = limits.maxRedrives ?? RECONCILE_MAX_REDRIVES;
@@ -71,7 +82,11 @@ export function createReconcileHandler(
       await deps.starter.start(input);
       redriven.push({ messageId, envelopeFromHeaders: input.envelopeFromHeaders === true });
     }
-    return { examined, redriven, unrecoverable };
+    const deferred = await retryDeferred(deps, {
+      limit: limits.maxDeliveries ?? DEFERRED_MAX_RETRIES,
+      hasTime: () => !context || context.getRemainingTimeInMillis() >= DELIVERY_RESERVE_MS,
+    });
+    return { examined, redriven, unrecoverable, deferred };
   };
 }
 

@@ -1,14 +1,11 @@
 // Release: delivers a held message to one recipient on an administrator's request. Allowed from
-// QUARANTINED or DELIVERY_FAILED; the ledger claim makes a repeated release deliver exactly once.
+// QUARANTINED, DELIVERY_FAILED or DEFERRED (a manual flush of the queue); the ledger claim makes a
+// repeated release, or one racing the reconciler's retry, deliver exactly once.
 
 import { z } from 'zod';
 import { MalformedEventError, NotFoundError } from '../errors.ts';
-import type { WorkflowInput } from '../ports/index.ts';
-import { type HandlerDeps, KEYS } from './deps.ts';
-import { buildOutgoingMessage } from './outgoing-message.ts';
-import { relay } from './relay.ts';
-import { loadOptionalJson, loadRequired, readTrace } from './support.ts';
-import { verdictHeaders } from './verdict-headers.ts';
+import type { HandlerDeps } from './deps.ts';
+import { redeliver } from './redeliver.ts';
 
 const ReleaseRequest = z.object({ messageId: z.string().min(1), recipient: z.string().min(3) });
 export type ReleaseRequest = z.infer<typeof ReleaseRequest>;
@@ -22,7 +19,8 @@ export type ReleaseResult =
       readonly reason: string;
     };
 
-const RELEASABLE = ['QUARANTINED', 'DELIVERY_FAILED'] as const;
+/** Item statuses (and ledger states) a release may deliver from. */
+export const RELEASABLE = ['QUARANTINED', 'DELIVERY_FAILED', 'DEFERRED'] as const;
 
 export function createReleaseHandler(
   deps: Pick<HandlerDeps, 'config' | 'store' | 'ledger' | 'quarantine' | 'mailer' | 'clock'>,
@@ -41,26 +39,8 @@ export function createReleaseHandler(
     if (!(RELEASABLE as readonly string[]).includes(item.status))
       return refuse(`quarantine status is ${item.status}`);
 
-    const [raw, trace, stored] = await Promise.all([
-      loadRequired(deps.store, item.messageKey),
-      readTrace(deps.store, messageId),
-      loadOptionalJson<WorkflowInput>(deps.store, KEYS.envelope(messageId)),
-    ]);
-    const summary = trace?.verdict ?? {
-      action: 'quarantine' as const,
-      score: item.score,
-      symbols: item.symbols ? item.symbols.split(' ') : [],
-    };
     const released: readonly [string, string][] = [['X-SEG-Released', deps.clock().toISOString()]];
-    const outgoing = buildOutgoingMessage(
-      raw,
-      verdictHeaders(deps.config, summary, trace?.verdict, released),
-    );
-    const envelope = {
-      mailFrom: stored?.envelope.mailFrom ?? trace?.envelope.mailFrom ?? '',
-      recipients: [recipient],
-    };
-    const result = await relay(deps, { messageId, envelope, outgoing, claim: { from: [...RELEASABLE] } });
+    const result = await redeliver(deps, item, RELEASABLE, released);
     if (!result.delivered.length) {
       const why = result.skipped[0]?.state;
       return refuse(why === 'DELIVERED' ? 'already delivered' : `ledger state is ${why ?? 'unknown'}`);

@@ -11,13 +11,25 @@ export interface MessageStore {
   list(prefix: string): AsyncIterable<{ key: string; lastModified: Date }>;
 }
 
-export const DISPOSITIONS = ['DELIVERED', 'QUARANTINED', 'DELIVERY_FAILED', 'RELEASED', 'DELETED'] as const;
+/**
+ * DEFERRED is final for the workflow (the run is over) but not for the message: the reconciler
+ * claims it back to retry delivery, as an MTA's queue would.
+ */
+export const DISPOSITIONS = [
+  'DELIVERED',
+  'QUARANTINED',
+  'DELIVERY_FAILED',
+  'DEFERRED',
+  'RELEASED',
+  'DELETED',
+] as const;
 export type Disposition = (typeof DISPOSITIONS)[number];
 
 /** Options of DispositionLedger.claim. */
 export interface ClaimOptions {
   /**
-   * Final dispositions the claim may take over (release claims from QUARANTINED or DELIVERY_FAILED).
+   * Final dispositions the claim may take over (release claims from QUARANTINED, DELIVERY_FAILED or
+   * DEFERRED; the reconciler's delivery retry from DEFERRED).
    * By default a claim succeeds only on a row with no final disposition.
    */
   readonly from?: readonly Disposition[];
@@ -52,7 +64,17 @@ export interface DispositionLedger {
   get(messageId: string): Promise<Record<string, Disposition | 'CLAIMED'>>;
 }
 
-export type QuarantineStatus = 'QUARANTINED' | 'DELIVERY_FAILED' | 'RELEASED' | 'DELETED';
+/**
+ * DEFERRED: the downstream server was unavailable (4xx, no connection); the reconciler retries it.
+ * DELIVERED: a deferred item a later retry delivered (kept so its history stays visible until TTL).
+ */
+export type QuarantineStatus =
+  | 'QUARANTINED'
+  | 'DELIVERY_FAILED'
+  | 'DEFERRED'
+  | 'DELIVERED'
+  | 'RELEASED'
+  | 'DELETED';
 
 /** One quarantine item: flat attributes, readable in the DynamoDB console. */
 export interface QuarantineItem {
@@ -70,7 +92,18 @@ export interface QuarantineItem {
   readonly messageKey: string;
   /** Epoch seconds after which DynamoDB TTL may delete the item. */
   readonly expiresAt: number;
+  /** Delivery rounds so far (deferred items; the workflow's round with its quick retries counts as one). */
+  readonly attempts?: number;
+  /** ISO-8601 time the reconciler may next retry a DEFERRED item. */
+  readonly nextAttemptAt?: string;
+  /** The last delivery error of a deferred item, bounded. */
+  readonly lastError?: string;
 }
+
+/** Attributes a conditional update may change; `undefined` removes the attribute. */
+export type QuarantineChanges = Partial<
+  Pick<QuarantineItem, 'status' | 'reason' | 'attempts' | 'nextAttemptAt' | 'lastError'>
+>;
 
 export interface QuarantineStore {
   /** Idempotent: writing the same (messageId, recipient) twice leaves one item. */
@@ -80,6 +113,18 @@ export interface QuarantineStore {
   listByStatus(status: QuarantineStatus, limit?: number): Promise<QuarantineItem[]>;
   listByRecipient(recipient: string, limit?: number): Promise<QuarantineItem[]>;
   setStatus(messageId: string, recipient: string, status: QuarantineStatus): Promise<void>;
+  /**
+   * Applies `changes` only while the item's status is `ifStatus`. Returns false when it is not (or
+   * the item is gone): someone else (a release, a delete) moved it on, and their change stands.
+   */
+  update(
+    messageId: string,
+    recipient: string,
+    ifStatus: QuarantineStatus,
+    changes: QuarantineChanges,
+  ): Promise<boolean>;
+  /** DEFERRED items whose nextAttemptAt is not after `now`, oldest received first. */
+  listDue(now: Date, limit: number): Promise<QuarantineItem[]>;
 }
 
 /** What the downstream server said. Recipients it refused while accepting others are in `rejected`. */

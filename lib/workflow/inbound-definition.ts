@@ -85,7 +85,8 @@ function scanBranch(fn: WorkflowFunction, family: string) {
 
 export function inboundDefinition() {
   return {
-    Comment: 'seg inbound: Parse -> Scan (parallel families) -> Decide -> Route -> Deliver | Quarantine',
+    Comment:
+      'seg inbound: Parse -> Scan (parallel families) -> Decide -> Route -> Deliver (| Defer) | Quarantine',
     StartAt: 'Parse',
     States: {
       Parse: {
@@ -129,7 +130,21 @@ export function inboundDefinition() {
           { ErrorEquals: ['TransientDeliveryError'], IntervalSeconds: 10, MaxAttempts: 4, BackoffRate: 2 },
           retryTransient,
         ],
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.deliveryFailure', Next: 'DeliveryFailed' }],
+        // A server still unavailable after the retries is queued, as an MTA would: Defer records the
+        // message DEFERRED and the scheduled reconciler retries it with backoff for delivery.maxQueueHours.
+        // Only a permanent refusal (5xx) or an unexpected error is a failure for a person to look at.
+        Catch: [
+          { ErrorEquals: ['TransientDeliveryError'], ResultPath: '$.deferral', Next: 'Defer' },
+          { ErrorEquals: ['States.ALL'], ResultPath: '$.deliveryFailure', Next: 'DeliveryFailed' },
+        ],
+        Next: 'Done',
+      },
+      Defer: {
+        Type: 'Task',
+        Resource: arn('Quarantine'),
+        TimeoutSeconds: 60,
+        Retry: [retryTransient],
+        Catch: [toFailSafe],
         Next: 'Done',
       },
       DeliveryFailed: {

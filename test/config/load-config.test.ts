@@ -16,6 +16,20 @@ describe('parseConfig', () => {
     expect(config.domains[0]?.route.port).toBe(587);
     expect(config.policy.thresholds).toEqual({ tag: 5, quarantine: 10, reject: 25 });
     expect(config.local.smtpPort).toBe(2525);
+    expect(config.delivery.maxQueueHours).toBe(120);
+  });
+
+  it('refuses a delivery queue that outlives the retention of the message or the item', () => {
+    const domains = [{ name: 'example.org', route: { host: 'mx.example.org' } }];
+    expect(() =>
+      parseConfig({ domains, delivery: { maxQueueHours: 72 }, retention: { messageDays: 3 } }),
+    ).not.toThrow();
+    expect(() =>
+      parseConfig({ domains, delivery: { maxQueueHours: 73 }, retention: { messageDays: 3 } }),
+    ).toThrow(/delivery\.maxQueueHours/);
+    expect(() =>
+      parseConfig({ domains, delivery: { maxQueueHours: 49 }, retention: { quarantineDays: 2 } }),
+    ).toThrow(/deleted before their last retry/);
   });
 
   it('lists every problem at once', () => {

@@ -175,16 +175,23 @@ describe('seg serve (local gateway end to end)', () => {
     expect(await countInbound(gateway)).toBe(before);
   });
 
-  it('retries a downstream 451 and then holds the message as DELIVERY_FAILED', async () => {
+  it('retries a downstream 451 and then queues the message as DEFERRED for the reconciler', async () => {
     const raw = await fixture('clean.eml');
     const info = await send(gateway.smtp.port, ['tempfail@example.com'], raw);
     const messageId = /queued as ([a-z0-9]+)/.exec(info.response)?.[1] ?? '';
     await gateway.drain();
     const item = await gateway.deps.quarantine.get(messageId, 'tempfail@example.com');
-    expect(item?.status).toBe('DELIVERY_FAILED');
-    expect(item?.reason).toContain('TransientDeliveryError');
+    expect(item?.status).toBe('DEFERRED');
+    expect(item?.attempts).toBe(1);
+    expect(Date.parse(item?.nextAttemptAt ?? '')).toBeGreaterThan(Date.parse(item?.receivedAt ?? ''));
+    expect(item?.lastError).toContain('TransientDeliveryError');
     expect(tempfailAttempts).toBeGreaterThan(1);
-    expect((await gateway.deps.ledger.get(messageId))['tempfail@example.com']).toBe('DELIVERY_FAILED');
+    expect((await gateway.deps.ledger.get(messageId))['tempfail@example.com']).toBe('DEFERRED');
+
+    const listed = await captureStdout(() =>
+      quarantineCommand('list', { json: true, status: 'DEFERRED', dataDir }),
+    );
+    expect((JSON.parse(listed.stdout) as QuarantineItem[]).map((i) => i.messageId)).toContain(messageId);
   });
 
   it('holds a message the downstream refuses with 550 as DELIVERY_FAILED without retrying', async () => {

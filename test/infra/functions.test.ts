@@ -98,12 +98,18 @@ describe('functions', () => {
     expect(actionsOf(quarantineTableStatements)).not.toContain('dynamodb:Scan');
   });
 
-  it('lets the reconciler list only inbound/ and read the ledger', () => {
+  it('lets the reconciler list only inbound/ and update deferred items, but write no object', () => {
     const statements = statementsOf(template, 'reconcile');
     const list = statements.find((s) => actionsOf([s]).includes('s3:ListBucket'));
     expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': ['inbound/*'] } });
     expect(JSON.stringify(list?.Resource)).not.toMatch(/\/\*/);
-    expect(actionsOf(statements)).not.toContain('dynamodb:PutItem');
+    const quarantineTableStatements = statements.filter((s) =>
+      JSON.stringify(s.Resource).includes('TablesQuarantine'),
+    );
+    expect(actionsOf(quarantineTableStatements)).toEqual(
+      expect.arrayContaining(['dynamodb:Query', 'dynamodb:UpdateItem']),
+    );
+    expect(actionsOf(statements)).not.toContain('s3:PutObject');
   });
 
   it('sends failed asynchronous ingest events to an encrypted queue after two retries', () => {
@@ -133,7 +139,7 @@ describe('functions', () => {
     });
   });
 
-  it('places delivery in the configured VPC subnets and nothing else', () => {
+  it('places the delivering functions (deliver, release, reconcile) in the VPC subnets and nothing else', () => {
     const vpcTemplate = synthTemplate(
       testConfig({
         domains: [{ name: 'example.com', route: { host: '10.0.0.25', port: 25 } }],
@@ -145,6 +151,7 @@ describe('functions', () => {
     );
     expect(inVpc.map(([id]) => id.replace(/[A-F0-9]{8}$/, '')).sort()).toEqual([
       'Functionsdeliver',
+      'Functionsreconcile',
       'Functionsrelease',
     ]);
     for (const [, fn] of inVpc) expect(fn.Properties.VpcConfig.SubnetIds).toEqual(['subnet-01', 'subnet-02']);

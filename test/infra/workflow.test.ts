@@ -5,7 +5,8 @@ import { synthTemplate } from './synth.ts';
 
 type State = {
   Type: string;
-  Catch?: { ErrorEquals: string[]; Next: string }[];
+  Resource?: string;
+  Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
   Branches?: unknown[];
   Next?: string;
 };
@@ -26,6 +27,22 @@ describe('inbound state machine', () => {
         ),
       ).toBe(true);
     }
+  });
+
+  it('queues a still-unavailable downstream as Defer before the catch-all DeliveryFailed', () => {
+    const catches = definition.States.Deliver?.Catch ?? [];
+    const defer = catches.findIndex((c) => c.ErrorEquals.includes('TransientDeliveryError'));
+    const all = catches.findIndex((c) => c.ErrorEquals.includes('States.ALL'));
+    expect(defer).toBeGreaterThanOrEqual(0);
+    expect(defer).toBeLessThan(all);
+    expect(catches[defer]).toMatchObject({ Next: 'Defer', ResultPath: '$.deferral' });
+    expect(catches[all]).toMatchObject({ Next: 'DeliveryFailed', ResultPath: '$.deliveryFailure' });
+    // Defer is a Task on the Quarantine function, which records the DEFERRED item.
+    expect(definition.States.Defer?.Type).toBe('Task');
+    expect(JSON.stringify(definition.States.Defer?.Resource)).toBe(
+      JSON.stringify(definition.States.Quarantine?.Resource),
+    );
+    expect(definition.States.Defer?.Catch?.some((c) => c.Next === 'FailSafe')).toBe(true);
   });
 
   it('uses only JSON-object payload templates, as the States Language requires', () => {
@@ -69,7 +86,7 @@ describe('inbound state machine', () => {
       .filter((s) => JSON.stringify(s.Action).includes('lambda:InvokeFunction'));
     const resources = invoke.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
     const targets = resources.map((r) => (r as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt']);
-    // Deliver, DeliveryFailed, Quarantine and FailSafe share functions: one ARN per distinct function.
+    // Deliver, Defer, DeliveryFailed, Quarantine and FailSafe share functions: one ARN per distinct function.
     expect(targets.every((t) => t && t[1] === 'Arn')).toBe(true);
     expect(new Set(targets.map((t) => t[0])).size).toBe(WORKFLOW_FUNCTIONS.length);
     expect(JSON.stringify(resources)).not.toMatch(/:\*/);

@@ -60,11 +60,20 @@ let sink: SmtpSink;
 let config: SegConfig;
 let deps: HandlerDeps;
 const started: WorkflowInput[] = [];
+/** What the sink answers queued*@ recipients: the deferred-delivery tests change it as they go. */
+let queuedReply = 451;
 
 beforeAll(async () => {
   aws = await startLocalAws();
   sink = await startSmtpSink({
-    reply: (rcpt) => (rcpt.startsWith('tempfail') ? 451 : rcpt.startsWith('nobody') ? 550 : 250),
+    reply: (rcpt) =>
+      rcpt.startsWith('queued')
+        ? queuedReply
+        : rcpt.startsWith('tempfail')
+          ? 451
+          : rcpt.startsWith('nobody')
+            ? 550
+            : 250,
   });
   config = parseConfig({
     domains: [
@@ -449,6 +458,110 @@ describe('reconcile', () => {
       envelope: { recipients: ['alice@example.com'] },
       envelopeFromHeaders: true,
     });
+  });
+});
+
+describe('deferred delivery', () => {
+  const MINUTE_MS = 60_000;
+  /** The scheduled reconciler `minutesLater`, retrying deferred deliveries only (no orphan scan). */
+  const reconcileAt = (minutesLater: number) =>
+    createReconcileHandler(
+      {
+        ...as('reconcile'),
+        starter: { start: async () => ({ executionId: 'unused' }) },
+        clock: () => new Date(Date.now() + minutesLater * MINUTE_MS),
+      },
+      { maxExamined: 0 },
+    )();
+  const sentTo = (recipient: string) => sink.messages.filter((m) => m.envelope.to.includes(recipient));
+
+  /** Receives `id` for `recipient`, has the server answer 451 and runs Deliver's Catch -> Defer. */
+  async function deferred(id: string, recipient: string) {
+    queuedReply = 451;
+    const decided = await receive(id, 'plain-crlf.eml', [recipient]);
+    const error = (await createDeliverHandler(as('deliver'))(decided).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(TransientDeliveryError);
+    // Received now (the SES event fixture carries a fixed time): the queue lifetime counts from here.
+    const receivedAt = new Date().toISOString();
+    return createQuarantineHandler(as('quarantine'))({
+      ...decided,
+      receivedAt,
+      deferral: statesError(error),
+    });
+  }
+
+  it('queues a 451 as DEFERRED, waits for nextAttemptAt, then delivers exactly once', async () => {
+    const before = Date.now();
+    const result = await deferred('defer-1', 'queued1@example.com');
+    expect(result).toMatchObject({ status: 'DEFERRED', quarantined: ['queued1@example.com'] });
+    const item = await deps.quarantine.get('defer-1', 'queued1@example.com');
+    expect(item).toMatchObject({ status: 'DEFERRED', attempts: 1 });
+    expect(item?.lastError).toMatch(/^TransientDeliveryError: .*451/);
+    expect(Date.parse(item?.nextAttemptAt ?? '')).toBeGreaterThanOrEqual(before + 15 * MINUTE_MS);
+    expect(await deps.ledger.get('defer-1')).toEqual({ 'queued1@example.com': 'DEFERRED' });
+
+    queuedReply = 250;
+    const early = await reconcileAt(5);
+    expect(early.deferred.delivered).toEqual([]);
+    expect(sentTo('queued1@example.com')).toEqual([]);
+    expect((await deps.quarantine.get('defer-1', 'queued1@example.com'))?.attempts).toBe(1);
+
+    const due = await reconcileAt(16);
+    expect(due.deferred.delivered).toEqual(['defer-1/queued1@example.com']);
+    await reconcileAt(24 * 60);
+    const sent = sentTo('queued1@example.com');
+    expect(sent).toHaveLength(1);
+    expect(headerOf(sent[0]!.raw, 'X-SEG-Verdict')).toHaveLength(1);
+    expect(headerOf(sent[0]!.raw, 'X-SEG-Released')).toEqual([]);
+    expect(await deps.ledger.get('defer-1')).toEqual({ 'queued1@example.com': 'DELIVERED' });
+    const done = await deps.quarantine.get('defer-1', 'queued1@example.com');
+    expect(done).toMatchObject({ status: 'DELIVERED', attempts: 2 });
+    expect(done?.nextAttemptAt).toBeUndefined();
+  });
+
+  it('backs off while the server stays down and holds a 550 on a retry as DELIVERY_FAILED', async () => {
+    await deferred('defer-2', 'queued2@example.com');
+    const retried = await reconcileAt(16);
+    expect(retried.deferred.rescheduled).toEqual(['defer-2/queued2@example.com']);
+    const item = await deps.quarantine.get('defer-2', 'queued2@example.com');
+    expect(item?.attempts).toBe(2);
+    // The second wait is twice the first.
+    expect(Date.parse(item?.nextAttemptAt ?? '')).toBeGreaterThanOrEqual(Date.now() + 45 * MINUTE_MS);
+    expect(await deps.ledger.get('defer-2')).toEqual({ 'queued2@example.com': 'DEFERRED' });
+
+    queuedReply = 550;
+    const refused = await reconcileAt(16 + 31);
+    expect(refused.deferred.failed).toEqual(['defer-2/queued2@example.com']);
+    const failed = await deps.quarantine.get('defer-2', 'queued2@example.com');
+    expect(failed).toMatchObject({ status: 'DELIVERY_FAILED', attempts: 3 });
+    expect(failed?.reason).toMatch(/^delivery failed: PermanentDeliveryError: .*550/);
+    expect(await deps.ledger.get('defer-2')).toEqual({ 'queued2@example.com': 'DELIVERY_FAILED' });
+    expect(sentTo('queued2@example.com')).toEqual([]);
+  });
+
+  it('gives up after delivery.maxQueueHours and says after how many attempts and hours', async () => {
+    await deferred('defer-3', 'queued3@example.com');
+    const late = await reconcileAt((config.delivery.maxQueueHours + 1) * 60);
+    expect(late.deferred.failed).toEqual(['defer-3/queued3@example.com']);
+    const item = await deps.quarantine.get('defer-3', 'queued3@example.com');
+    expect(item?.status).toBe('DELIVERY_FAILED');
+    expect(item?.reason).toMatch(/^gave up after 2 attempts over 121 hours: TransientDeliveryError: .*451/);
+    expect(await deps.ledger.get('defer-3')).toEqual({ 'queued3@example.com': 'DELIVERY_FAILED' });
+  });
+
+  it('delivers a DEFERRED item at once when released, exactly once', async () => {
+    await deferred('defer-4', 'queued4@example.com');
+    queuedReply = 250;
+    const release = createReleaseHandler(as('release'));
+    const first = await release({ messageId: 'defer-4', recipient: 'queued4@example.com' });
+    const second = await release({ messageId: 'defer-4', recipient: 'queued4@example.com' });
+    expect(first).toMatchObject({ released: true });
+    expect(second).toMatchObject({ released: false });
+    const after = await reconcileAt(16);
+    expect(after.deferred.delivered).toEqual([]);
+    expect(sentTo('queued4@example.com')).toHaveLength(1);
+    expect((await deps.quarantine.get('defer-4', 'queued4@example.com'))?.status).toBe('RELEASED');
+    expect(await deps.ledger.get('defer-4')).toEqual({ 'queued4@example.com': 'DELIVERED' });
   });
 });
 

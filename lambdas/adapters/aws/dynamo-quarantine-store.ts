@@ -10,10 +10,21 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../../errors.ts';
-import type { Clock, QuarantineItem, QuarantineStatus, QuarantineStore } from '../../ports/index.ts';
+import type {
+  Clock,
+  QuarantineChanges,
+  QuarantineItem,
+  QuarantineStatus,
+  QuarantineStore,
+} from '../../ports/index.ts';
 import { QUARANTINE_TABLE } from './table-schemas.ts';
 
 const DEFAULT_LIMIT = 50;
+/**
+ * Index pages read per listDue call. Each page reads up to 1 MB of DEFERRED items (thousands), so
+ * even a large backlog of not-yet-due items cannot make one reconciler run read without bound.
+ */
+const MAX_DUE_PAGES = 10;
 
 export class DynamoQuarantineStore implements QuarantineStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -77,6 +88,78 @@ export class DynamoQuarantineStore implements QuarantineStore {
       }
       throw error;
     }
+  }
+
+  async update(
+    messageId: string,
+    recipient: string,
+    ifStatus: QuarantineStatus,
+    changes: QuarantineChanges,
+  ): Promise<boolean> {
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ':if': ifStatus };
+    const set: string[] = [];
+    const remove: string[] = [];
+    Object.entries(changes).forEach(([name, value], i) => {
+      names[`#a${i}`] = name;
+      if (value === undefined) remove.push(`#a${i}`);
+      else {
+        values[`:a${i}`] = value;
+        set.push(`#a${i} = :a${i}`);
+      }
+    });
+    const expression = [
+      set.length ? `SET ${set.join(', ')}` : '',
+      remove.length ? `REMOVE ${remove.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    if (!expression) return (await this.get(messageId, recipient))?.status === ifStatus;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { messageId, recipient },
+          UpdateExpression: expression,
+          ConditionExpression: '#status = :if',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  async listDue(now: Date, limit: number): Promise<QuarantineItem[]> {
+    const items: QuarantineItem[] = [];
+    let start: Record<string, unknown> | undefined;
+    let pages = 0;
+    do {
+      // Oldest first, so the messages closest to giving up are retried first.
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: QUARANTINE_TABLE.indexes.byStatus.name,
+          KeyConditionExpression: '#status = :deferred',
+          FilterExpression:
+            'expiresAt > :nowSeconds AND (attribute_not_exists(nextAttemptAt) OR nextAttemptAt <= :now)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':deferred': 'DEFERRED' satisfies QuarantineStatus,
+            ':now': now.toISOString(),
+            ':nowSeconds': Math.floor(this.clock().getTime() / 1000),
+          },
+          ScanIndexForward: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...((page.Items ?? []) as QuarantineItem[]));
+      start = page.LastEvaluatedKey;
+    } while (start && items.length < limit && ++pages < MAX_DUE_PAGES);
+    return items.slice(0, limit);
   }
 
   private expired(item: QuarantineItem): boolean {
