@@ -65,6 +65,16 @@ interface AslState {
   readonly [field: string]: unknown;
 }
 
+/** Calls `visit` on every state, each before the states nested in its Parallel branches or Map processor. */
+function forEachState(definition: AslDefinition, visit: (name: string, state: AslState) => void): void {
+  for (const [name, state] of Object.entries(definition.States)) {
+    visit(name, state);
+    for (const branch of state.Branches ?? []) forEachState(branch, visit);
+    if (state.Iterator) forEachState(state.Iterator, visit);
+    if (state.ItemProcessor) forEachState(state.ItemProcessor, visit);
+  }
+}
+
 /** A Task state and the workflow function its Resource placeholder names. */
 export interface TaskBinding {
   readonly state: string;
@@ -81,40 +91,28 @@ export function bindTasks(definition: AslDefinition): TaskBinding[] {
     WORKFLOW_FUNCTIONS.map((fn) => [`\${${arnPlaceholder(fn)}}`, fn]),
   );
   const bindings = new Map<string, WorkflowFunction>();
-  const walk = (machine: AslDefinition) => {
-    for (const [name, state] of Object.entries(machine.States)) {
-      if (state.Type === 'Task') {
-        const fn = state.Resource === undefined ? undefined : byPlaceholder.get(state.Resource);
-        if (!fn)
-          throw new Error(
-            `Task state ${name} has Resource ${state.Resource}, which names no workflow function`,
-          );
-        const bound = bindings.get(name);
-        if (bound && bound !== fn)
-          throw new Error(`Task state name ${name} is used for both ${bound} and ${fn}`);
-        bindings.set(name, fn);
-      }
-      for (const branch of state.Branches ?? []) walk(branch);
-      if (state.Iterator) walk(state.Iterator);
-      if (state.ItemProcessor) walk(state.ItemProcessor);
+  forEachState(definition, (name, state) => {
+    if (state.Type === 'Task') {
+      const fn = state.Resource === undefined ? undefined : byPlaceholder.get(state.Resource);
+      if (!fn)
+        throw new Error(
+          `Task state ${name} has Resource ${state.Resource}, which names no workflow function`,
+        );
+      const bound = bindings.get(name);
+      if (bound && bound !== fn)
+        throw new Error(`Task state name ${name} is used for both ${bound} and ${fn}`);
+      bindings.set(name, fn);
     }
-  };
-  walk(definition);
+  });
   return [...bindings].map(([state, fn]) => ({ state, fn }));
 }
 
 /** Every state name that has a Retry field, at any depth. */
 function statesWithRetry(definition: AslDefinition): string[] {
   const names: string[] = [];
-  const walk = (machine: AslDefinition) => {
-    for (const [name, state] of Object.entries(machine.States)) {
-      if (state.Retry) names.push(name);
-      for (const branch of state.Branches ?? []) walk(branch);
-      if (state.Iterator) walk(state.Iterator);
-      if (state.ItemProcessor) walk(state.ItemProcessor);
-    }
-  };
-  walk(definition);
+  forEachState(definition, (name, state) => {
+    if (state.Retry) names.push(name);
+  });
   return names;
 }
 
