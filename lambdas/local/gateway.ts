@@ -112,7 +112,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     await workflow.drain();
   };
 
-  const reconcile = async () => (await handlers.reconcile(undefined)) as ReconcileResult;
+  const reconcile = async () => {
+    const result = (await handlers.reconcile(undefined)) as ReconcileResult;
+    for (const item of result.deferred.delivered) info(`delivered deferred ${item}`);
+    for (const item of result.deferred.failed) info(`gave up on deferred ${item}: held as DELIVERY_FAILED`);
+    return result;
+  };
   let timer: NodeJS.Timeout | undefined;
   if (options.reconcileIntervalMs !== false) {
     timer = setInterval(() => {
@@ -155,6 +160,8 @@ function outcomeLine(record: ExecutionRecord): string {
     skipped?: readonly unknown[];
   };
   if (out.delivered?.length) return `delivered ${id} to ${out.delivered.join(', ')}`;
+  if (out.quarantined?.length && out.status === 'DEFERRED')
+    return `deferred ${id} for ${out.quarantined.join(', ')}: the server is unavailable; retrying later`;
   if (out.quarantined?.length)
     return `held ${id} as ${out.status ?? 'QUARANTINED'} for ${out.quarantined.join(', ')}`;
   return `finished ${id} (every recipient already had a disposition)`;

@@ -187,6 +187,9 @@ describe('seg serve (local gateway end to end)', () => {
     expect(item?.lastError).toContain('TransientDeliveryError');
     expect(tempfailAttempts).toBeGreaterThan(1);
     expect((await gateway.deps.ledger.get(messageId))['tempfail@example.com']).toBe('DEFERRED');
+    expect(outcomes.some((line) => line.startsWith(`deferred ${messageId} for tempfail@example.com`))).toBe(
+      true,
+    );
 
     const listed = await captureStdout(() =>
       quarantineCommand('list', { json: true, status: 'DEFERRED', dataDir }),
