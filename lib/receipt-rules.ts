@@ -111,19 +111,15 @@ export class ReceiptRules extends Construct {
 
   private activate(rules: readonly ses.ReceiptRule[]) {
     const ruleSetName = this.ruleSet.receiptRuleSetName;
+    const setActive: cr.AwsSdkCall = {
+      service: 'SES',
+      action: 'setActiveReceiptRuleSet',
+      parameters: { RuleSetName: ruleSetName },
+      physicalResourceId: cr.PhysicalResourceId.of(`active-receipt-rule-set`),
+    };
     const activation = new cr.AwsCustomResource(this, 'Activate', {
-      onCreate: {
-        service: 'SES',
-        action: 'setActiveReceiptRuleSet',
-        parameters: { RuleSetName: ruleSetName },
-        physicalResourceId: cr.PhysicalResourceId.of(`active-receipt-rule-set`),
-      },
-      onUpdate: {
-        service: 'SES',
-        action: 'setActiveReceiptRuleSet',
-        parameters: { RuleSetName: ruleSetName },
-        physicalResourceId: cr.PhysicalResourceId.of(`active-receipt-rule-set`),
-      },
+      onCreate: setActive,
+      onUpdate: setActive,
       // No RuleSetName deactivates every rule set: ours must not stay active once its rules are gone,
       // and an active rule set cannot be deleted.
       onDelete: { service: 'SES', action: 'setActiveReceiptRuleSet', parameters: {} },
