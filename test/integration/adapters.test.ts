@@ -140,6 +140,40 @@ describe('DynamoQuarantineStore', () => {
     ).toHaveLength(1);
   });
 
+  it('lists DEFERRED items due by now, oldest first, within the limit', async () => {
+    const store = new DynamoQuarantineStore({ client: aws.dynamo, tableName: aws.tables.quarantine, clock });
+    const later = new Date(now.getTime() + 60_000).toISOString();
+    const earlier = new Date(now.getTime() - 60_000).toISOString();
+    const deferred = (messageId: string, receivedAt: string, nextAttemptAt: string) =>
+      item({ messageId, status: 'DEFERRED', receivedAt, attempts: 1, nextAttemptAt });
+    await store.put(deferred('d-due-new', '2026-03-01T12:00:00.000Z', earlier));
+    await store.put(deferred('d-due-old', '2026-03-01T08:00:00.000Z', now.toISOString()));
+    await store.put(deferred('d-not-yet', '2026-03-01T07:00:00.000Z', later));
+    await store.put(item({ messageId: 'd-held', status: 'QUARANTINED' }));
+
+    expect((await store.listDue(now, 10)).map((i) => i.messageId)).toEqual(['d-due-old', 'd-due-new']);
+    expect((await store.listDue(now, 1)).map((i) => i.messageId)).toEqual(['d-due-old']);
+  });
+
+  it('updates an item only while it has the expected status, removing attributes set to undefined', async () => {
+    const store = new DynamoQuarantineStore({ client: aws.dynamo, tableName: aws.tables.quarantine, clock });
+    await store.put(
+      item({ messageId: 'u-1', status: 'DEFERRED', attempts: 1, nextAttemptAt: now.toISOString() }),
+    );
+    expect(await store.update('u-1', 'alice@example.com', 'QUARANTINED', { attempts: 5 })).toBe(false);
+    expect(
+      await store.update('u-1', 'alice@example.com', 'DEFERRED', {
+        status: 'DELIVERED',
+        attempts: 2,
+        nextAttemptAt: undefined,
+      }),
+    ).toBe(true);
+    const updated = await store.get('u-1', 'alice@example.com');
+    expect(updated).toMatchObject({ status: 'DELIVERED', attempts: 2, subject: 'hello' });
+    expect(updated).not.toHaveProperty('nextAttemptAt');
+    expect(await store.update('u-none', 'alice@example.com', 'DEFERRED', { attempts: 1 })).toBe(false);
+  });
+
   it('throws NotFoundError when setting the status of a missing item', async () => {
     const store = new DynamoQuarantineStore({ client: aws.dynamo, tableName: aws.tables.quarantine, clock });
     await expect(store.setStatus('q-none', 'alice@example.com', 'RELEASED')).rejects.toBeInstanceOf(
