@@ -45,6 +45,8 @@ const noDns = async (name: string): Promise<never> => {
 function sesEvent(messageId: string, recipients: string[], receipt: Record<string, unknown> = {}) {
   const event = JSON.parse(readFileSync(fixture('ses-lambda-event.json'), 'utf8'));
   event.Records[0].ses.mail.messageId = messageId;
+  // Received now, so age-based rules (queue lifetime, retention) see a fresh message on any day.
+  event.Records[0].ses.mail.timestamp = new Date().toISOString();
   Object.assign(event.Records[0].ses.receipt, { recipients, ...receipt });
   return event;
 }
