@@ -97,18 +97,28 @@ export class SmtpMailer implements Mailer {
 
   private async fetchCredentials(secretName: string): Promise<SmtpCredentials> {
     if (!this.props.secrets) throw new TransientDeliveryError(`no Secrets Manager client for ${secretName}`);
-    let parsed: Partial<SmtpCredentials>;
+    let secret: string | undefined;
     try {
       const out = await this.props.secrets.send(new GetSecretValueCommand({ SecretId: secretName }));
-      parsed = JSON.parse(out.SecretString ?? '{}') as Partial<SmtpCredentials>;
+      secret = out.SecretString;
     } catch (cause) {
       throw new TransientDeliveryError(`cannot read SMTP credentials from secret ${secretName}`, undefined, {
         cause,
       });
     }
-    if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string') {
-      throw new PermanentDeliveryError(`secret ${secretName} must be JSON {"username","password"}`);
+    // A malformed secret is an operator mistake that gets fixed: defer the mail (it is retried for the
+    // queue lifetime) rather than fail it, so nothing needs releasing by hand once the secret is right.
+    const malformed = (cause?: unknown) =>
+      new TransientDeliveryError(`secret ${secretName} must be JSON {"username","password"}`, undefined, {
+        cause,
+      });
+    let parsed: Partial<SmtpCredentials>;
+    try {
+      parsed = JSON.parse(secret ?? '{}') as Partial<SmtpCredentials>;
+    } catch (cause) {
+      throw malformed(cause);
     }
+    if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string') throw malformed();
     return { username: parsed.username, password: parsed.password };
   }
 }
