@@ -62,9 +62,9 @@ const common = (cmd: Command) =>
 common(quarantine.command('list').description('list quarantined messages, newest first'))
   .option(
     '--status <status>',
-    'QUARANTINED, DELIVERY_FAILED, DEFERRED, DELIVERED, RELEASED or DELETED',
-    'QUARANTINED',
+    'QUARANTINED (default), DELIVERY_FAILED, DEFERRED, DELIVERED, RELEASED or DELETED',
   )
+  .option('-r, --recipient <address>', 'only messages held for this recipient (any status unless --status)')
   .action(async (opts) => {
     const { quarantineCommand } = await import('./commands/quarantine.ts');
     run(await quarantineCommand('list', opts));

@@ -94,7 +94,7 @@ export async function quarantineCommand(action: QuarantineAction, args: Quaranti
     }
   } catch (error) {
     const e = error as Error;
-    printError(`seg quarantine ${action}: ${e.name === 'ConfigError' ? e.message : e.message || String(e)}`);
+    printError(`seg quarantine ${action}: ${e.message || String(e)}`);
     return e instanceof UsageError ? 2 : 1;
   } finally {
     await backend?.close();
@@ -112,7 +112,11 @@ async function list(backend: Backend, args: QuarantineArgs, status: QuarantineSt
     return 0;
   }
   if (!items.length) {
-    print(`no messages with status ${status}`);
+    const filter = [
+      args.recipient && `for ${args.recipient}`,
+      (!args.recipient || args.status) && `with status ${status}`,
+    ];
+    print(`no messages ${filter.filter(Boolean).join(' ')}`);
     return 0;
   }
   printTable(items);
@@ -155,7 +159,11 @@ async function release(backend: Backend, messageId: string, args: QuarantineArgs
   let failed = 0;
   const results: ReleaseResult[] = [];
   for (const item of targets) {
-    const result = await backend.release(messageId, item.recipient);
+    // One recipient's failure (e.g. its server refused) must not keep the others held.
+    const result = await backend.release(messageId, item.recipient).catch((error: Error): ReleaseResult => {
+      printError(`seg quarantine release: ${error.message}`);
+      return { released: false, messageId, recipient: item.recipient, reason: error.message };
+    });
     results.push(result);
     if (!result.released) failed++;
     if (!args.json) {
@@ -290,16 +298,16 @@ async function stackBackend(stackName: string, region: string): Promise<Backend>
     if (!value) throw new Error(`stack ${stackName} has no output ${key}; is it a seg stack?`);
     return value;
   };
+  // Every output is read before any client is built, so a wrong stack leaves nothing open.
+  const functionName = output(STACK_OUTPUT_KEYS.releaseFunctionName);
+  const bucket = output(STACK_OUTPUT_KEYS.bucketName);
+  const tableName = output(STACK_OUTPUT_KEYS.quarantineTableName);
   const s3 = createS3Client({ region });
   const dynamo = createDynamoClient({ region });
   const lambda = new LambdaClient({ region });
-  const functionName = output(STACK_OUTPUT_KEYS.releaseFunctionName);
   return {
-    store: new S3MessageStore({ client: s3, bucket: output(STACK_OUTPUT_KEYS.bucketName) }),
-    quarantine: new DynamoQuarantineStore({
-      client: dynamo,
-      tableName: output(STACK_OUTPUT_KEYS.quarantineTableName),
-    }),
+    store: new S3MessageStore({ client: s3, bucket }),
+    quarantine: new DynamoQuarantineStore({ client: dynamo, tableName }),
     async release(messageId, recipient) {
       const out = await lambda.send(
         new InvokeCommand({ FunctionName: functionName, Payload: JSON.stringify({ messageId, recipient }) }),

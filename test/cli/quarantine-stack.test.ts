@@ -264,6 +264,28 @@ describe('seg quarantine --stack', () => {
     expect(stdout).toBe(`released ${MESSAGE} to carol@example.com\n`);
   });
 
+  it('goes on releasing the other recipients when one release fails', async () => {
+    s3.on(GetObjectCommand, { Key: KEYS.envelope(MESSAGE) }).resolves({ Body: body(envelope) });
+    s3.on(GetObjectCommand, { Key: KEYS.verdict(MESSAGE) }).rejects(noSuchKey());
+    dynamo
+      .on(GetCommand)
+      .callsFake((input: { Key: { recipient: string } }) => ({ Item: item(input.Key.recipient) }));
+    lambda
+      .on(InvokeCommand)
+      .resolvesOnce(answer({ errorType: 'TransientError', errorMessage: 'ledger busy' }, 'Unhandled'))
+      .resolves(answer({ released: true, messageId: MESSAGE, recipient: 'carol@example.com' }));
+
+    const { code, stdout, stderr } = await run('release', { stack: STACK, messageId: MESSAGE });
+
+    expect(code).toBe(1);
+    expect(releasePayloads().map((p) => (p.payload as { recipient: string }).recipient)).toEqual([
+      'bob@example.com',
+      'carol@example.com',
+    ]);
+    expect(stderr).toContain('Release function failed: TransientError: ledger busy');
+    expect(stdout).toContain(`released ${MESSAGE} to carol@example.com`);
+  });
+
   it('exits 1 without invoking Release when no recipient is still held', async () => {
     s3.on(GetObjectCommand, { Key: KEYS.envelope(MESSAGE) }).resolves({ Body: body(envelope) });
     s3.on(GetObjectCommand, { Key: KEYS.verdict(MESSAGE) }).rejects(noSuchKey());
