@@ -84,6 +84,16 @@ function scanBranch(fn: WorkflowFunction, family: string) {
 }
 
 export function inboundDefinition() {
+  // Defer, DeliveryFailed and Quarantine all record a disposition with the Quarantine function, which
+  // tells them apart by what the state carries ($.deferral, $.deliveryFailure or the verdict).
+  const recordDisposition = {
+    Type: 'Task',
+    Resource: arn('Quarantine'),
+    TimeoutSeconds: 60,
+    Retry: [retryTransient],
+    Catch: [toFailSafe],
+    Next: 'Done',
+  };
   return {
     Comment:
       'seg inbound: Parse -> Scan (parallel families) -> Decide -> Route -> Deliver (| Defer) | Quarantine',
@@ -139,30 +149,9 @@ export function inboundDefinition() {
         ],
         Next: 'Done',
       },
-      Defer: {
-        Type: 'Task',
-        Resource: arn('Quarantine'),
-        TimeoutSeconds: 60,
-        Retry: [retryTransient],
-        Catch: [toFailSafe],
-        Next: 'Done',
-      },
-      DeliveryFailed: {
-        Type: 'Task',
-        Resource: arn('Quarantine'),
-        TimeoutSeconds: 60,
-        Retry: [retryTransient],
-        Catch: [toFailSafe],
-        Next: 'Done',
-      },
-      Quarantine: {
-        Type: 'Task',
-        Resource: arn('Quarantine'),
-        TimeoutSeconds: 60,
-        Retry: [retryTransient],
-        Catch: [toFailSafe],
-        Next: 'Done',
-      },
+      Defer: recordDisposition,
+      DeliveryFailed: recordDisposition,
+      Quarantine: recordDisposition,
       FailSafe: {
         Type: 'Task',
         Resource: arn('Quarantine'),
