@@ -45,6 +45,15 @@ describe('S3MessageStore', () => {
     }
     expect(keys.sort()).toEqual(['list-a/1', 'list-a/2']);
   });
+
+  it('lists every key across pages', async () => {
+    const paged = new S3MessageStore({ client: aws.s3, bucket: aws.bucket, pageSize: 2 });
+    const written = ['page/1', 'page/2', 'page/3', 'page/4', 'page/5'];
+    await Promise.all(written.map((key) => paged.put(key, key)));
+    const keys: string[] = [];
+    for await (const o of paged.list('page/')) keys.push(o.key);
+    expect(keys).toEqual(written);
+  });
 });
 
 describe('DynamoLedger', () => {

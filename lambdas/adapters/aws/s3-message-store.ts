@@ -3,7 +3,7 @@
 
 import {
   GetObjectCommand,
-  ListObjectsV2Command,
+  ListObjectsCommand,
   NoSuchKey,
   PutObjectCommand,
   type S3Client,
@@ -15,9 +15,13 @@ export class S3MessageStore implements MessageStore {
   private readonly client: S3Client;
   private readonly bucket: string;
 
-  constructor(props: { readonly client: S3Client; readonly bucket: string }) {
+  private readonly pageSize: number;
+
+  /** @param props.pageSize keys per list request (S3's maximum, 1000, unless a test wants small pages) */
+  constructor(props: { readonly client: S3Client; readonly bucket: string; readonly pageSize?: number }) {
     this.client = props.client;
     this.bucket = props.bucket;
+    this.pageSize = props.pageSize ?? 1000;
   }
 
   /**
@@ -51,16 +55,27 @@ export class S3MessageStore implements MessageStore {
     );
   }
 
+  /**
+   * Pages with ListObjects (v1) and Marker = the last key seen. S3 serves both list versions the same;
+   * v1 is used because s3rver's v2 continuation tokens need the DES cipher, which Node 22's OpenSSL 3
+   * no longer offers, so v2 fails past the first page locally and the runtimes would differ.
+   */
   async *list(prefix: string): AsyncIterable<{ key: string; lastModified: Date }> {
-    let token: string | undefined;
+    let marker: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+        new ListObjectsCommand({
+          Bucket: this.bucket,
+          Prefix: prefix,
+          Marker: marker,
+          MaxKeys: this.pageSize,
+        }),
       );
-      for (const object of page.Contents ?? []) {
+      const contents = page.Contents ?? [];
+      for (const object of contents) {
         if (object.Key) yield { key: object.Key, lastModified: object.LastModified ?? new Date(0) };
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+      marker = page.IsTruncated ? contents.at(-1)?.Key : undefined;
+    } while (marker);
   }
 }
