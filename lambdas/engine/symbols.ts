@@ -43,17 +43,9 @@ export const SYMBOLS = {
   ARC_FAIL: { family: 'AUTH', weight: 1, description: 'The ARC chain is broken' },
   AUTH_ERROR: { family: 'AUTH', weight: 0, description: 'Our authentication scanner could not answer' },
 
-  // Verdicts SES computed at receipt, mapped to symbols of their own so both can be compared.
+  // SES receipt verdicts with no mailauth counterpart (its SPF/DKIM/DMARC verdicts map to the AUTH rows).
   SES_SPAM_FAIL: { family: 'SES', weight: 4, description: 'SES receipt spam verdict FAIL' },
   SES_VIRUS_FAIL: { family: 'SES', weight: 20, description: 'SES receipt virus verdict FAIL' },
-  SES_SPF_FAIL: { family: 'SES', weight: 1, description: 'SES receipt SPF verdict FAIL' },
-  SES_DKIM_FAIL: { family: 'SES', weight: 1, description: 'SES receipt DKIM verdict FAIL' },
-  SES_DMARC_FAIL_REJECT: {
-    family: 'SES',
-    weight: 5,
-    description: 'SES receipt DMARC verdict FAIL, domain policy reject',
-  },
-  SES_DMARC_FAIL: { family: 'SES', weight: 2, description: 'SES receipt DMARC verdict FAIL' },
   SES_ERROR: { family: 'SES', weight: 0, description: 'SES could not compute a verdict (PROCESSING_FAILED)' },
 
   GTUBE: { family: 'GTUBE', weight: 1000, description: 'The GTUBE anti-spam test string' },

@@ -7,6 +7,7 @@ import type { DnsResolver } from '../../ports/index.ts';
 import type { Scanner } from '../scanner.ts';
 import type { SymbolName } from '../symbols.ts';
 import type { Finding } from '../types.ts';
+import { sesAnsweredMethods } from './ses-verdicts.ts';
 
 type AuthResult = Awaited<ReturnType<typeof authenticate>>;
 
@@ -100,7 +101,7 @@ function arcFinding(arc: AuthResult['arc'], offline: boolean): Finding | undefin
 export const auth: Scanner = {
   name: 'auth',
   family: 'AUTH',
-  async scan({ raw, envelope }, ctx) {
+  async scan({ raw, envelope, ses }, ctx) {
     let offline = false;
     const resolver: DnsResolver = async (name, rrtype) => {
       // Stop issuing lookups once our time is up; mailauth turns the rejection into temperror.
@@ -122,10 +123,13 @@ export const auth: Scanner = {
     });
     // Without the client IP there is nothing for SPF to check; a verdict would be invented.
     const spf = envelope.remoteIp ? spfFinding(res.spf, offline) : undefined;
+    // A method SES already answered is left to the ses-verdicts scanner: SES saw the SMTP session
+    // itself, while we rebuild the client from its Received header, and one answer must not count twice.
+    const answeredBySes = new Set(sesAnsweredMethods(ses));
     return [
-      spf,
-      dkimFinding(res.dkim, offline),
-      dmarcFinding(res.dmarc, offline),
+      answeredBySes.has('spf') ? undefined : spf,
+      answeredBySes.has('dkim') ? undefined : dkimFinding(res.dkim, offline),
+      answeredBySes.has('dmarc') ? undefined : dmarcFinding(res.dmarc, offline),
       arcFinding(res.arc, offline),
     ].filter((f): f is Finding => f !== undefined);
   },

@@ -44,6 +44,16 @@ describe('auth scanner', () => {
     expect(symbolsOf(findings)).toEqual(['DKIM_NONE', 'DMARC_FAIL_REJECT', 'SPF_FAIL']);
   });
 
+  it('leaves the methods SES answered to SES, so one answer is not counted twice', async () => {
+    const input = await inputFrom(fixture('clean-plain.eml'), {
+      envelope: { mailFrom: 'alice@example.org', recipients: ['bob@example.com'], remoteIp: '198.51.100.7' },
+      ses: { spf: 'PASS', dkim: 'DISABLED', dmarc: 'PASS' },
+    });
+    const findings = await auth.scan(input, ctxFrom(testConfig(), resolver));
+    // SPF and DMARC come from SES; DKIM, which SES did not check, still comes from mailauth.
+    expect(symbolsOf(findings)).toEqual(['DKIM_NONE']);
+  });
+
   it('emits DKIM_FAIL when the signed body was changed', async () => {
     const tampered = Buffer.from(signed.toString().replace('noon', 'one'));
     const input = await inputFrom(tampered, {

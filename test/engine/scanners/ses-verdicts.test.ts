@@ -13,23 +13,32 @@ describe('ses-verdicts scanner', () => {
     expect(await scan(undefined)).toEqual([]);
   });
 
-  it('emits one symbol per FAIL verdict', async () => {
-    expect(await scan({ spam: 'FAIL', virus: 'FAIL', spf: 'FAIL', dkim: 'FAIL', dmarc: 'FAIL' })).toEqual([
-      'SES_SPAM_FAIL',
-      'SES_VIRUS_FAIL',
-      'SES_SPF_FAIL',
-      'SES_DKIM_FAIL',
-      'SES_DMARC_FAIL',
+  it('maps SPF, DKIM and DMARC verdicts to the same symbols mailauth yields', async () => {
+    expect(await scan({ spf: 'PASS', dkim: 'FAIL', dmarc: 'GRAY' })).toEqual([
+      'SPF_PASS',
+      'DKIM_FAIL',
+      'DMARC_NONE',
+    ]);
+    expect(await scan({ spf: 'GRAY', dkim: 'GRAY', dmarc: 'PASS' })).toEqual([
+      'SPF_NONE',
+      'DKIM_NONE',
+      'DMARC_PASS',
     ]);
   });
 
-  it('emits SES_DMARC_FAIL_REJECT when the failing domain asks for reject', async () => {
-    expect(await scan({ dmarc: 'FAIL', dmarcPolicy: 'REJECT' })).toEqual(['SES_DMARC_FAIL_REJECT']);
+  it("names the failing domain's DMARC policy", async () => {
+    expect(await scan({ dmarc: 'FAIL', dmarcPolicy: 'REJECT' })).toEqual(['DMARC_FAIL_REJECT']);
+    expect(await scan({ dmarc: 'FAIL', dmarcPolicy: 'QUARANTINE' })).toEqual(['DMARC_FAIL_QUARANTINE']);
+    expect(await scan({ dmarc: 'FAIL' })).toEqual(['DMARC_FAIL_NONE']);
   });
 
-  it('emits SES_ERROR for PROCESSING_FAILED and nothing for GRAY, DISABLED or PASS', async () => {
-    expect(await scan({ spam: 'GRAY', virus: 'PROCESSING_FAILED', spf: 'DISABLED', dkim: 'PASS' })).toEqual([
-      'SES_ERROR',
-    ]);
+  it('emits SES_SPAM_FAIL and SES_VIRUS_FAIL for the verdicts mailauth has no word for', async () => {
+    expect(await scan({ spam: 'FAIL', virus: 'FAIL' })).toEqual(['SES_SPAM_FAIL', 'SES_VIRUS_FAIL']);
+  });
+
+  it('emits temperror for an authentication check SES could not run, SES_ERROR for spam or virus', async () => {
+    expect(
+      await scan({ spf: 'PROCESSING_FAILED', virus: 'PROCESSING_FAILED', spam: 'GRAY', dkim: 'DISABLED' }),
+    ).toEqual(['SPF_TEMPERROR', 'SES_ERROR']);
   });
 });
