@@ -1,6 +1,8 @@
 // Lambda entry for the decide step. Adapters are built at module scope, so a missing setting
 // fails the cold start, not the hundredth message.
 import { awsDeps } from '../adapters/aws/deps.ts';
+import { withLambdaContext } from '../adapters/aws/observability.ts';
 import { createDecideHandler } from '../handlers/decide.ts';
 
-export const handler = createDecideHandler(awsDeps(['store']));
+const deps = awsDeps(['store']);
+export const handler = withLambdaContext(createDecideHandler(deps), deps);

@@ -1,6 +1,8 @@
 // Lambda entry for the scan-auth step. Adapters are built at module scope, so a missing setting
 // fails the cold start, not the hundredth message.
 import { awsDeps } from '../adapters/aws/deps.ts';
+import { withLambdaContext } from '../adapters/aws/observability.ts';
 import { createScanHandler } from '../handlers/scan.ts';
 
-export const handler = createScanHandler('auth', awsDeps(['store']));
+const deps = awsDeps(['store']);
+export const handler = withLambdaContext(createScanHandler('auth', deps), deps);

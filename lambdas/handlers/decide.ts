@@ -13,7 +13,7 @@ export interface DecideState extends WorkflowInput {
   readonly scans: readonly (readonly ScanResult[])[];
 }
 
-export function createDecideHandler(deps: Pick<HandlerDeps, 'config' | 'store'>) {
+export function createDecideHandler(deps: Pick<HandlerDeps, 'config' | 'store' | 'logger' | 'metrics'>) {
   return async (state: DecideState): Promise<DecidedState> => {
     const { scans, ...rest } = state;
     const verdict = decide(scans.flat(), deps.config.policy);
@@ -27,6 +27,18 @@ export function createDecideHandler(deps: Pick<HandlerDeps, 'config' | 'store'>)
       verdict,
     };
     await deps.store.put(traceKey, JSON.stringify(trace), 'application/json');
+    const { action, score, symbols } = verdict;
+    deps.logger.info('decided', {
+      messageId: state.messageId,
+      action,
+      score,
+      symbols,
+      reason: verdict.reason.slice(0, 300),
+    });
+    deps.metrics.count('Messages', action);
+    for (const result of scans.flat())
+      if (result.findings.some((f) => f.symbol.endsWith('_ERROR')))
+        deps.metrics.count('ScannerErrors', result.family);
     return {
       ...rest,
       verdict: {

@@ -40,7 +40,10 @@ export interface DeferredResult {
 }
 
 type Outcome = 'delivered' | 'rescheduled' | 'failed' | 'settled';
-type Deps = Pick<HandlerDeps, 'config' | 'store' | 'ledger' | 'quarantine' | 'mailer' | 'clock'>;
+type Deps = Pick<
+  HandlerDeps,
+  'config' | 'store' | 'ledger' | 'quarantine' | 'mailer' | 'clock' | 'logger' | 'metrics'
+>;
 
 /** Retries the due DEFERRED items, oldest first, while `hasTime()` says a delivery still fits. */
 export async function retryDeferred(
@@ -104,6 +107,7 @@ async function retryOne(deps: Deps, item: QuarantineItem, now: Date): Promise<Ou
         nextAttemptAt: nextAttemptAt(deps.config, item.receivedAt, attempts, now),
         lastError,
       });
+      deps.logger.info('delivery deferred', { messageId, recipient, status: 'DEFERRED', attempts });
       return 'rescheduled';
     }
     const reason =
@@ -123,6 +127,8 @@ async function retryOne(deps: Deps, item: QuarantineItem, now: Date): Promise<Ou
       nextAttemptAt: undefined,
       lastError,
     });
+    deps.logger.warn('delivery failed', { messageId, recipient, status: 'DELIVERY_FAILED', reason });
+    deps.metrics.count('Dispositions', 'DELIVERY_FAILED');
     return 'failed';
   }
 }

@@ -8,7 +8,9 @@ import { type RelayResult, relay } from './relay.ts';
 import { loadRequired, readTrace } from './support.ts';
 import { verdictHeaders } from './verdict-headers.ts';
 
-export function createDeliverHandler(deps: Pick<HandlerDeps, 'config' | 'store' | 'ledger' | 'mailer'>) {
+export function createDeliverHandler(
+  deps: Pick<HandlerDeps, 'config' | 'store' | 'ledger' | 'mailer' | 'logger' | 'metrics'>,
+) {
   return async (state: DecidedState): Promise<RelayResult & { readonly messageId: string }> => {
     const [raw, trace] = await Promise.all([
       loadRequired(deps.store, state.key),

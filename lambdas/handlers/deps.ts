@@ -6,8 +6,10 @@ import type {
   Clock,
   DispositionLedger,
   DnsResolver,
+  Logger,
   Mailer,
   MessageStore,
+  Metrics,
   QuarantineStore,
   WorkflowStarter,
 } from '../ports/index.ts';
@@ -23,6 +25,8 @@ export interface HandlerDeps {
   readonly starter: WorkflowStarter;
   readonly resolver: DnsResolver;
   readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
 }
 
 /** Environment variable names, defined once. */
@@ -33,8 +37,11 @@ export const ENV = {
   stateMachineArn: 'SEG_STATE_MACHINE_ARN',
   /** The validated seg.config.json, inlined into each bundle by esbuild `define` at synth. */
   configJson: 'SEG_CONFIG_JSON',
-  /** Secrets Manager secret names for SMTP routes are in the config; this is their ARN prefix. */
+  /** Powertools log level: DEBUG, INFO, WARN or ERROR. */
   logLevel: 'POWERTOOLS_LOG_LEVEL',
+  /** The `service` key of every log line and the metrics' service dimension. */
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
 
 /** S3 key layout, defined once. */

@@ -45,7 +45,7 @@ export interface IngestResult {
   readonly ignored: readonly string[];
 }
 
-export function createIngestHandler(deps: Pick<HandlerDeps, 'bucket' | 'store' | 'starter'>) {
+export function createIngestHandler(deps: Pick<HandlerDeps, 'bucket' | 'store' | 'starter' | 'logger'>) {
   return async (event: unknown): Promise<IngestResult> => {
     const parsed = SesEvent.safeParse(event);
     if (!parsed.success) {
@@ -57,6 +57,7 @@ export function createIngestHandler(deps: Pick<HandlerDeps, 'bucket' | 'store' |
     for (const { ses } of parsed.data.Records) {
       if (ses.mail.messageId === KEYS.sesSetupNotification) {
         ignored.push(ses.mail.messageId);
+        deps.logger.info('ignored SES setup notification');
         continue;
       }
       const input: WorkflowInput = {
@@ -73,7 +74,13 @@ export function createIngestHandler(deps: Pick<HandlerDeps, 'bucket' | 'store' |
         direction: 'inbound',
       };
       await deps.store.put(KEYS.envelope(input.messageId), JSON.stringify(input), 'application/json');
-      started.push({ messageId: input.messageId, ...(await deps.starter.start(input)) });
+      const { executionId } = await deps.starter.start(input);
+      deps.logger.info('started', {
+        messageId: input.messageId,
+        executionId,
+        recipients: input.envelope.recipients.length,
+      });
+      started.push({ messageId: input.messageId, executionId });
     }
     return { started, ignored };
   };

@@ -32,7 +32,7 @@ const DAY_SECONDS = 86_400;
 const MAX_FIELD_CHARS = 500;
 
 export function createQuarantineHandler(
-  deps: Pick<HandlerDeps, 'config' | 'store' | 'ledger' | 'quarantine' | 'clock'>,
+  deps: Pick<HandlerDeps, 'config' | 'store' | 'ledger' | 'quarantine' | 'clock' | 'logger' | 'metrics'>,
 ) {
   return async (state: QuarantineState): Promise<QuarantineResult> => {
     const status: QuarantineStatus = state.failure
@@ -83,6 +83,11 @@ export function createQuarantineHandler(
       };
       await deps.quarantine.put(item);
       await deps.ledger.settle(state.messageId, recipient, status, item.reason);
+      // The fail-safe means a step broke: an error line, so it stands out from policy quarantines.
+      const line = { messageId: state.messageId, recipient, status, reason: item.reason.slice(0, 300) };
+      if (state.failure) deps.logger.error('quarantined by fail-safe', line);
+      else deps.logger.info('quarantined', line);
+      deps.metrics.count('Dispositions', status);
     }
     return { messageId: state.messageId, status, quarantined, skipped };
   };

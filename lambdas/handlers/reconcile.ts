@@ -40,13 +40,7 @@ const RESERVE_MS = 10_000;
 /** A delivery may take three 30 s SMTP timeouts (connect, greeting, socket): start none closer than this. */
 const DELIVERY_RESERVE_MS = 100_000;
 
-export function createReconcileHandler(
-  deps: Pick<
-    HandlerDeps,
-    'config' | 'bucket' | 'store' | 'ledger' | 'quarantine' | 'mailer' | 'starter' | 'clock'
-  >,
-  limits: ReconcileLimits = {},
-) {
+export function createReconcileHandler(deps: Omit<HandlerDeps, 'resolver'>, limits: ReconcileLimits = {}) {
   const maxRedrives = limits.maxRedrives ?? RECONCILE_MAX_REDRIVES;
   const maxExamined = limits.maxExamined ?? RECONCILE_MAX_EXAMINED;
   return async (
@@ -81,11 +75,22 @@ export function createReconcileHandler(
       if (!pending.length) continue;
       await deps.starter.start(input);
       redriven.push({ messageId, envelopeFromHeaders: input.envelopeFromHeaders === true });
+      deps.logger.info('re-driven', { messageId, pending: pending.length });
     }
     const deferred = await retryDeferred(deps, {
       limit: limits.maxDeliveries ?? DEFERRED_MAX_RETRIES,
       hasTime: () => !context || context.getRemainingTimeInMillis() >= DELIVERY_RESERVE_MS,
     });
+    deps.logger.info('reconciled', {
+      examined,
+      redriven: redriven.length,
+      unrecoverable: unrecoverable.length,
+      deferredDelivered: deferred.delivered.length,
+      deferredRescheduled: deferred.rescheduled.length,
+      deferredFailed: deferred.failed.length,
+      deferredPostponed: deferred.postponed.length,
+    });
+    for (const messageId of unrecoverable) deps.logger.warn('cannot re-drive: no envelope', { messageId });
     return { examined, redriven, unrecoverable, deferred };
   };
 }

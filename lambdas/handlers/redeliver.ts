@@ -13,7 +13,7 @@ import { verdictHeaders } from './verdict-headers.ts';
  * `extraHeaders` go after the verdict headers (release adds X-SEG-Released). Throws as relay does.
  */
 export async function redeliver(
-  deps: Pick<HandlerDeps, 'config' | 'store' | 'ledger' | 'mailer'>,
+  deps: Pick<HandlerDeps, 'config' | 'store' | 'ledger' | 'mailer' | 'logger' | 'metrics'>,
   item: Pick<QuarantineItem, 'messageId' | 'recipient' | 'messageKey' | 'score' | 'symbols'>,
   claimFrom: readonly Disposition[],
   extraHeaders: readonly [string, string][] = [],

@@ -21,7 +21,7 @@ export interface RelayResult {
  * PermanentDeliveryError after trying every domain; recipients delivered before the throw stay settled.
  */
 export async function relay(
-  deps: Pick<HandlerDeps, 'ledger' | 'mailer'>,
+  deps: Pick<HandlerDeps, 'ledger' | 'mailer' | 'logger' | 'metrics'>,
   input: {
     readonly messageId: string;
     readonly envelope: Envelope;
@@ -51,6 +51,8 @@ export async function relay(
         const refusal = rejected.get(r.toLowerCase());
         if (!refusal) {
           await deps.ledger.settle(input.messageId, r, 'DELIVERED', result.response.slice(0, 500));
+          deps.logger.info('delivered', { messageId: input.messageId, recipient: r, status: 'DELIVERED' });
+          deps.metrics.count('Dispositions', 'DELIVERED');
           delivered.push(r);
           continue;
         }
@@ -74,6 +76,14 @@ export async function relay(
     }
   }
   // A transient failure is retried first: the retry skips everyone already delivered.
+  for (const f of failures) {
+    deps.logger.warn('delivery failed', {
+      messageId: input.messageId,
+      errorName: f.name,
+      transient: f instanceof TransientDeliveryError,
+      error: f.message.slice(0, 300),
+    });
+  }
   const failure = failures.find((f) => f instanceof TransientDeliveryError) ?? failures[0];
   if (failure) throw failure;
   // Someone else holds a live claim: retry later rather than report success for an unsent message.

@@ -23,14 +23,20 @@ export type ReleaseResult =
 export const RELEASABLE = ['QUARANTINED', 'DELIVERY_FAILED', 'DEFERRED'] as const;
 
 export function createReleaseHandler(
-  deps: Pick<HandlerDeps, 'config' | 'store' | 'ledger' | 'quarantine' | 'mailer' | 'clock'>,
+  deps: Pick<
+    HandlerDeps,
+    'config' | 'store' | 'ledger' | 'quarantine' | 'mailer' | 'clock' | 'logger' | 'metrics'
+  >,
 ) {
   return async (event: unknown): Promise<ReleaseResult> => {
     const request = ReleaseRequest.safeParse(event);
     if (!request.success) throw new MalformedEventError('release needs {"messageId","recipient"}');
     const messageId = request.data.messageId;
     const recipient = request.data.recipient.toLowerCase();
-    const refuse = (reason: string): ReleaseResult => ({ released: false, messageId, recipient, reason });
+    const refuse = (reason: string): ReleaseResult => {
+      deps.logger.info('release refused', { messageId, recipient, reason });
+      return { released: false, messageId, recipient, reason };
+    };
 
     const item = await deps.quarantine.get(messageId, recipient);
     if (!item) return refuse('not in quarantine');
@@ -51,6 +57,7 @@ export function createReleaseHandler(
       // The delivery happened and is recorded in the ledger; a vanished item must not undo that.
       if (!(error instanceof NotFoundError)) throw error;
     }
+    deps.logger.info('released', { messageId, recipient, status: 'RELEASED' });
     return { released: true, messageId, recipient };
   };
 }

@@ -10,6 +10,7 @@ import { DynamoQuarantineStore } from '../adapters/aws/dynamo-quarantine-store.t
 import { S3MessageStore } from '../adapters/aws/s3-message-store.ts';
 import { SmtpMailer } from '../adapters/aws/smtp-mailer.ts';
 import { FolderMailer } from '../adapters/local/folder-mailer.ts';
+import { CountingMetrics, RecordingLogger } from '../adapters/local/observability.ts';
 import { ConfigError } from '../config/load-config.ts';
 import type { SegConfig } from '../config/schema.ts';
 import { createDecideHandler } from '../handlers/decide.ts';
@@ -21,7 +22,7 @@ import { createQuarantineHandler } from '../handlers/quarantine.ts';
 import { createReconcileHandler } from '../handlers/reconcile.ts';
 import { createReleaseHandler } from '../handlers/release.ts';
 import { createScanHandler } from '../handlers/scan.ts';
-import type { Clock, DnsResolver, Mailer, WorkflowStarter } from '../ports/index.ts';
+import type { Clock, DnsResolver, Logger, Mailer, Metrics, WorkflowStarter } from '../ports/index.ts';
 import type { EmbeddedEndpoints } from './embedded-aws.ts';
 import type { TaskHandler, WorkflowHandlers } from './local-workflow.ts';
 
@@ -34,6 +35,13 @@ export interface LocalDepsOptions {
   /** @default dns.promises.resolve */
   readonly resolver?: DnsResolver;
   readonly clock?: Clock;
+  /**
+   * The handlers' structured log. The local console shows the gateway's own outcome lines instead.
+   * @default a RecordingLogger that prints nothing
+   */
+  readonly logger?: Logger;
+  /** @default in-memory CountingMetrics */
+  readonly metrics?: Metrics;
 }
 
 /** Where delivered mail goes when no downstream server is configured. */
@@ -79,6 +87,8 @@ export function localDeps(options: LocalDepsOptions): HandlerDeps & { close(): v
     starter: options.starter,
     resolver: options.resolver ?? ((name, rrtype) => dns.resolve(name, rrtype)),
     clock,
+    logger: options.logger ?? new RecordingLogger(),
+    metrics: options.metrics ?? new CountingMetrics(),
     close() {
       s3.destroy();
       dynamo.destroy();

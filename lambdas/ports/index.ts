@@ -186,3 +186,30 @@ export interface DecidedState extends WorkflowInput {
   readonly parse?: ParseSummary;
   readonly verdict: Pick<Verdict, 'action' | 'score' | 'symbols' | 'reason'> & { readonly traceKey: string };
 }
+
+/** Fields of one structured log line: identifiers, counts and short reasons, never message bodies. */
+export type LogFields = Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>;
+
+/** Structured logging: one line per decision or disposition, searchable by messageId. */
+export interface Logger {
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+/** The gateway's metrics, each counted by one dimension (see MetricDimension). */
+export const METRICS = {
+  /** Messages decided, by verdict action. */
+  Messages: 'action',
+  /** Recipients disposed, by final status (DELIVERED, QUARANTINED, DEFERRED, DELIVERY_FAILED...). */
+  Dispositions: 'status',
+  /** Scanner findings meaning "our scanner could not answer", by symbol family. */
+  ScannerErrors: 'family',
+} as const;
+export type MetricName = keyof typeof METRICS;
+
+/** Counters. Adapters emit them without API calls (EMF in Lambda, memory locally). */
+export interface Metrics {
+  /** Adds `value` (default 1) to `name` for the dimension value `dimension` (e.g. an action). */
+  count(name: MetricName, dimension: string, value?: number): void;
+}

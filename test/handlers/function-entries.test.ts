@@ -54,7 +54,15 @@ describe('lambdas/functions', () => {
 describe('awsDeps', () => {
   it('builds only the deps asked for', () => {
     const deps = awsDeps(['store', 'bucket'], ENVIRONMENT);
-    expect(Object.keys(deps).sort()).toEqual(['bucket', 'clock', 'config', 'resolver', 'store']);
+    expect(Object.keys(deps).sort()).toEqual([
+      'bucket',
+      'clock',
+      'config',
+      'logger',
+      'metrics',
+      'resolver',
+      'store',
+    ]);
     expect(deps.config.domains[0]?.route.port).toBe(587);
   });
 

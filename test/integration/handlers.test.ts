@@ -9,6 +9,7 @@ import { DynamoLedger } from '../../lambdas/adapters/aws/dynamo-ledger.ts';
 import { DynamoQuarantineStore } from '../../lambdas/adapters/aws/dynamo-quarantine-store.ts';
 import { S3MessageStore } from '../../lambdas/adapters/aws/s3-message-store.ts';
 import { SmtpMailer } from '../../lambdas/adapters/aws/smtp-mailer.ts';
+import { CountingMetrics, RecordingLogger } from '../../lambdas/adapters/local/observability.ts';
 import { parseConfig } from '../../lambdas/config/load-config.ts';
 import type { SegConfig } from '../../lambdas/config/schema.ts';
 import type { ScanResult } from '../../lambdas/engine/types.ts';
@@ -62,6 +63,8 @@ let sink: SmtpSink;
 let config: SegConfig;
 let deps: HandlerDeps;
 const started: WorkflowInput[] = [];
+const logger = new RecordingLogger();
+const metrics = new CountingMetrics();
 /** What the sink answers queued*@ recipients: the deferred-delivery tests change it as they go. */
 let queuedReply = 451;
 
@@ -99,6 +102,8 @@ beforeAll(async () => {
     },
     resolver: noDns,
     clock,
+    logger,
+    metrics,
   };
 });
 
@@ -232,6 +237,46 @@ describe('parse', () => {
         direction: 'inbound',
       }),
     ).rejects.toBeInstanceOf(TransientError);
+  });
+});
+
+describe('handler logs and metrics', () => {
+  it('logs the verdict of decide with its message id, action, score and symbols', async () => {
+    const decided = await receive('logged-1', 'plain-crlf.eml', ['alice@example.com']);
+    const line = logger.records.find((r) => r.message === 'decided' && r.fields.messageId === 'logged-1');
+    expect(line?.fields).toMatchObject({
+      action: decided.verdict.action,
+      score: decided.verdict.score,
+      symbols: decided.verdict.symbols,
+    });
+    expect(metrics.counts.get(`Messages/${decided.verdict.action}`)).toBeGreaterThan(0);
+  });
+
+  it('logs one disposition line per recipient deliver relays to, never the body', async () => {
+    const decided = await receive('logged-2', 'plain-crlf.eml', ['alice@example.com', 'bob@example.org']);
+    const before = metrics.counts.get('Dispositions/DELIVERED') ?? 0;
+    await createDeliverHandler(as('deliver'))(decided);
+    const lines = logger.records.filter(
+      (r) => r.message === 'delivered' && r.fields.messageId === 'logged-2',
+    );
+    expect(lines.map((r) => r.fields.recipient).sort()).toEqual(['alice@example.com', 'bob@example.org']);
+    expect(lines.every((r) => r.fields.status === 'DELIVERED')).toBe(true);
+    expect(metrics.counts.get('Dispositions/DELIVERED')).toBe(before + 2);
+    expect(JSON.stringify(logger.records)).not.toContain(bodyOf(eml('plain-crlf.eml')).trim().slice(0, 40));
+  });
+
+  it('logs a quarantine with its status and reason', async () => {
+    const decided = await receive('logged-3', 'plain-crlf.eml', ['alice@example.com']);
+    await createQuarantineHandler(as('quarantine'))({
+      ...decided,
+      verdict: { ...decided.verdict, reason: 'test hold' },
+    });
+    const line = logger.records.find((r) => r.message === 'quarantined' && r.fields.messageId === 'logged-3');
+    expect(line?.fields).toMatchObject({
+      recipient: 'alice@example.com',
+      status: 'QUARANTINED',
+      reason: 'test hold',
+    });
   });
 });
 

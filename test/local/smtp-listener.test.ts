@@ -5,6 +5,7 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../lambdas/adapters/aws/aws-clients.ts';
 import { S3MessageStore } from '../../lambdas/adapters/aws/s3-message-store.ts';
+import { RecordingLogger } from '../../lambdas/adapters/local/observability.ts';
 import { parseConfig } from '../../lambdas/config/load-config.ts';
 import { KEYS } from '../../lambdas/handlers/deps.ts';
 import { createIngestHandler } from '../../lambdas/handlers/ingest.ts';
@@ -90,6 +91,7 @@ describe('startSmtpListener', () => {
     });
     // The real ingest handler: it validates the event shape SES sends.
     const ingest = createIngestHandler({
+      logger: new RecordingLogger(),
       bucket: endpoints.bucket,
       store,
       starter: {

@@ -8,6 +8,7 @@ import { ENV, type HandlerDeps } from '../../handlers/deps.ts';
 import { createDynamoClient, createS3Client, createSecretsClient, createSfnClient } from './aws-clients.ts';
 import { DynamoLedger } from './dynamo-ledger.ts';
 import { DynamoQuarantineStore } from './dynamo-quarantine-store.ts';
+import { PowertoolsLogAdapter, PowertoolsMetricsAdapter } from './observability.ts';
 import { S3MessageStore } from './s3-message-store.ts';
 import { SfnWorkflowStarter } from './sfn-starter.ts';
 import { SmtpMailer } from './smtp-mailer.ts';
@@ -29,14 +30,17 @@ export function configFromEnv(env: Env = process.env): SegConfig {
   return parseConfig(JSON.parse(json), ENV.configJson);
 }
 
+/** What every function gets, whatever it asks for. */
+type Always = 'config' | 'clock' | 'resolver' | 'logger' | 'metrics';
+
 /**
- * The deps named in `keys`, built from AWS adapters. `config`, `clock` and `resolver` are always
- * included; the rest read their environment variable only when asked for.
+ * The deps named in `keys`, built from AWS adapters. `config`, `clock`, `resolver`, `logger` and
+ * `metrics` are always included; the rest read their environment variable only when asked for.
  */
 export function awsDeps<K extends keyof HandlerDeps>(
   keys: readonly K[],
   env: Env = process.env,
-): Pick<HandlerDeps, K | 'config' | 'clock' | 'resolver'> {
+): Pick<HandlerDeps, K | Always> {
   const config = configFromEnv(env);
   const region = env.AWS_REGION ?? config.region;
   const want = new Set<keyof HandlerDeps>(keys);
@@ -45,6 +49,8 @@ export function awsDeps<K extends keyof HandlerDeps>(
     config,
     clock,
     resolver: (name: string, rrtype: string) => dns.resolve(name, rrtype),
+    logger: new PowertoolsLogAdapter(),
+    metrics: new PowertoolsMetricsAdapter(),
   };
   if (want.has('bucket') || want.has('store')) {
     const bucket = required(env, ENV.bucket);
@@ -78,5 +84,5 @@ export function awsDeps<K extends keyof HandlerDeps>(
       stateMachineArn: required(env, ENV.stateMachineArn),
     });
   }
-  return deps as Pick<HandlerDeps, K | 'config' | 'clock' | 'resolver'>;
+  return deps as Pick<HandlerDeps, K | Always>;
 }
