@@ -16,7 +16,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { SegConfig } from '../lambdas/config/schema.ts';
 import { BUCKET_ACCESS, type BucketAccess } from '../lambdas/handlers/access.ts';
-import { ENV } from '../lambdas/handlers/deps.ts';
+import { ENV, SERVICE } from '../lambdas/handlers/deps.ts';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -115,6 +115,8 @@ export class SegFunctions extends Construct {
           [ENV.quarantineTable]: props.quarantineTable.tableName,
           [ENV.ledgerTable]: props.ledgerTable.tableName,
           [ENV.logLevel]: props.logLevel ?? 'INFO',
+          [ENV.serviceName]: SERVICE,
+          [ENV.metricsNamespace]: SERVICE,
           NODE_OPTIONS: '--enable-source-maps',
         },
         bundling: {

@@ -1,6 +1,6 @@
 // The seg stack: message bucket, quarantine tables, functions, the inbound workflow, SES receipt
-// rules and identities, the failure queue of ingest and the scheduled reconciler. It validates the
-// region (SES receiving) at synth; the config itself is validated before it gets here (loadConfig).
+// rules and identities, the failure queue of ingest, the alarms and the scheduled reconciler. It
+// validates the region (SES receiving) at synth; the config is validated before it gets here (loadConfig).
 
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -14,6 +14,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { SegConfig } from '../lambdas/config/schema.ts';
 import { ENV } from '../lambdas/handlers/deps.ts';
+import { SegAlarms } from './alarms.ts';
 import { type FunctionName, SegFunctions } from './functions.ts';
 import { InboundWorkflow } from './inbound-workflow.ts';
 import { MailIdentities } from './mail-identities.ts';
@@ -67,6 +68,7 @@ export class SegStack extends Stack {
   readonly functions: Readonly<Record<FunctionName, nodejs.NodejsFunction>>;
   /** Where ingest invocations that failed every retry land. */
   readonly ingestFailures: sqs.Queue;
+  readonly alarms: SegAlarms;
 
   constructor(scope: Construct, id: string, props: SegStackProps) {
     const { config } = props;
@@ -110,6 +112,12 @@ export class SegStack extends Stack {
     fns.ingest.configureAsyncInvoke({
       onFailure: new destinations.SqsDestination(this.ingestFailures),
       retryAttempts: 2,
+    });
+
+    this.alarms = new SegAlarms(this, 'Alarms', {
+      ingestFailures: this.ingestFailures,
+      stateMachine: this.stateMachine,
+      ...(config.notifications.email ? { email: config.notifications.email } : {}),
     });
 
     new ReceiptRules(this, 'Receiving', {

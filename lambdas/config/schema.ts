@@ -153,6 +153,15 @@ export const ConfigSchema = z
       .strict()
       .optional()
       .describe('Run delivery in this VPC (needed for port 25 routes)'),
+    notifications: z
+      .object({
+        email: z
+          .email()
+          .optional()
+          .describe('Send the gateway alarms (mail stuck, messages not disposed) to this address over SNS'),
+      })
+      .strict()
+      .prefault({}),
     local: LocalSchema.prefault({}),
   })
   .strict()

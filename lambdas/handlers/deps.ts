@@ -44,6 +44,9 @@ export const ENV = {
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
 
+/** The Powertools service name and metrics namespace of every function. */
+export const SERVICE = 'seg';
+
 /** S3 key layout, defined once. */
 export const KEYS = {
   inboundPrefix: 'inbound/',

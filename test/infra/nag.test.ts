@@ -1,5 +1,5 @@
 // cdk-nag AwsSolutions: every finding is fixed or acknowledged in code with a reason, for the plain
-// configuration and for one that uses every optional feature (VPC delivery, Route 53 records).
+// configuration and for one that uses every optional feature (VPC delivery, Route 53 records, alarm mail).
 
 import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -12,6 +12,7 @@ const fullConfig = testConfig({
     { name: 'example.org', route: { host: 'mail.example.org', authSecretName: 'seg/smtp/example.org' } },
   ],
   vpc: { vpcId: 'vpc-0abc', subnetIds: ['subnet-01', 'subnet-02'] },
+  notifications: { email: 'ops@example.com' },
 });
 
 /** Unacknowledged findings as "RuleId at path" lines, so a failure names what to fix. */
@@ -28,7 +29,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(findings()).toEqual([]);
   });
 
-  it('reports no unacknowledged error or warning with VPC delivery and hosted zones', () => {
+  it('reports no unacknowledged error or warning with VPC delivery, hosted zones and alarm mail', () => {
     expect(findings(fullConfig)).toEqual([]);
   });
 

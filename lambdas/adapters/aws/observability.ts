@@ -1,20 +1,21 @@
 // The Logger and Metrics ports over @aws-lambda-powertools: JSON log lines (service, cold start, function
-// name, request id) and CloudWatch Embedded Metric Format lines, both written to stdout, so neither
-// makes an API call. `withLambdaContext` adds the invocation context and logs a failed invocation.
+// name, request id) and CloudWatch Embedded Metric Format lines, both written to the function's output
+// (CloudWatch Logs), so neither makes an API call. `withLambdaContext` adds the invocation context and logs a failed invocation.
 
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
+import { ENV, SERVICE } from '../../handlers/deps.ts';
 import type { LogFields, Logger, MetricName, Metrics } from '../../ports/index.ts';
 import { METRICS } from '../../ports/index.ts';
 
-/** The service name and metrics namespace when POWERTOOLS_SERVICE_NAME / _METRICS_NAMESPACE are unset. */
-export const SERVICE = 'seg';
+/** The service name the stack sets, else `seg` (explicit options would override the environment). */
+const service = () => process.env[ENV.serviceName] || SERVICE;
 
 /** A Logger writing one JSON line per call; the level comes from POWERTOOLS_LOG_LEVEL (default INFO). */
 export class PowertoolsLogAdapter implements Logger {
   readonly powertools: PowertoolsLogger;
 
-  constructor(powertools: PowertoolsLogger = new PowertoolsLogger({ serviceName: SERVICE })) {
+  constructor(powertools: PowertoolsLogger = new PowertoolsLogger({ serviceName: service() })) {
     this.powertools = powertools;
   }
 
@@ -39,7 +40,10 @@ export class PowertoolsMetricsAdapter implements Metrics {
   readonly powertools: PowertoolsMetrics;
 
   constructor(
-    powertools: PowertoolsMetrics = new PowertoolsMetrics({ namespace: SERVICE, serviceName: SERVICE }),
+    powertools: PowertoolsMetrics = new PowertoolsMetrics({
+      namespace: process.env[ENV.metricsNamespace] || SERVICE,
+      serviceName: service(),
+    }),
   ) {
     this.powertools = powertools;
   }

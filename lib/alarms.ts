@@ -1,0 +1,79 @@
+// CloudWatch alarms for mail that is stuck: ingest events that failed every retry, and workflow runs
+// that ended in the Undisposed Fail state (ExecutionsFailed). With an address configured, an encrypted
+// SNS topic mails them. It does not alarm on verdicts: a spam wave is the gateway working.
+
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+export interface SegAlarmsProps {
+  /** The on-failure destination of ingest. */
+  readonly ingestFailures: sqs.IQueue;
+  /** The inbound workflow; its failed executions are messages with no disposition. */
+  readonly stateMachine: sfn.IStateMachine;
+  /**
+   * Where to mail the alarms.
+   * @default no topic; the alarms show in the CloudWatch console only
+   */
+  readonly email?: string;
+}
+
+/** The gateway's alarms and, when `email` is set, the topic that mails them. */
+export class SegAlarms extends Construct {
+  /** An ingest invocation failed every retry: the message is stored but its workflow never started. */
+  readonly ingestFailed: cloudwatch.Alarm;
+  /** A workflow run failed: even the fail-safe quarantine could not record the message. */
+  readonly undisposed: cloudwatch.Alarm;
+  readonly topic?: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: SegAlarmsProps) {
+    super(scope, id);
+    // One event is enough: every one is a message nobody has looked at yet.
+    const period = Duration.minutes(5);
+    this.ingestFailed = new cloudwatch.Alarm(this, 'IngestFailed', {
+      alarmDescription:
+        'Ingest failed every retry for a received message; its event is in the ingest failure queue. The reconciler re-drives the message; check the ingest logs for the cause.',
+      metric: props.ingestFailures.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.undisposed = new cloudwatch.Alarm(this, 'Undisposed', {
+      alarmDescription:
+        'An inbound workflow run ended in the Undisposed state: a message has no disposition. The reconciler re-drives it; search the logs by its messageId.',
+      metric: props.stateMachine.metricFailed({ period, statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    if (!props.email) return;
+    // A customer managed key: the AWS managed SNS key's policy does not let CloudWatch publish.
+    const key = new kms.Key(this, 'TopicKey', {
+      description: 'Encrypts the seg alarm topic',
+      enableKeyRotation: true,
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new sns.Topic(this, 'Topic', { masterKey: key, enforceSSL: true });
+    this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+    for (const alarm of [this.ingestFailed, this.undisposed]) {
+      alarm.addAlarmAction(new actions.SnsAction(this.topic));
+      alarm.addOkAction(new actions.SnsAction(this.topic));
+    }
+  }
+}

@@ -1,0 +1,75 @@
+// The alarms on stuck mail and the optional notification topic, read from the synthesized template.
+
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { synthTemplate, testConfig } from './synth.ts';
+
+const alarmOn = (template: Template, metricName: string) =>
+  Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: metricName } }));
+
+describe('alarms', () => {
+  const template = synthTemplate();
+
+  it('alarms when a failed ingest event waits in the on-failure queue', () => {
+    const [alarm] = alarmOn(template, 'ApproximateNumberOfMessagesVisible');
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    const queue = Object.keys(template.findResources('AWS::SQS::Queue'))[0];
+    expect(JSON.stringify(alarm?.Properties.Dimensions)).toContain(queue);
+  });
+
+  it('alarms when a message could not be disposed (a failed workflow execution)', () => {
+    const [alarm] = alarmOn(template, 'ExecutionsFailed');
+    expect(alarm?.Properties).toMatchObject({ Namespace: 'AWS/States', Threshold: 1, Statistic: 'Sum' });
+    const machine = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    expect(JSON.stringify(alarm?.Properties.Dimensions)).toContain(machine);
+  });
+
+  it('creates no topic and no alarm action without notifications.email', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 0);
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm')))
+      expect(alarm.Properties.AlarmActions).toBeUndefined();
+  });
+
+  it('mails both alarms through an encrypted topic when notifications.email is set', () => {
+    const withEmail = synthTemplate(testConfig({ notifications: { email: 'ops@example.com' } }));
+    withEmail.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+    withEmail.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    withEmail.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' } }),
+        ]),
+      },
+    });
+    const topic = Object.keys(withEmail.findResources('AWS::SNS::Topic'))[0];
+    const alarms = Object.values(withEmail.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(2);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+  });
+
+  it('refuses a notifications.email that is not an address', () => {
+    expect(() => testConfig({ notifications: { email: 'ops at example' } })).toThrow(/notifications\.email/);
+  });
+});
+
+describe('function environment', () => {
+  it('names the Powertools service and metrics namespace seg on every function', () => {
+    const functions = Object.values(synthTemplate().findResources('AWS::Lambda::Function'));
+    const ours = functions.filter((f) => f.Properties.Environment?.Variables?.SEG_BUCKET);
+    expect(ours).toHaveLength(10);
+    for (const fn of ours)
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: 'seg',
+        POWERTOOLS_METRICS_NAMESPACE: 'seg',
+      });
+  });
+});
