@@ -1,6 +1,6 @@
 // CloudWatch alarms for mail that is stuck: ingest events that failed every retry, and workflow runs
-// that ended in the Undisposed Fail state (ExecutionsFailed). With an address configured, an encrypted
-// SNS topic mails them. It does not alarm on verdicts: a spam wave is the gateway working.
+// that ended in the Undisposed Fail state (ExecutionsFailed) or timed out. With an address set, an
+// encrypted SNS topic mails them. It does not alarm on verdicts: a spam wave is the gateway working.
 
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -29,7 +29,7 @@ export interface SegAlarmsProps {
 export class SegAlarms extends Construct {
   /** An ingest invocation failed every retry: the message is stored but its workflow never started. */
   readonly ingestFailed: cloudwatch.Alarm;
-  /** A workflow run failed: even the fail-safe quarantine could not record the message. */
+  /** A workflow run failed (even the fail-safe quarantine could not record the message) or timed out. */
   readonly undisposed: cloudwatch.Alarm;
   readonly topic?: sns.Topic;
 
@@ -39,7 +39,7 @@ export class SegAlarms extends Construct {
     const period = Duration.minutes(5);
     this.ingestFailed = new cloudwatch.Alarm(this, 'IngestFailed', {
       alarmDescription:
-        'Ingest failed every retry for a received message; its event is in the ingest failure queue. The reconciler re-drives the message; check the ingest logs for the cause.',
+        'Ingest failed every retry for a received message; its event is in the ingest failure queue. The reconciler re-drives the message; check the ingest logs for the cause, then delete the queue message.',
       metric: props.ingestFailures.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
       threshold: 1,
       evaluationPeriods: 1,
@@ -48,8 +48,17 @@ export class SegAlarms extends Construct {
     });
     this.undisposed = new cloudwatch.Alarm(this, 'Undisposed', {
       alarmDescription:
-        'An inbound workflow run ended in the Undisposed state: a message has no disposition. The reconciler re-drives it; search the logs by its messageId.',
-      metric: props.stateMachine.metricFailed({ period, statistic: 'Sum' }),
+        'An inbound workflow run failed (the Undisposed state) or timed out: a message has no disposition. The reconciler re-drives it; search the logs for invocation failed.',
+      // A run that outlives the EXPRESS 5-minute limit is counted as timed out, not failed: same result.
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(failed, 0) + FILL(timedOut, 0)',
+        usingMetrics: {
+          failed: props.stateMachine.metricFailed({ period, statistic: 'Sum' }),
+          timedOut: props.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
+        },
+        label: 'Executions failed or timed out',
+        period,
+      }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -22,11 +22,20 @@ describe('alarms', () => {
     expect(JSON.stringify(alarm?.Properties.Dimensions)).toContain(queue);
   });
 
-  it('alarms when a message could not be disposed (a failed workflow execution)', () => {
-    const [alarm] = alarmOn(template, 'ExecutionsFailed');
-    expect(alarm?.Properties).toMatchObject({ Namespace: 'AWS/States', Threshold: 1, Statistic: 'Sum' });
+  it('alarms when a message could not be disposed (a failed or timed-out workflow execution)', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    const alarm = alarms.find((a) => JSON.stringify(a.Properties.Metrics ?? []).includes('ExecutionsFailed'));
+    expect(alarm?.Properties).toMatchObject({ Threshold: 1, TreatMissingData: 'notBreaching' });
+    const metrics = alarm?.Properties.Metrics as {
+      MetricStat?: { Metric: Record<string, unknown>; Stat: string };
+    }[];
+    const stats = metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat] : []));
+    expect(stats.map((m) => m.Metric.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
     const machine = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0];
-    expect(JSON.stringify(alarm?.Properties.Dimensions)).toContain(machine);
+    for (const stat of stats) {
+      expect(stat).toMatchObject({ Stat: 'Sum', Metric: { Namespace: 'AWS/States' } });
+      expect(JSON.stringify(stat.Metric.Dimensions)).toContain(machine);
+    }
   });
 
   it('creates no topic and no alarm action without notifications.email', () => {

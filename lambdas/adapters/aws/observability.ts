@@ -1,6 +1,7 @@
 // The Logger and Metrics ports over @aws-lambda-powertools: JSON log lines (service, cold start, function
 // name, request id) and CloudWatch Embedded Metric Format lines, both written to the function's output
-// (CloudWatch Logs), so neither makes an API call. `withLambdaContext` adds the invocation context and logs a failed invocation.
+// (CloudWatch Logs), so neither makes an API call. `withLambdaContext` adds the invocation context and
+// logs a failed invocation.
 
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
