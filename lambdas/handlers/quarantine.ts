@@ -86,7 +86,8 @@ export function createQuarantineHandler(
       // The fail-safe means a step broke: an error line, so it stands out from policy quarantines.
       const line = { messageId: state.messageId, recipient, status, reason: item.reason.slice(0, 300) };
       if (state.failure) deps.logger.error('quarantined by fail-safe', line);
-      else deps.logger.info('quarantined', line);
+      else if (status === 'QUARANTINED') deps.logger.info('quarantined', line);
+      else deps.logger.warn(status === 'DEFERRED' ? 'delivery deferred' : 'delivery failed', line);
       deps.metrics.count('Dispositions', status);
     }
     return { messageId: state.messageId, status, quarantined, skipped };

@@ -278,6 +278,15 @@ describe('handler logs and metrics', () => {
       reason: 'test hold',
     });
   });
+
+  it('logs a fail-safe quarantine at error level with the failing step', async () => {
+    const decided = await receive('logged-4', 'plain-crlf.eml', ['alice@example.com']);
+    const failure = statesError(new RangeError('scanner blew up'));
+    await createQuarantineHandler(as('quarantine'))({ ...decided, failure });
+    const line = logger.records.find((r) => r.fields.messageId === 'logged-4' && r.level === 'error');
+    expect(line?.message).toBe('quarantined by fail-safe');
+    expect(String(line?.fields.reason)).toContain('RangeError');
+  });
 });
 
 describe('deliver', () => {
