@@ -39,7 +39,7 @@ export class SegAlarms extends Construct {
     const period = Duration.minutes(5);
     this.ingestFailed = new cloudwatch.Alarm(this, 'IngestFailed', {
       alarmDescription:
-        'Ingest failed every retry for a received message; its event is in the ingest failure queue. The reconciler re-drives the message; check the ingest logs for the cause, then delete the queue message.',
+        'Ingest failed every retry for a received message; its event is in the ingest failure queue. The reconciler re-ingests it with its real envelope and deletes it within 15 minutes, which clears this alarm; if it stays on, re-ingest keeps failing: read the reconcile and ingest logs.',
       metric: props.ingestFailures.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
       threshold: 1,
       evaluationPeriods: 1,

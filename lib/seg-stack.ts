@@ -107,12 +107,16 @@ export class SegStack extends Stack {
     Validations.of(this.ingestFailures).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
-        'This queue is itself the on-failure destination of ingest; the reconciler re-drives the messages.',
+        'This queue is itself the on-failure destination of ingest; the reconciler re-ingests its events.',
     });
     fns.ingest.configureAsyncInvoke({
       onFailure: new destinations.SqsDestination(this.ingestFailures),
       retryAttempts: 2,
     });
+    // The reconciler drains the queue through the same ingest logic, so a message keeps its real envelope.
+    // SQS-managed encryption: no KMS key policy to grant.
+    this.ingestFailures.grantConsumeMessages(fns.reconcile);
+    fns.reconcile.addEnvironment(ENV.ingestFailureQueueUrl, this.ingestFailures.queueUrl);
 
     this.alarms = new SegAlarms(this, 'Alarms', {
       ingestFailures: this.ingestFailures,

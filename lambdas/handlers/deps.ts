@@ -6,6 +6,7 @@ import type {
   Clock,
   DispositionLedger,
   DnsResolver,
+  FailedIngestQueue,
   Logger,
   Mailer,
   MessageStore,
@@ -23,6 +24,8 @@ export interface HandlerDeps {
   readonly ledger: DispositionLedger;
   readonly mailer: Mailer;
   readonly starter: WorkflowStarter;
+  /** Ingest events that failed every retry; the reconciler re-ingests them. */
+  readonly failedIngests: FailedIngestQueue;
   readonly resolver: DnsResolver;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -35,6 +38,8 @@ export const ENV = {
   quarantineTable: 'SEG_QUARANTINE_TABLE',
   ledgerTable: 'SEG_LEDGER_TABLE',
   stateMachineArn: 'SEG_STATE_MACHINE_ARN',
+  /** The URL of ingest's on-failure SQS queue, which the reconciler drains. */
+  ingestFailureQueueUrl: 'SEG_INGEST_FAILURE_QUEUE_URL',
   /** The validated seg.config.json, inlined into each bundle by esbuild `define` at synth. */
   configJson: 'SEG_CONFIG_JSON',
   /** Powertools log level: DEBUG, INFO, WARN or ERROR. */

@@ -1,22 +1,30 @@
-// Reconcile: the scheduled safety net. Finds stored inbound messages older than 15 minutes with a
-// recipient lacking a final disposition and re-starts their workflow, then retries the due DEFERRED
-// deliveries (lambdas/handlers/deferred.ts). Bounded per run; the ledger makes a re-drive of a partly
-// handled message touch only the recipients left.
+// Reconcile: the scheduled safety net. First re-ingests the SES events whose ingest failed every retry
+// (the ingest failure queue), with the same ingest logic, so they keep their real envelope (Bcc too).
+// Then finds stored inbound messages older than 15 minutes with a recipient lacking a final disposition
+// and re-starts their workflow, then retries the due DEFERRED deliveries (lambdas/handlers/deferred.ts).
+// Bounded per run; the ledger makes a re-drive of a partly handled message touch only the recipients left.
 
 import type { WorkflowInput } from '../ports/index.ts';
 import { DEFERRED_MAX_RETRIES, type DeferredResult, retryDeferred } from './deferred.ts';
 import { type HandlerDeps, KEYS } from './deps.ts';
 import { addressesIn, headerValues } from './header-block.ts';
+import { createIngestHandler } from './ingest.ts';
 import { domainOf, loadOptionalJson } from './support.ts';
 
 /** Younger messages may still be in their workflow (Express runs last at most 5 minutes). */
 export const RECONCILE_MIN_AGE_MS = 15 * 60_000;
 /** Re-drives per run, so a backlog drains over several runs instead of flooding the workflow. */
 export const RECONCILE_MAX_REDRIVES = 50;
+/** Failed ingest events re-ingested per run; the rest wait in the queue for the next run. */
+export const RECONCILE_MAX_REINGESTS = 50;
 /** Objects examined per run, bounding the listing cost on a large bucket. */
 export const RECONCILE_MAX_EXAMINED = 5_000;
 
 export interface ReconcileResult {
+  /** Message ids whose failed ingest was re-ingested (workflow started, queue record removed). */
+  readonly reingested: readonly string[];
+  /** Queue ids of failed ingests that failed again: they stay in the queue for the next run. */
+  readonly reingestFailed: readonly string[];
   readonly examined: number;
   readonly redriven: readonly { readonly messageId: string; readonly envelopeFromHeaders: boolean }[];
   /** Orphans that could not be re-driven (no stored envelope and no protected recipient in headers). */
@@ -27,6 +35,8 @@ export interface ReconcileResult {
 
 /** Per-run bounds; the defaults suit a scheduled Lambda. */
 export interface ReconcileLimits {
+  /** @default RECONCILE_MAX_REINGESTS */
+  readonly maxReingests?: number;
   /** @default RECONCILE_MAX_REDRIVES */
   readonly maxRedrives?: number;
   /** @default RECONCILE_MAX_EXAMINED */
@@ -43,10 +53,36 @@ const DELIVERY_RESERVE_MS = 100_000;
 export function createReconcileHandler(deps: Omit<HandlerDeps, 'resolver'>, limits: ReconcileLimits = {}) {
   const maxRedrives = limits.maxRedrives ?? RECONCILE_MAX_REDRIVES;
   const maxExamined = limits.maxExamined ?? RECONCILE_MAX_EXAMINED;
+  const ingest = createIngestHandler(deps);
   return async (
     _event?: unknown,
     context?: { getRemainingTimeInMillis(): number },
   ): Promise<ReconcileResult> => {
+    const hasTime = () => !context || context.getRemainingTimeInMillis() >= RESERVE_MS;
+    const reingested: string[] = [];
+    const reingestFailed: string[] = [];
+    for (const failed of hasTime()
+      ? await deps.failedIngests.receive(limits.maxReingests ?? RECONCILE_MAX_REINGESTS)
+      : []) {
+      if (!hasTime()) break;
+      try {
+        const { started } = await ingest(failed.event);
+        // Acked only once ingest stored the envelope and started the workflow: at least once.
+        await failed.ack();
+        reingested.push(...started.map((s) => s.messageId));
+        deps.logger.info('re-ingested', { id: failed.id, messageIds: started.map((s) => s.messageId) });
+      } catch (error) {
+        reingestFailed.push(failed.id);
+        deps.logger.warn('re-ingest failed; left in the queue', {
+          id: failed.id,
+          errorName: (error as Error).name,
+          error: (error as Error).message,
+        });
+      }
+    }
+    // Their workflow has just started and has no ledger row yet: the scan below must not start it again.
+    const justStarted = new Set(reingested);
+
     const now = deps.clock().getTime();
     const maxAgeMs = deps.config.retention.messageDays * 86_400_000;
     const redriven: { messageId: string; envelopeFromHeaders: boolean }[] = [];
@@ -59,6 +95,7 @@ export function createReconcileHandler(deps: Omit<HandlerDeps, 'resolver'>, limi
       const messageId = object.key.slice(KEYS.inboundPrefix.length);
       const age = now - object.lastModified.getTime();
       if (!messageId || messageId.includes('/') || messageId === KEYS.sesSetupNotification) continue;
+      if (justStarted.has(messageId)) continue;
       if (age < RECONCILE_MIN_AGE_MS || age > maxAgeMs) continue;
 
       const ledger = await deps.ledger.get(messageId);
@@ -82,6 +119,8 @@ export function createReconcileHandler(deps: Omit<HandlerDeps, 'resolver'>, limi
       hasTime: () => !context || context.getRemainingTimeInMillis() >= DELIVERY_RESERVE_MS,
     });
     deps.logger.info('reconciled', {
+      reingested: reingested.length,
+      reingestFailed: reingestFailed.length,
       examined,
       redriven: redriven.length,
       unrecoverable: unrecoverable.length,
@@ -91,7 +130,7 @@ export function createReconcileHandler(deps: Omit<HandlerDeps, 'resolver'>, limi
       deferredPostponed: deferred.postponed.length,
     });
     for (const messageId of unrecoverable) deps.logger.warn('cannot re-drive: no envelope', { messageId });
-    return { examined, redriven, unrecoverable, deferred };
+    return { reingested, reingestFailed, examined, redriven, unrecoverable, deferred };
   };
 }
 

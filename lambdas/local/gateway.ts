@@ -11,7 +11,7 @@ import type { Clock, DnsResolver } from '../ports/index.ts';
 import { type EmbeddedEndpoints, startEmbeddedAws } from './embedded-aws.ts';
 import { buildLocalHandlers, deliveredFolder, type LocalHandlers, localDeps } from './local-deps.ts';
 import { type ExecutionRecord, LocalWorkflow } from './local-workflow.ts';
-import { type SmtpListener, startSmtpListener } from './smtp-listener.ts';
+import { type IngestHandler, type SmtpListener, startSmtpListener } from './smtp-listener.ts';
 
 /** How often the reconciler runs locally (the deployed schedule's counterpart). */
 export const LOCAL_RECONCILE_INTERVAL_MS = 5 * 60_000;
@@ -31,6 +31,10 @@ export interface LocalGatewayOptions {
   readonly reconcileIntervalMs?: number | false;
   /** Where problems are reported (failed executions, failed ingest). @default console.error */
   readonly log?: (line: string) => void;
+  /** Wraps the ingest the listener invokes, e.g. to make it fail in a test. @default none */
+  readonly interceptIngest?: (ingest: IngestHandler) => IngestHandler;
+  /** Pause between the listener's ingest retries. @default the listener's */
+  readonly ingestRetryMs?: number;
   /** Where each message's outcome is reported (accepted, delivered, quarantined). @default silent */
   readonly info?: (line: string) => void;
 }
@@ -85,20 +89,25 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     listener = await startSmtpListener({
       config,
       store: deps.store,
-      ingest: (event) => {
+      ingest: (options.interceptIngest ?? ((ingest) => ingest))((event) => {
         const mail = event.Records[0]?.ses;
         if (mail)
           info(
             `accepted ${mail.mail.messageId} from <${mail.mail.source}> for ${mail.receipt.recipients.join(', ')}`,
           );
         return handlers.ingest(event);
-      },
+      }),
+      ...(options.ingestRetryMs !== undefined ? { ingestRetryMs: options.ingestRetryMs } : {}),
       ...(options.smtpPort !== undefined ? { port: options.smtpPort } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
-      onIngestFailed: (id, error) =>
+      onIngestFailed: async (id, error, event) => {
         log(
           `ingest of ${id} failed after retries (${error.name}: ${error.message}); left for the reconciler`,
-        ),
+        );
+        await deps.failedIngests
+          .record(id, event)
+          .catch((cause: Error) => log(`could not keep the failed ingest event of ${id}: ${cause.message}`));
+      },
     });
   } catch (cause) {
     deps.close();

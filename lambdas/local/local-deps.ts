@@ -9,6 +9,7 @@ import { DynamoLedger } from '../adapters/aws/dynamo-ledger.ts';
 import { DynamoQuarantineStore } from '../adapters/aws/dynamo-quarantine-store.ts';
 import { S3MessageStore } from '../adapters/aws/s3-message-store.ts';
 import { SmtpMailer } from '../adapters/aws/smtp-mailer.ts';
+import { FolderFailedIngestQueue } from '../adapters/local/folder-failed-ingests.ts';
 import { FolderMailer } from '../adapters/local/folder-mailer.ts';
 import { CountingMetrics, RecordingLogger } from '../adapters/local/observability.ts';
 import { ConfigError } from '../config/load-config.ts';
@@ -47,6 +48,9 @@ export interface LocalDepsOptions {
 /** Where delivered mail goes when no downstream server is configured. */
 export const deliveredFolder = (dataDir: string): string => join(dataDir, 'delivered');
 
+/** Where the listener keeps the SES event of an ingest that failed every retry, for the reconciler. */
+export const ingestFailuresFolder = (dataDir: string): string => join(dataDir, 'ingest-failures');
+
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
 
 /** The local mailer: the downstream SMTP server when configured, else the delivered/ folder. */
@@ -66,9 +70,12 @@ export function localMailer(config: SegConfig, dataDir: string): Mailer {
 }
 
 /** HandlerDeps over the embedded servers. `close()` releases the SDK clients. */
-export function localDeps(options: LocalDepsOptions): HandlerDeps & { close(): void } {
+export function localDeps(
+  options: LocalDepsOptions,
+): HandlerDeps & { readonly failedIngests: FolderFailedIngestQueue; close(): void } {
   const { config, endpoints } = options;
   const clock = options.clock ?? (() => new Date());
+  const logger = options.logger ?? new RecordingLogger();
   const connection = { endpoint: '', region: endpoints.region, credentials: endpoints.credentials };
   const s3 = createS3Client({ ...connection, endpoint: endpoints.s3 });
   const dynamo = createDynamoClient({ ...connection, endpoint: endpoints.dynamodb });
@@ -85,9 +92,10 @@ export function localDeps(options: LocalDepsOptions): HandlerDeps & { close(): v
     }),
     mailer: localMailer(config, options.dataDir),
     starter: options.starter,
+    failedIngests: new FolderFailedIngestQueue(ingestFailuresFolder(options.dataDir), logger),
     resolver: options.resolver ?? ((name, rrtype) => dns.resolve(name, rrtype)),
     clock,
-    logger: options.logger ?? new RecordingLogger(),
+    logger,
     metrics: options.metrics ?? new CountingMetrics(),
     close() {
       s3.destroy();

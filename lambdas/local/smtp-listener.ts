@@ -25,8 +25,11 @@ export interface SmtpListenerOptions {
   /** The name in the banner and Received headers. @default os.hostname() */
   readonly serverName?: string;
   readonly clock?: Clock;
-  /** Called when ingest still fails after Lambda's two async retries (the reconciler re-drives it). */
-  readonly onIngestFailed?: (messageId: string, error: Error) => void;
+  /**
+   * Called with the event when ingest still fails after Lambda's two async retries: Lambda's on-failure
+   * destination, from which the reconciler re-ingests it. `drain()` waits for a returned promise.
+   */
+  readonly onIngestFailed?: (messageId: string, error: Error, event: SesLambdaEvent) => void | Promise<void>;
   /** Pause between async ingest retries (Lambda waits about a minute). @default 1000 */
   readonly ingestRetryMs?: number;
 }
@@ -88,7 +91,10 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
           return;
         } catch (error) {
           if (attempt >= 3) {
-            options.onIngestFailed?.(messageId, error as Error);
+            // A failing callback must not turn into an unhandled rejection of the runtime.
+            await Promise.resolve()
+              .then(() => options.onIngestFailed?.(messageId, error as Error, event))
+              .catch(() => undefined);
             return;
           }
           await new Promise((r) => setTimeout(r, options.ingestRetryMs ?? 1000));

@@ -147,6 +147,28 @@ export interface WorkflowStarter {
   start(input: WorkflowInput): Promise<{ executionId: string }>;
 }
 
+/** One ingest event that failed every retry, as the ingest failure queue holds it. */
+export interface FailedIngest {
+  /** The queue's own id for it (an SQS message id, a local file name), for logs. */
+  readonly id: string;
+  /** The SES Lambda-action event ingest was invoked with; ingest validates it as it always does. */
+  readonly event: unknown;
+  /** Removes it from the queue. Call only once ingest has succeeded on it. */
+  ack(): Promise<void>;
+}
+
+/**
+ * The ingest failure queue: where SES events whose ingest failed every retry wait (Lambda's on-failure
+ * destination in AWS, a folder locally). The reconciler drains it through the same ingest logic.
+ */
+export interface FailedIngestQueue {
+  /**
+   * Up to `max` failed ingests. A record that cannot be read is logged and left in the queue for a
+   * person (never deleted silently), so the IngestFailed alarm stays on.
+   */
+  receive(max: number): Promise<readonly FailedIngest[]>;
+}
+
 /** Same shape as dns.promises.resolve, so tests and the local runtime can inject a zone. */
 export type DnsResolver = (name: string, rrtype: string) => Promise<unknown>;
 

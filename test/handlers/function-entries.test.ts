@@ -24,6 +24,7 @@ const ENVIRONMENT = {
   [ENV.quarantineTable]: 'quarantine',
   [ENV.ledgerTable]: 'ledger',
   [ENV.stateMachineArn]: 'arn:aws:states:us-east-1:123456789012:stateMachine:seg',
+  [ENV.ingestFailureQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/seg-ingest-failures',
   [ENV.configJson]: JSON.stringify({
     domains: [{ name: 'example.com', route: { host: 'mail.example.com' } }],
   }),

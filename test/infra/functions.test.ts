@@ -98,7 +98,7 @@ describe('functions', () => {
     expect(actionsOf(quarantineTableStatements)).not.toContain('dynamodb:Scan');
   });
 
-  it('lets the reconciler list only inbound/ and update deferred items, but write no object', () => {
+  it('lets the reconciler list only inbound/, update deferred items and write only envelopes', () => {
     const statements = statementsOf(template, 'reconcile');
     const list = statements.find((s) => actionsOf([s]).includes('s3:ListBucket'));
     expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': ['inbound/*'] } });
@@ -109,7 +109,34 @@ describe('functions', () => {
     expect(actionsOf(quarantineTableStatements)).toEqual(
       expect.arrayContaining(['dynamodb:Query', 'dynamodb:UpdateItem']),
     );
-    expect(actionsOf(statements)).not.toContain('s3:PutObject');
+    // Re-ingesting a failed ingest event stores its envelope, as ingest does; nothing else.
+    expect(s3Prefixes(statements, 's3:PutObject')).toEqual(['envelopes/']);
+  });
+
+  it('lets only the reconciler consume the ingest failure queue, whose URL is in its environment', () => {
+    const queueId = Object.keys(template.findResources('AWS::SQS::Queue'))[0] ?? '';
+    const onQueue = (fn: string) =>
+      statementsOf(template, fn).filter((s) => JSON.stringify(s.Resource).includes(queueId));
+    const reconcile = onQueue('reconcile');
+    expect(actionsOf(reconcile)).toEqual(
+      expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']),
+    );
+    expect(actionsOf(reconcile)).not.toContain('sqs:SendMessage');
+    for (const s of reconcile) expect(s.Resource).toEqual({ 'Fn::GetAtt': [queueId, 'Arn'] });
+    for (const fn of FUNCTION_NAMES.filter((f) => f !== 'reconcile')) {
+      expect(actionsOf(onQueue(fn)), fn).not.toContain('sqs:ReceiveMessage');
+    }
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ SEG_INGEST_FAILURE_QUEUE_URL: { Ref: queueId } }),
+      },
+    });
+    const withQueueUrl = Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) =>
+      JSON.stringify(template.toJSON().Resources[id].Properties.Environment ?? {}).includes(
+        'SEG_INGEST_FAILURE_QUEUE_URL',
+      ),
+    );
+    expect(withQueueUrl.map((id) => id.replace(/[A-F0-9]{8}$/, ''))).toEqual(['Functionsreconcile']);
   });
 
   it('sends failed asynchronous ingest events to an encrypted queue after two retries', () => {

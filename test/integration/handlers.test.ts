@@ -3,12 +3,16 @@
 // way the workflow drives them (each handler's output fed to the next as the ASL paths do).
 
 import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoLedger } from '../../lambdas/adapters/aws/dynamo-ledger.ts';
 import { DynamoQuarantineStore } from '../../lambdas/adapters/aws/dynamo-quarantine-store.ts';
 import { S3MessageStore } from '../../lambdas/adapters/aws/s3-message-store.ts';
 import { SmtpMailer } from '../../lambdas/adapters/aws/smtp-mailer.ts';
+import { FolderFailedIngestQueue } from '../../lambdas/adapters/local/folder-failed-ingests.ts';
 import { CountingMetrics, RecordingLogger } from '../../lambdas/adapters/local/observability.ts';
 import { parseConfig } from '../../lambdas/config/load-config.ts';
 import type { SegConfig } from '../../lambdas/config/schema.ts';
@@ -67,8 +71,11 @@ const logger = new RecordingLogger();
 const metrics = new CountingMetrics();
 /** What the sink answers queued*@ recipients: the deferred-delivery tests change it as they go. */
 let queuedReply = 451;
+/** The local ingest failure queue's folder (the reconcile tests fill it). */
+let failuresDir: string;
 
 beforeAll(async () => {
+  failuresDir = await mkdtemp(join(tmpdir(), 'seg-ingest-failures-'));
   aws = await startLocalAws();
   sink = await startSmtpSink({
     reply: (rcpt) =>
@@ -100,6 +107,7 @@ beforeAll(async () => {
         return { executionId: `exec-${started.length}` };
       },
     },
+    failedIngests: new FolderFailedIngestQueue(failuresDir, logger),
     resolver: noDns,
     clock,
     logger,
@@ -134,6 +142,7 @@ const as = (fn: FunctionName): HandlerDeps => ({ ...deps, store: recording(fn, d
 afterAll(async () => {
   await sink?.stop();
   await aws?.stop();
+  if (failuresDir) await rm(failuresDir, { recursive: true, force: true });
 });
 
 beforeEach(() => {
@@ -514,6 +523,81 @@ describe('reconcile', () => {
       envelope: { recipients: ['alice@example.com'] },
       envelopeFromHeaders: true,
     });
+  });
+});
+
+describe('reconcile: failed ingests', () => {
+  const bucket = 'seg-reingest';
+  const store = () => new S3MessageStore({ client: aws.s3, bucket });
+  const queue = () => new FolderFailedIngestQueue(failuresDir, logger);
+  /** The reconciler `minutesLater` (at 20 the orphan scan sees the message too) with this starter. */
+  const reconcileWith = (starter: HandlerDeps['starter'], minutesLater: number) =>
+    createReconcileHandler({
+      ...deps,
+      bucket,
+      store: recording('reconcile', store()),
+      starter,
+      clock: () => new Date(Date.now() + minutesLater * 60_000),
+    })();
+
+  beforeAll(async () => {
+    await aws.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  });
+
+  it('re-ingests a failed ingest event with its real envelope, starts it once and removes the record', async () => {
+    // The message was stored by SES; its ingest failed every retry, so no envelope and no workflow.
+    await store().put(KEYS.inbound('reingest-1'), eml('plain-crlf.eml'));
+    // Bcc: the SMTP envelope names a recipient that no header does.
+    await queue().record(
+      'reingest-1',
+      sesEvent('reingest-1', ['alice@example.com', 'hidden-bcc@example.com']),
+    );
+
+    const starts: WorkflowInput[] = [];
+    const result = await reconcileWith(
+      {
+        async start(input) {
+          starts.push(input);
+          return { executionId: `reingest-${starts.length}` };
+        },
+      },
+      20,
+    );
+
+    expect(result.reingested).toEqual(['reingest-1']);
+    expect(result.redriven.map((r) => r.messageId)).not.toContain('reingest-1');
+    const mine = starts.filter((s) => s.messageId === 'reingest-1');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({
+      bucket,
+      key: KEYS.inbound('reingest-1'),
+      envelope: { recipients: ['alice@example.com', 'hidden-bcc@example.com'] },
+    });
+    expect(mine[0]?.envelopeFromHeaders).toBeUndefined();
+    const stored = JSON.parse(Buffer.from(await store().get(KEYS.envelope('reingest-1'))).toString('utf8'));
+    expect(stored.envelope.recipients).toEqual(['alice@example.com', 'hidden-bcc@example.com']);
+    expect(await readdir(failuresDir)).toEqual([]);
+  });
+
+  it('leaves a failed ingest that fails again, and an unreadable record, in the queue', async () => {
+    await store().put(KEYS.inbound('reingest-2'), eml('plain-crlf.eml'));
+    await queue().record('reingest-2', sesEvent('reingest-2', ['alice@example.com']));
+    await writeFile(join(failuresDir, 'garbled.json'), '{"requestPayload": ');
+
+    // Now, not 20 minutes on: the orphan scan leaves the young message alone and starts nothing.
+    const result = await reconcileWith(
+      { start: () => Promise.reject(new TransientError('state machine unavailable')) },
+      0,
+    );
+
+    expect(result.reingested).toEqual([]);
+    expect(result.reingestFailed).toEqual(['reingest-2.json']);
+    expect((await readdir(failuresDir)).sort()).toEqual(['garbled.json', 'reingest-2.json']);
+    expect(logger.records).toContainEqual(
+      expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ id: 'garbled.json' }) }),
+    );
+    await rm(join(failuresDir, 'garbled.json'));
+    await rm(join(failuresDir, 'reingest-2.json'));
   });
 });
 

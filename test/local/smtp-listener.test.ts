@@ -145,9 +145,10 @@ describe('startSmtpListener', () => {
     expect(String((error as { response: string }).response)).toContain('5.7.1');
   });
 
-  it('still answers 250 when ingest keeps failing, retries it twice like Lambda, and reports it', async () => {
+  it('still answers 250 when ingest keeps failing, retries it twice like Lambda, and hands over the event', async () => {
     let calls = 0;
     const failed: string[] = [];
+    const events: SesLambdaEvent[] = [];
     const flaky = await startSmtpListener({
       config,
       store,
@@ -157,7 +158,12 @@ describe('startSmtpListener', () => {
         calls++;
         throw new Error('ingest down');
       },
-      onIngestFailed: (id) => failed.push(id),
+      onIngestFailed: async (id, _error, event) => {
+        // drain() waits for this: Lambda's on-failure destination must have the event before it ends.
+        await new Promise((r) => setTimeout(r, 10));
+        failed.push(id);
+        events.push(event);
+      },
     });
     try {
       const info = await send(flaky.port, ['b@example.com']);
@@ -165,6 +171,8 @@ describe('startSmtpListener', () => {
       await flaky.drain();
       expect(calls).toBe(3);
       expect(failed).toEqual([id]);
+      expect(events[0]?.Records[0]?.ses.mail.messageId).toBe(id);
+      expect(events[0]?.Records[0]?.ses.receipt.recipients).toEqual(['b@example.com']);
       // The message stays stored for the reconciler.
       expect((await store.get(KEYS.inbound(id))).byteLength).toBeGreaterThan(0);
     } finally {

@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
 
 /** Where and how a client connects. */
 export interface AwsClientOptions {
@@ -48,4 +49,8 @@ export function createSfnClient(options: AwsClientOptions = {}): SFNClient {
 
 export function createSecretsClient(options: AwsClientOptions = {}): SecretsManagerClient {
   return new SecretsManagerClient(common(options));
+}
+
+export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
+  return new SQSClient(common(options));
 }

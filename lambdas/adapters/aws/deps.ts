@@ -5,13 +5,20 @@ import { promises as dns } from 'node:dns';
 import { parseConfig } from '../../config/load-config.ts';
 import type { SegConfig } from '../../config/schema.ts';
 import { ENV, type HandlerDeps } from '../../handlers/deps.ts';
-import { createDynamoClient, createS3Client, createSecretsClient, createSfnClient } from './aws-clients.ts';
+import {
+  createDynamoClient,
+  createS3Client,
+  createSecretsClient,
+  createSfnClient,
+  createSqsClient,
+} from './aws-clients.ts';
 import { DynamoLedger } from './dynamo-ledger.ts';
 import { DynamoQuarantineStore } from './dynamo-quarantine-store.ts';
 import { PowertoolsLogAdapter, PowertoolsMetricsAdapter } from './observability.ts';
 import { S3MessageStore } from './s3-message-store.ts';
 import { SfnWorkflowStarter } from './sfn-starter.ts';
 import { SmtpMailer } from './smtp-mailer.ts';
+import { SqsFailedIngestQueue } from './sqs-failed-ingests.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -45,11 +52,12 @@ export function awsDeps<K extends keyof HandlerDeps>(
   const region = env.AWS_REGION ?? config.region;
   const want = new Set<keyof HandlerDeps>(keys);
   const clock = () => new Date();
+  const logger = new PowertoolsLogAdapter();
   const deps: Partial<Record<keyof HandlerDeps, unknown>> = {
     config,
     clock,
     resolver: (name: string, rrtype: string) => dns.resolve(name, rrtype),
-    logger: new PowertoolsLogAdapter(),
+    logger,
     metrics: new PowertoolsMetricsAdapter(),
   };
   if (want.has('bucket') || want.has('store')) {
@@ -82,6 +90,13 @@ export function awsDeps<K extends keyof HandlerDeps>(
     deps.starter = new SfnWorkflowStarter({
       client: createSfnClient({ region }),
       stateMachineArn: required(env, ENV.stateMachineArn),
+    });
+  }
+  if (want.has('failedIngests')) {
+    deps.failedIngests = new SqsFailedIngestQueue({
+      client: createSqsClient({ region }),
+      queueUrl: required(env, ENV.ingestFailureQueueUrl),
+      logger,
     });
   }
   return deps as Pick<HandlerDeps, K | Always>;
