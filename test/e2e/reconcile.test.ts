@@ -1,9 +1,11 @@
 // The safety net end to end: a message stored without a workflow (its ingest was lost) is found by the
-// same reconcile handler the deployed schedule runs, re-driven through the workflow and delivered.
+// same reconcile handler the deployed schedule runs, re-driven through the workflow and delivered; an
+// ingest that failed every retry is kept in ingest-failures/ and re-ingested with its real envelope.
 
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config/load-config.ts';
 import { offlineResolver } from '../../lambdas/engine/scan-message.ts';
@@ -15,6 +17,9 @@ import { newMessageId } from '../../lambdas/local/smtp-listener.ts';
 describe('local reconciler', () => {
   let dataDir: string;
   let gateway: LocalGateway;
+  /** While true, the ingest the listener invokes fails, as a broken ingest Lambda would. */
+  let failIngest = false;
+  const logged: string[] = [];
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'seg-reconcile-'));
@@ -29,7 +34,12 @@ describe('local reconciler', () => {
       reconcileIntervalMs: false,
       // The reconciler leaves young messages to their workflow: run it as if the object were old enough.
       clock: () => new Date(Date.now() + RECONCILE_MIN_AGE_MS + 60_000),
-      log: () => undefined,
+      log: (line) => logged.push(line),
+      ingestRetryMs: 0,
+      interceptIngest: (ingest) => async (event) => {
+        if (failIngest) throw new Error('ingest unavailable (injected)');
+        return ingest(event);
+      },
     });
   });
 
@@ -50,5 +60,46 @@ describe('local reconciler', () => {
     expect((await gateway.deps.ledger.get(messageId))['bob@example.com']).toBe('DELIVERED');
     const files = await readdir(join(dataDir, 'delivered'));
     expect(files.filter((f) => f.endsWith('-bob@example.com.eml'))).toHaveLength(1);
+  });
+
+  it('keeps the event of an ingest that failed every retry and delivers it to every envelope recipient on reconcile', async () => {
+    const raw = await readFile(join(import.meta.dirname, '../fixtures/e2e/clean.eml'));
+    failIngest = true;
+    const transport = nodemailer.createTransport({
+      host: gateway.smtp.host,
+      port: gateway.smtp.port,
+      secure: false,
+      ignoreTLS: true,
+    });
+    // hidden@ is a Bcc: in the SMTP envelope, in no header.
+    const info = await transport.sendMail({
+      envelope: { from: 'alice@sender.test', to: ['bob@example.com', 'hidden@example.com'] },
+      raw,
+    });
+    transport.close();
+    const messageId = /queued as ([a-z0-9]+)/.exec(info.response)?.[1] ?? '';
+    await gateway.drain();
+    failIngest = false;
+
+    const failures = join(dataDir, 'ingest-failures');
+    expect(await readdir(failures)).toEqual([`${messageId}.json`]);
+    expect(logged.some((line) => line.startsWith(`ingest of ${messageId} failed after retries`))).toBe(true);
+    expect(await gateway.deps.ledger.get(messageId)).toEqual({});
+
+    const result = await gateway.reconcile();
+    expect(result.reingested).toEqual([messageId]);
+    expect(result.redriven.map((r) => r.messageId)).not.toContain(messageId);
+    await gateway.drain();
+
+    expect(await gateway.deps.ledger.get(messageId)).toEqual({
+      'bob@example.com': 'DELIVERED',
+      'hidden@example.com': 'DELIVERED',
+    });
+    const delivered = (await readdir(join(dataDir, 'delivered'))).filter((f) => f.startsWith(messageId));
+    expect(delivered.sort()).toEqual([
+      `${messageId}-bob@example.com.eml`,
+      `${messageId}-hidden@example.com.eml`,
+    ]);
+    expect(await readdir(failures)).toEqual([]);
   });
 });
