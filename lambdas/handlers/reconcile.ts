@@ -59,27 +59,12 @@ export function createReconcileHandler(deps: Omit<HandlerDeps, 'resolver'>, limi
     context?: { getRemainingTimeInMillis(): number },
   ): Promise<ReconcileResult> => {
     const hasTime = () => !context || context.getRemainingTimeInMillis() >= RESERVE_MS;
-    const reingested: string[] = [];
-    const reingestFailed: string[] = [];
-    for (const failed of hasTime()
-      ? await deps.failedIngests.receive(limits.maxReingests ?? RECONCILE_MAX_REINGESTS)
-      : []) {
-      if (!hasTime()) break;
-      try {
-        const { started } = await ingest(failed.event);
-        // Acked only once ingest stored the envelope and started the workflow: at least once.
-        await failed.ack();
-        reingested.push(...started.map((s) => s.messageId));
-        deps.logger.info('re-ingested', { id: failed.id, messageIds: started.map((s) => s.messageId) });
-      } catch (error) {
-        reingestFailed.push(failed.id);
-        deps.logger.warn('re-ingest failed; left in the queue', {
-          id: failed.id,
-          errorName: (error as Error).name,
-          error: (error as Error).message,
-        });
-      }
-    }
+    const { reingested, reingestFailed } = await drainFailedIngests(
+      deps,
+      ingest,
+      limits.maxReingests ?? RECONCILE_MAX_REINGESTS,
+      hasTime,
+    );
     // Their workflow has just started and has no ledger row yet: the scan below must not start it again.
     const justStarted = new Set(reingested);
 
@@ -133,6 +118,50 @@ export function createReconcileHandler(deps: Omit<HandlerDeps, 'resolver'>, limi
     return { reingested, reingestFailed, examined, redriven, unrecoverable, deferred };
   };
 }
+
+/**
+ * Runs ingest again on up to `max` failed ingest events, removing each from the queue only once ingest
+ * has stored its envelope and started its workflow (at least once: the ledger makes a repeat harmless).
+ * One that fails again stays queued for the next run.
+ */
+async function drainFailedIngests(
+  deps: Pick<HandlerDeps, 'failedIngests' | 'logger'>,
+  ingest: ReturnType<typeof createIngestHandler>,
+  max: number,
+  hasTime: () => boolean,
+): Promise<{ reingested: string[]; reingestFailed: string[] }> {
+  const reingested: string[] = [];
+  const reingestFailed: string[] = [];
+  const failedIngests = hasTime() ? await deps.failedIngests.receive(max) : [];
+  for (const failed of failedIngests) {
+    if (!hasTime()) break;
+    let messageIds: string[];
+    try {
+      messageIds = (await ingest(failed.event)).started.map((s) => s.messageId);
+    } catch (error) {
+      reingestFailed.push(failed.id);
+      deps.logger.warn('re-ingest failed; left in the queue', { id: failed.id, ...errorFields(error) });
+      continue;
+    }
+    reingested.push(...messageIds);
+    deps.logger.info('re-ingested', { id: failed.id, messageIds });
+    // Started either way; a record that could not be deleted is re-ingested again, harmlessly, next run.
+    try {
+      await failed.ack();
+    } catch (error) {
+      deps.logger.warn('re-ingested but not removed from the queue', {
+        id: failed.id,
+        ...errorFields(error),
+      });
+    }
+  }
+  return { reingested, reingestFailed };
+}
+
+const errorFields = (error: unknown) => ({
+  errorName: (error as Error).name,
+  error: (error as Error).message,
+});
 
 /** The envelope ingest stored, or one rebuilt from the headers, limited to the protected domains. */
 async function workflowInput(
