@@ -123,6 +123,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
 
   const reconcile = async () => {
     const result = (await handlers.reconcile(undefined)) as ReconcileResult;
+    for (const id of result.reingested) info(`re-ingested ${id} after its failed ingest`);
+    for (const id of result.reingestFailed) log(`re-ingest of ${id} failed again; kept in ingest-failures/`);
     for (const item of result.deferred.delivered) info(`delivered deferred ${item}`);
     for (const item of result.deferred.failed) info(`gave up on deferred ${item}: held as DELIVERY_FAILED`);
     return result;

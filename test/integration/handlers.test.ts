@@ -599,6 +599,42 @@ describe('reconcile: failed ingests', () => {
     await rm(join(failuresDir, 'garbled.json'));
     await rm(join(failuresDir, 'reingest-2.json'));
   });
+
+  it('counts a re-ingest whose record cannot be deleted as re-ingested and logs it for the next run', async () => {
+    await store().put(KEYS.inbound('reingest-3'), eml('plain-crlf.eml'));
+    const starts: string[] = [];
+    const result = await createReconcileHandler({
+      ...deps,
+      bucket,
+      store: recording('reconcile', store()),
+      starter: {
+        async start(input) {
+          starts.push(input.messageId);
+          return { executionId: `reingest-3-${starts.length}` };
+        },
+      },
+      failedIngests: {
+        receive: async () => [
+          {
+            id: 'sqs-message-3',
+            event: sesEvent('reingest-3', ['alice@example.com']),
+            ack: () => Promise.reject(new Error('DeleteMessage throttled')),
+          },
+        ],
+      },
+      clock: () => new Date(Date.now() + 20 * 60_000),
+    })();
+
+    expect(result.reingested).toEqual(['reingest-3']);
+    expect(result.reingestFailed).toEqual([]);
+    expect(starts.filter((id) => id === 'reingest-3')).toHaveLength(1);
+    expect(logger.records).toContainEqual(
+      expect.objectContaining({
+        message: 're-ingested but not removed from the queue',
+        fields: expect.objectContaining({ id: 'sqs-message-3', error: 'DeleteMessage throttled' }),
+      }),
+    );
+  });
 });
 
 describe('deferred delivery', () => {
