@@ -2,7 +2,22 @@
 // Symbol names are a type derived from this table, so a typo fails to compile. Weights here are
 // defaults; the policy may override any of them (config `policy.weights`).
 
-export const FAMILIES = ['AUTH', 'GTUBE', 'LIST', 'CONTENT', 'URL', 'MIME', 'SES'] as const;
+export const FAMILIES = [
+  'AUTH',
+  'GTUBE',
+  'LIST',
+  'CONTENT',
+  'URL',
+  'MIME',
+  'SES',
+  'CLASSIFIER',
+  'IMPERSONATION',
+  'HEADER',
+  'ATTACHMENT',
+  'AV',
+  'DLP',
+  'OUTBOUND',
+] as const;
 export type Family = (typeof FAMILIES)[number];
 
 interface SymbolDef {
@@ -132,6 +147,35 @@ export const SYMBOLS = {
   MIME_UNREADABLE_PART: { family: 'MIME', weight: 0.5, description: 'A part could not be decoded' },
   MIME_OVERSIZED: { family: 'MIME', weight: 0, description: 'The message exceeds the size we scan' },
   MIME_ERROR: { family: 'MIME', weight: 0, description: 'The message could not be parsed at all' },
+
+  // The trained text classifier (spam and phish).
+  CLASSIFIER_ERROR: { family: 'CLASSIFIER', weight: 0, description: 'Our classifier could not answer' },
+
+  // Impersonation and business email compromise.
+  IMPERSONATION_ERROR: {
+    family: 'IMPERSONATION',
+    weight: 0,
+    description: 'Our impersonation scanner could not answer',
+  },
+
+  // Header anomalies.
+  HEADER_ERROR: { family: 'HEADER', weight: 0, description: 'Our header scanner could not answer' },
+
+  // Attachments: true types, risky formats, archives.
+  ATTACHMENT_ERROR: {
+    family: 'ATTACHMENT',
+    weight: 0,
+    description: 'Our attachment scanner could not answer',
+  },
+
+  // Antivirus engine (clamd).
+  AV_ERROR: { family: 'AV', weight: 0, description: 'The antivirus engine could not answer' },
+
+  // Outbound data loss prevention.
+  DLP_ERROR: { family: 'DLP', weight: 0, description: 'Our DLP scanner could not answer' },
+
+  // Outbound abuse (a compromised sender account).
+  OUTBOUND_ERROR: { family: 'OUTBOUND', weight: 0, description: 'Our outbound abuse check could not answer' },
 } as const satisfies Record<string, SymbolDef>;
 
 export type SymbolName = keyof typeof SYMBOLS;
