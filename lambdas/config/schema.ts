@@ -103,6 +103,47 @@ export const LimitsSchema = z
   })
   .strict();
 
+/** Bounds on what attachment extraction decodes and unpacks; a crossed bound becomes a symbol, never an outage. */
+export const AttachmentLimitsSchema = z
+  .object({
+    maxFiles: z
+      .number()
+      .int()
+      .positive()
+      .default(500)
+      .describe('Files kept per message, archive members included (maxParts is 500 too)'),
+    maxFileBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(25 * 1024 * 1024)
+      .describe('Largest single file decoded or unpacked; larger archive members are not inflated'),
+    maxTotalBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(100 * 1024 * 1024)
+      .describe('All decoded and unpacked bytes of one message together: bounds memory per message'),
+    maxArchiveDepth: z
+      .number()
+      .int()
+      .min(1)
+      .default(6)
+      .describe('Archives inside archives opened this deep; deeper nesting is a symbol'),
+    maxArchiveEntries: z
+      .number()
+      .int()
+      .positive()
+      .default(1000)
+      .describe('Entries listed per archive; more is a symbol and the rest are not read'),
+    maxCompressionRatio: z
+      .number()
+      .positive()
+      .default(100)
+      .describe('Uncompressed/compressed size above which an entry is a bomb and is not inflated'),
+  })
+  .strict();
+
 export const DeliverySchema = z
   .object({
     maxQueueHours: z
@@ -197,3 +238,4 @@ export type Limits = SegConfig['limits'];
 export type Delivery = SegConfig['delivery'];
 export type DomainConfig = SegConfig['domains'][number];
 export type SmtpRoute = DomainConfig['route'];
+export type AttachmentLimits = z.infer<typeof AttachmentLimitsSchema>;

@@ -1,0 +1,195 @@
+// Lenient decoders for the transfer encodings a mail client may apply to a body, whatever the headers
+// claim: base64 (three ways of treating junk and padding), quoted-printable (two ways of treating a bad
+// escape), uuencode, yEnc and BinHex 4.0. Each is linear in its input and never throws.
+
+const B64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64 = new Int16Array(256).fill(-1);
+for (let i = 0; i < B64_ALPHABET.length; i++) B64[B64_ALPHABET.charCodeAt(i)] = i;
+const EQ = 61;
+
+/**
+ * Decodes base64 characters. Characters outside the alphabet are skipped; `=` either ends the current
+ * quad (`padEndsQuad`, what strict decoders do mid-stream) or is skipped like junk.
+ */
+export function decodeBase64(src: string, padEndsQuad: boolean): Buffer {
+  const out = Buffer.allocUnsafe(Math.ceil((src.length * 3) / 4) + 3);
+  let n = 0;
+  let acc = 0;
+  let have = 0;
+  const flush = (): void => {
+    if (have === 2) out[n++] = (acc >> 4) & 0xff;
+    else if (have === 3) {
+      out[n++] = (acc >> 10) & 0xff;
+      out[n++] = (acc >> 2) & 0xff;
+    }
+    acc = 0;
+    have = 0;
+  };
+  for (let i = 0; i < src.length; i++) {
+    const c = src.charCodeAt(i);
+    if (c === EQ && padEndsQuad) {
+      flush();
+      continue;
+    }
+    const v = c < 256 ? (B64[c] as number) : -1;
+    if (v < 0) continue;
+    acc = (acc << 6) | v;
+    if (++have === 4) {
+      out[n++] = (acc >> 16) & 0xff;
+      out[n++] = (acc >> 8) & 0xff;
+      out[n++] = acc & 0xff;
+      acc = 0;
+      have = 0;
+    }
+  }
+  flush();
+  return out.subarray(0, n);
+}
+
+/** Each line cut at its first character that is neither base64 nor `=`: how line-oriented decoders read junk. */
+export function base64LinePrefixes(body: string): string {
+  return body
+    .split(/\r\n|\r|\n/)
+    .map((l) => /^[A-Za-z0-9+/=]*/.exec(l.trim())?.[0] ?? '')
+    .join('');
+}
+
+/**
+ * How a quoted-printable decoder treats a bad escape (`=` not followed by two hex digits): keep it as
+ * text, drop the `=`, or (decoders that accept upper-case hex only) drop it with the next one or two
+ * characters.
+ */
+export type QpBadEscape = 'keep' | 'drop-eq' | 'drop-1' | 'drop-2';
+
+/** Quoted-printable: soft breaks removed, `=XX` decoded, bad escapes treated as `bad` says. */
+export function decodeQuotedPrintable(body: string, bad: QpBadEscape): Buffer {
+  const hexByte = (hex: string): string => String.fromCharCode(Number.parseInt(hex, 16));
+  if (bad === 'keep' || bad === 'drop-eq') {
+    const joined = body.replace(/=[ \t]*(\r\n|\r|\n)/g, '');
+    const decoded = joined.replace(/=([0-9A-Fa-f]{2})?/g, (m, hex?: string) =>
+      hex ? hexByte(hex) : bad === 'keep' ? m : '',
+    );
+    return Buffer.from(decoded, 'latin1');
+  }
+  // drop-1 readers also take a binary body's bare line breaks as soft ones; drop-2 readers keep them.
+  const softBreak = bad === 'drop-1' ? /=?[ \t]*(\r\n|\r|\n)/g : /=[ \t]*(\r\n|\r|\n)/g;
+  const joined = body.replace(softBreak, '');
+  const decoded = joined.replace(/=([0-9A-F]{2})?([^=\r\n]{0,2})/g, (_m, hex?: string, rest = '') =>
+    hex ? hexByte(hex) + rest : bad === 'drop-1' ? rest.slice(1) : '',
+  );
+  return Buffer.from(decoded, 'latin1');
+}
+
+/** Each line cut to whole groups of four: how line-by-line decoders drop a short tail. */
+export function base64WholeQuads(body: string): string {
+  return body
+    .split(/\r\n|\r|\n/)
+    .map((l) => {
+      const t = l.replace(/[^A-Za-z0-9+/=]/g, '');
+      return t.slice(0, t.length - (t.length % 4));
+    })
+    .join('');
+}
+
+/** uuencode: decodes every well-formed line (length char then groups of four), with or without `begin`. */
+export function decodeUuencode(body: string): { name?: string; bytes: Buffer } | undefined {
+  const chunks: Buffer[] = [];
+  let name: string | undefined;
+  for (const raw of body.split(/\r\n|\r|\n/)) {
+    const begin = /^begin(?:-base64)?\s+[0-7]{3,4}\s+(.{1,255})$/.exec(raw);
+    if (begin) {
+      name = begin[1]?.trim();
+      continue;
+    }
+    if (raw === 'end') break;
+    const count = (raw.charCodeAt(0) - 32) & 63;
+    if (raw.length === 0 || count === 0) continue;
+    const need = Math.ceil(count / 3) * 4;
+    const line = raw.slice(1).padEnd(need, ' ');
+    if (raw.length - 1 < need - 2 || raw.length - 1 > need + 2) continue; // not a uu line
+    if (/[^ -`]/.test(line.slice(0, need))) continue;
+    const bytes = Buffer.allocUnsafe(Math.ceil(need / 4) * 3);
+    let n = 0;
+    for (let i = 0; i < need; i += 4) {
+      const [a, b, c, d] = [0, 1, 2, 3].map((k) => (line.charCodeAt(i + k) - 32) & 63) as [
+        number,
+        number,
+        number,
+        number,
+      ];
+      bytes[n++] = ((a << 2) | (b >> 4)) & 0xff;
+      bytes[n++] = ((b << 4) | (c >> 2)) & 0xff;
+      bytes[n++] = ((c << 6) | d) & 0xff;
+    }
+    chunks.push(bytes.subarray(0, count));
+  }
+  if (chunks.length === 0) return undefined;
+  return { ...(name ? { name } : {}), bytes: Buffer.concat(chunks) };
+}
+
+/** yEnc (`=ybegin ... =yend`), the Usenet binary encoding some clients still decode. */
+export function decodeYenc(src: string): { name?: string; bytes: Buffer } | undefined {
+  const begin = /^=ybegin[^\r\n]*$/m.exec(src);
+  if (!begin) return undefined;
+  const name = /name=(.{1,255})$/.exec(begin[0])?.[1]?.trim();
+  let start = begin.index + begin[0].length;
+  const part = /^=ypart[^\r\n]*$/m.exec(src.slice(start));
+  if (part?.index !== undefined && part.index <= 2) start += part.index + part[0].length;
+  const endAt = src.indexOf('\n=yend', start);
+  const data = src.slice(start, endAt < 0 ? src.length : endAt + 1);
+  const out = Buffer.allocUnsafe(data.length);
+  let n = 0;
+  for (let i = 0; i < data.length; i++) {
+    let c = data.charCodeAt(i) & 0xff;
+    if (c === 0x0a || c === 0x0d) continue;
+    if (c === EQ && i + 1 < data.length) c = (data.charCodeAt(++i) - 64) & 0xff;
+    out[n++] = (c - 42) & 0xff;
+  }
+  return { ...(name ? { name } : {}), bytes: out.subarray(0, n) };
+}
+
+const BINHEX_ALPHABET = '!"#$%&\'()*+,-012345689@ABCDEFGHIJKLMNPQRSTUVXYZ[`abcdefhijklmpqr';
+const BINHEX = new Int16Array(256).fill(-1);
+for (let i = 0; i < BINHEX_ALPHABET.length; i++) BINHEX[BINHEX_ALPHABET.charCodeAt(i)] = i;
+
+/** BinHex 4.0: the data fork of the first `(This file must be converted with BinHex ...)` block, at most `maxBytes`. */
+export function decodeBinhex(src: string, maxBytes: number): { name?: string; bytes: Buffer } | undefined {
+  const intro = src.search(/\(This file must be converted with BinHex/i);
+  if (intro < 0) return undefined;
+  const open = src.indexOf(':', intro + 40);
+  const close = open < 0 ? -1 : src.indexOf(':', open + 1);
+  if (open < 0 || close < 0) return undefined;
+  const sixes: number[] = [];
+  for (let i = open + 1; i < close; i++) {
+    const v = BINHEX[src.charCodeAt(i) & 0xff] as number;
+    if (v >= 0) sixes.push(v);
+  }
+  const packed: number[] = [];
+  for (let i = 0; i + 1 < sixes.length; i += 4) {
+    const [a, b, c = 0, d = 0] = sixes.slice(i, i + 4) as [number, number, number?, number?];
+    packed.push(((a << 2) | (b >> 4)) & 0xff);
+    if (i + 2 < sixes.length) packed.push(((b << 4) | (c >> 2)) & 0xff);
+    if (i + 3 < sixes.length) packed.push(((c << 6) | d) & 0xff);
+  }
+  // Run-length expansion: 0x90 n repeats the previous byte n-1 more times; 0x90 0 is a literal 0x90.
+  const bytes: number[] = [];
+  for (let i = 0; i < packed.length; i++) {
+    const b = packed[i] as number;
+    if (b !== 0x90) {
+      bytes.push(b);
+      continue;
+    }
+    const count = packed[++i] ?? 0;
+    if (count === 0) bytes.push(0x90);
+    else for (let k = 1; k < count; k++) bytes.push(bytes[bytes.length - 1] ?? 0);
+    if (bytes.length > maxBytes) return undefined; // run-length bomb
+  }
+  const buf = Buffer.from(bytes);
+  const nameLen = buf[0] ?? 0;
+  const header = 1 + nameLen + 1 + 4 + 4 + 2;
+  if (buf.length < header + 10) return undefined;
+  const name = buf.subarray(1, 1 + nameLen).toString('latin1');
+  const dataLen = buf.readUInt32BE(header);
+  const start = header + 4 + 4 + 2;
+  return { ...(name ? { name } : {}), bytes: buf.subarray(start, Math.min(buf.length, start + dataLen)) };
+}

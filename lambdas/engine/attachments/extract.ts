@@ -1,0 +1,342 @@
+// Extracts every file a message carries, bounded: mailparser's view of the attachments, then a lenient
+// second pass that decodes what any mail client might (every body under other boundary and header
+// readings, base64/quoted-printable/uuencode/yEnc/BinHex whatever the headers claim, zips carved out
+// of junk), then archive members, recursively. Duplicates (by sha256) are dropped. It judges nothing:
+// the attachment and antivirus scanners do. It never throws; a crossed bound becomes a problem.
+
+import { createHash } from 'node:crypto';
+import { fileTypeFromBuffer } from 'file-type';
+import { simpleParser } from 'mailparser';
+import type { AttachmentLimits, Limits } from '../../config/schema.ts';
+import { inspectMimeStructure } from '../mime-structure.ts';
+import { type ArchiveProblem, archiveKind, openArchive } from './archives.ts';
+import {
+  base64LinePrefixes,
+  base64WholeQuads,
+  decodeBase64,
+  decodeBinhex,
+  decodeQuotedPrintable,
+  decodeUuencode,
+  decodeYenc,
+} from './decoders.ts';
+
+/** Where a file was found. */
+export type FileSource =
+  /** An attachment as mailparser (and so a standards-following client) decodes it. */
+  | 'mime'
+  /** Only a lenient reading found it: mail parsers disagree about this part. */
+  | 'lenient'
+  /** A member of an archive or an attached message. */
+  | 'archive';
+
+/** One file a message carries, at any depth. */
+export interface ExtractedFile {
+  /** As the sender named it ('' when none). Inside archives: the entry name. */
+  readonly name: string;
+  /** The containers from the outermost, e.g. ['invoice.zip', 'inner.zip']; [] for a top-level attachment. */
+  readonly path: readonly string[];
+  /** Declared MIME type ('' inside archives). */
+  readonly declaredType: string;
+  readonly bytes: Uint8Array;
+  /** Hex sha256 of `bytes`. */
+  readonly sha256: string;
+  /** True type by magic bytes (file-type), when it recognises one. */
+  readonly detected?: { readonly ext: string; readonly mime: string };
+  readonly source: FileSource;
+}
+
+/** A bound crossed or something that could not be read. `name` and `path` locate it like a file's. */
+export interface ExtractionProblem {
+  readonly kind: ArchiveProblem['kind'] | 'files' | 'bytes' | 'depth';
+  readonly name: string;
+  readonly path: readonly string[];
+  readonly detail: string;
+}
+
+export interface Extraction {
+  readonly files: readonly ExtractedFile[];
+  readonly problems: readonly ExtractionProblem[];
+  /** True when a bound stopped extraction (files, bytes, depth, entries, size, ratio). */
+  readonly truncated: boolean;
+  /** Every archive entry name listed, by archive path (encrypted and skipped members included). */
+  readonly listings: readonly { readonly path: readonly string[]; readonly names: readonly string[] }[];
+}
+
+/** The MIME bounds extraction shares with parse. */
+export type MimeLimits = Pick<Limits, 'maxMessageBytes' | 'maxParts' | 'maxDepth'>;
+
+// Segments the lenient pass reads: twice the part limit, since it splits at every `--` line.
+const MAX_SEGMENTS_PER_PART = 2;
+// Zips carved per decoded body: a real body holds one or two; more is noise.
+const MAX_CARVES = 4;
+// Blank-line-separated blocks read on their own per body: junk blocks before the data are few.
+const MAX_BLOCKS = 8;
+
+/**
+ * Extracts every file `raw` carries within `limits` (and the MIME `mime` limits parse uses).
+ * Never throws.
+ */
+export async function extractFiles(
+  raw: Uint8Array,
+  limits: AttachmentLimits,
+  mime: MimeLimits,
+): Promise<Extraction> {
+  const out = new Collector(limits, mime);
+  try {
+    await out.message(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), [], 0, true);
+  } catch (err) {
+    out.problem('corrupt', '', [], `extraction failed: ${String((err as Error)?.message ?? err)}`);
+  }
+  return out.result();
+}
+
+interface Meta {
+  readonly name: string;
+  readonly path: readonly string[];
+  readonly declaredType: string;
+  readonly source: FileSource;
+}
+
+class Collector {
+  private readonly files: ExtractedFile[] = [];
+  private readonly problems: ExtractionProblem[] = [];
+  private readonly listings: { path: readonly string[]; names: readonly string[] }[] = [];
+  private readonly seen = new Set<string>();
+  private truncated = false;
+  private bytes = 0;
+
+  constructor(
+    private readonly limits: AttachmentLimits,
+    private readonly mime: MimeLimits,
+  ) {}
+
+  result(): Extraction {
+    return { files: this.files, problems: this.problems, truncated: this.truncated, listings: this.listings };
+  }
+
+  problem(kind: ExtractionProblem['kind'], name: string, path: readonly string[], detail: string): void {
+    if (['files', 'bytes', 'depth', 'entries', 'size', 'ratio'].includes(kind)) this.truncated = true;
+    // One 'files'/'bytes' problem is enough; they would otherwise repeat per file.
+    if ((kind === 'files' || kind === 'bytes') && this.problems.some((p) => p.kind === kind)) return;
+    this.problems.push({ kind, name, path, detail: detail.slice(0, 200) });
+  }
+
+  /** A whole message (the top one, or an attached message/rfc822): mailparser's view, then the lenient pass. */
+  async message(raw: Buffer, path: readonly string[], depth: number, lenient: boolean): Promise<void> {
+    let bytes = raw.length > this.mime.maxMessageBytes ? raw.subarray(0, this.mime.maxMessageBytes) : raw;
+    const structure = inspectMimeStructure(bytes.toString('latin1'), this.mime);
+    if (structure.cutAt !== undefined) bytes = bytes.subarray(0, structure.cutAt);
+    try {
+      const mail = await simpleParser(bytes, {
+        skipHtmlToText: true,
+        skipTextToHtml: true,
+        skipTextLinks: true,
+      });
+      for (const a of mail.attachments ?? []) {
+        const meta = {
+          name: a.filename ?? '',
+          path,
+          declaredType: (a.contentType ?? '').toLowerCase(),
+          source: path.length ? ('archive' as const) : ('mime' as const),
+        };
+        await this.add(a.content, meta, depth, false);
+      }
+    } catch (err) {
+      this.problem('corrupt', '', path, `mailparser: ${String((err as Error)?.message ?? err)}`);
+    }
+    if (lenient) await this.lenientPass(bytes.toString('latin1'), path, depth);
+  }
+
+  /**
+   * Adds one file, then opens it if it is an archive or a message. With `mustBeValid` (lenient
+   * candidates), a file is kept only when its type is recognised and, for an archive, it opens.
+   */
+  async add(bytes: Buffer, meta: Meta, depth: number, mustBeValid: boolean): Promise<boolean> {
+    if (bytes.length === 0) return false;
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (this.seen.has(sha256)) return false;
+    const detected = await detect(bytes);
+    if (mustBeValid && !detected) return false;
+    const kind = archiveKind(bytes);
+    const listing =
+      kind && depth < this.limits.maxArchiveDepth
+        ? await openArchive(kind, bytes, {
+            maxEntries: this.limits.maxArchiveEntries,
+            maxMemberBytes: this.limits.maxFileBytes,
+            maxTotalBytes: Math.max(0, this.limits.maxTotalBytes - this.bytes - bytes.length),
+            maxRatio: this.limits.maxCompressionRatio,
+          })
+        : undefined;
+    if (mustBeValid && listing && listing.names.length === 0) return false;
+    if (this.files.length >= this.limits.maxFiles) {
+      this.problem('files', meta.name, meta.path, `more than ${this.limits.maxFiles} files`);
+      return false;
+    }
+    if (bytes.length > this.limits.maxFileBytes) {
+      this.problem('size', meta.name, meta.path, `${bytes.length} bytes`);
+      return false;
+    }
+    if (this.bytes + bytes.length > this.limits.maxTotalBytes) {
+      this.problem('bytes', meta.name, meta.path, `more than ${this.limits.maxTotalBytes} bytes in all`);
+      return false;
+    }
+    this.seen.add(sha256);
+    this.bytes += bytes.length;
+    this.files.push({ ...meta, bytes, sha256, ...(detected ? { detected } : {}) });
+
+    const inner = [...meta.path, meta.name];
+    if (kind && !listing) {
+      this.problem(
+        'depth',
+        meta.name,
+        meta.path,
+        `archives nested deeper than ${this.limits.maxArchiveDepth}`,
+      );
+    }
+    if (listing) {
+      this.listings.push({ path: inner, names: listing.names });
+      for (const p of listing.problems) this.problem(p.kind, p.member, inner, p.detail);
+      for (const m of listing.members) {
+        await this.add(
+          m.bytes,
+          { name: m.name, path: inner, declaredType: '', source: 'archive' },
+          depth + 1,
+          false,
+        );
+      }
+    }
+    if (!kind && isMessage(meta.declaredType, detected?.ext)) {
+      if (depth < this.limits.maxArchiveDepth) await this.message(bytes, inner, depth + 1, false);
+      else
+        this.problem(
+          'depth',
+          meta.name,
+          meta.path,
+          `messages nested deeper than ${this.limits.maxArchiveDepth}`,
+        );
+    }
+    return true;
+  }
+
+  /** Decodes every segment of `src` every plausible way; keeps what is a recognisable file. */
+  private async lenientPass(src: string, path: readonly string[], depth: number): Promise<void> {
+    const segments = splitSegments(src, this.mime.maxParts * MAX_SEGMENTS_PER_PART);
+    const tried = new Set<string>();
+    for (const seg of segments) {
+      const headers = seg.slice(0, 4096);
+      const name =
+        /\b(?:file)?name\*?(?:\d\*?)?\s*=\s*["']?([^"';\r\n]{1,255})/i.exec(headers)?.[1]?.trim() ?? '';
+      const declaredType = /content-type:\s*([^;\s]+)/i.exec(headers)?.[1]?.toLowerCase() ?? '';
+      for (const body of bodies(seg)) {
+        if (tried.has(body)) continue;
+        tried.add(body);
+        for (const c of candidates(body, this.limits.maxFileBytes)) {
+          const meta = { name: c.name ?? name, path, declaredType, source: 'lenient' as const };
+          await this.add(c.bytes, meta, depth, true);
+          for (const carved of carveZips(c.bytes)) await this.add(carved, meta, depth, true);
+        }
+      }
+    }
+  }
+}
+
+async function detect(bytes: Buffer): Promise<ExtractedFile['detected']> {
+  try {
+    const t = await fileTypeFromBuffer(bytes);
+    return t ? { ext: t.ext, mime: t.mime } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isMessage(declaredType: string, ext: string | undefined): boolean {
+  return declaredType === 'message/rfc822' || declaredType === 'message/global' || ext === 'eml';
+}
+
+/** The whole text, then the text between lines that start with `--` (any boundary, declared or not). */
+function splitSegments(src: string, max: number): string[] {
+  const segments = [src];
+  let start = 0;
+  for (const m of src.matchAll(/^--[^\r\n]*(\r\n|\r|\n|$)/gm)) {
+    if (segments.length >= max) break;
+    if (m.index > start) segments.push(src.slice(start, m.index));
+    start = m.index + m[0].length;
+  }
+  if (start > 0 && start < src.length) segments.push(src.slice(start));
+  return segments;
+}
+
+/**
+ * A segment's body under several header readings: after the first blank line, after a whitespace-only
+ * line, after the leading header-like lines, all of it; then each blank-line-separated block of those.
+ */
+function bodies(seg: string): string[] {
+  const out = new Set<string>();
+  const blank = /(\r\n|\r|\n)(\r\n|\r|\n)/.exec(seg);
+  if (blank) out.add(seg.slice(blank.index + blank[0].length));
+  const wsLine = /(\r\n|\r|\n)[ \t\v\f]*(\r\n|\r|\n)/.exec(seg);
+  if (wsLine) out.add(seg.slice(wsLine.index + wsLine[0].length));
+  const headerLines = /^(?:[!-9;-~]+[ \t]*:[^\r\n]*(?:\r\n|\r|\n)(?:[ \t][^\r\n]*(?:\r\n|\r|\n))*)+/.exec(
+    seg,
+  );
+  if (headerLines) out.add(seg.slice(headerLines[0].length));
+  out.add(seg);
+  for (const body of [...out]) {
+    const blocks = body.split(/(?:\r\n|\r|\n)[ \t\v\f]*(?:\r\n|\r|\n)/).filter((b) => b.trim().length > 0);
+    if (blocks.length > 1) for (const b of blocks.slice(0, MAX_BLOCKS)) out.add(b);
+  }
+  return [...out];
+}
+
+interface Candidate {
+  readonly name?: string;
+  readonly bytes: Buffer;
+}
+
+/** Every way a client might decode `body`. */
+function* candidates(body: string, maxBytes: number): Generator<Candidate> {
+  yield { bytes: decodeBase64(body, false) };
+  yield { bytes: decodeBase64(body, true) };
+  yield { bytes: decodeBase64(base64LinePrefixes(body), true) };
+  yield { bytes: decodeBase64(base64WholeQuads(body), true) };
+  if (body.includes('=')) {
+    for (const bad of ['drop-eq', 'keep', 'drop-1', 'drop-2'] as const) {
+      yield { bytes: decodeQuotedPrintable(body, bad) };
+    }
+  }
+  const uu = decodeUuencode(body);
+  if (uu) yield uu;
+  if (body.includes('=ybegin')) {
+    const y = decodeYenc(body);
+    if (y) yield y;
+  }
+  if (/BinHex/i.test(body)) {
+    const b = decodeBinhex(body, maxBytes);
+    if (b) yield b;
+  }
+  yield { bytes: Buffer.from(body, 'latin1') };
+}
+
+/** Zips that start inside `bytes` (after leading junk), each cut at its end-of-central-directory record. */
+function carveZips(bytes: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let from = 1;
+  while (out.length < MAX_CARVES) {
+    const start = bytes.indexOf('PK\x03\x04', from, 'latin1');
+    if (start < 0) break;
+    const eocd = bytes.indexOf('PK\x05\x06', start, 'latin1');
+    if (eocd < 0 || eocd + 22 > bytes.length) break;
+    const end = Math.min(bytes.length, eocd + 22 + bytes.readUInt16LE(eocd + 20));
+    out.push(bytes.subarray(start, end));
+    from = start + 4;
+  }
+  if (out.length === 0 && archiveKind(bytes) === 'zip') {
+    // A zip with trailing junk: cut it at its own end record.
+    const eocd = bytes.indexOf('PK\x05\x06', 0, 'latin1');
+    if (eocd > 0 && eocd + 22 <= bytes.length) {
+      const end = eocd + 22 + bytes.readUInt16LE(eocd + 20);
+      if (end < bytes.length) out.push(bytes.subarray(0, end));
+    }
+  }
+  return out;
+}
