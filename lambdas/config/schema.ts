@@ -162,6 +162,18 @@ export const LocalSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
     smtpPort: z.number().int().min(0).max(65535).default(2525),
+    submissionPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(2587)
+      .describe('Authenticated submission (outbound through DLP); 0 picks a free port'),
+    tls: z
+      .object({ keyFile: z.string(), certFile: z.string() })
+      .strict()
+      .optional()
+      .describe('STARTTLS key and certificate for submission; by default a self-signed one is made at start'),
     dataDir: z.string().default('.seg'),
     downstream: z
       .object({ host: z.string(), port: z.number().int(), secure: z.boolean().default(false) })
@@ -170,6 +182,131 @@ export const LocalSchema = z
       .describe(
         'Deliver to this SMTP server; by default messages are written to <dataDir>/delivered as .eml',
       ),
+  })
+  .strict();
+
+/** A regex source that must compile; checked at load so a typo fails at synth or start. */
+const regexSource = z
+  .string()
+  .min(1)
+  .refine((p) => {
+    try {
+      new RegExp(p, 'u');
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a valid regular expression (JavaScript syntax, u flag)');
+const ruleName = z.string().regex(/^[\w .-]{1,64}$/, 'letters, digits, space, dot, dash or underscore');
+const minMatches = z.number().int().min(1).default(1).describe('Matches needed in one message');
+
+export const DlpSchema = z
+  .object({
+    nationalIds: z
+      .array(
+        z
+          .object({
+            name: ruleName,
+            pattern: regexSource.describe('The ID as a regex, e.g. "\\b\\d{3}\\.\\d{3}\\.\\d{3}-\\d{2}\\b"'),
+            contextWords: z
+              .array(z.string().min(1))
+              .default([])
+              .describe('When set, a match counts only with one of these words near it'),
+            minMatches,
+          })
+          .strict(),
+      )
+      .default([])
+      .describe('National ID formats to find (DLP_NATIONAL_ID)'),
+    dictionaries: z
+      .array(z.object({ name: ruleName, words: z.array(z.string().min(1)).min(1), minMatches }).strict())
+      .default([])
+      .describe('Words or phrases (case-insensitive, whole words) to find (DLP_DICTIONARY)'),
+    regexes: z
+      .array(z.object({ name: ruleName, pattern: regexSource, minMatches }).strict())
+      .default([])
+      .describe('Custom patterns to find (DLP_REGEX)'),
+    maxScanChars: z
+      .number()
+      .int()
+      .positive()
+      .default(5_000_000)
+      .describe('Text scanned per message across subject, bodies and attachments; beyond it DLP_TRUNCATED'),
+    maxAttachmentBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(10 * 1024 * 1024)
+      .describe('Attachments larger than this are not opened for text (DLP_TRUNCATED)'),
+  })
+  .strict();
+
+/** What outbound policy may do with a message: hold it for review, refuse it, or mark it and send. */
+export const OUTBOUND_ACTIONS = ['tag', 'quarantine', 'block'] as const;
+export type OutboundAction = (typeof OUTBOUND_ACTIONS)[number];
+
+/** A sender a submitter may use: an address, a domain, or *.domain. */
+const senderPattern = listEntry;
+
+export const SubmitterSchema = z
+  .object({
+    username: z.string().min(1).max(128),
+    passwordHash: z
+      .string()
+      .regex(
+        /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/,
+        'must come from `seg config hash-password`',
+      )
+      .describe('scrypt hash from `seg config hash-password`; never the password'),
+    allowedFrom: z
+      .array(senderPattern)
+      .min(1)
+      .describe('Addresses or domains this submitter may send as (MAIL FROM and header From)'),
+  })
+  .strict();
+
+export const OutboundSchema = z
+  .object({
+    actions: z
+      .partialRecord(symbolName, z.enum(OUTBOUND_ACTIONS))
+      .default({
+        DLP_CARD_NUMBER: 'block',
+        DLP_US_SSN: 'block',
+        DLP_PRIVATE_KEY: 'block',
+        DLP_AWS_ACCESS_KEY: 'block',
+        DLP_SECRET_TOKEN: 'quarantine',
+        DLP_IBAN: 'quarantine',
+        DLP_NATIONAL_ID: 'quarantine',
+        DLP_DICTIONARY: 'quarantine',
+        DLP_REGEX: 'quarantine',
+        DLP_TRUNCATED: 'tag',
+        DLP_ERROR: 'quarantine',
+        OUTBOUND_VOLUME_SPIKE: 'quarantine',
+        OUTBOUND_SES_LIMIT: 'block',
+        OUTBOUND_ERROR: 'tag',
+      })
+      .describe('What a finding does to an outgoing message; symbols not listed only count for the record'),
+    configurationSet: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .default('seg-outbound')
+      .describe('SES configuration set every outbound message is sent with (bounce/complaint events)'),
+    identities: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Verified SES identities (domains or addresses) From may use; defaults to the protected domains',
+      ),
+    submitters: z.array(SubmitterSchema).default([]).describe('Who may submit outbound mail, and as whom'),
+    abuse: z
+      .object({
+        windowMinutes: z.number().int().min(1).max(1440).default(60),
+        maxMessages: z.number().int().min(1).default(200).describe('Messages per sender per window'),
+        maxRecipients: z.number().int().min(1).default(1000).describe('Recipients per sender per window'),
+      })
+      .strict()
+      .prefault({})
+      .describe('A sender above these counts in the window is flagged OUTBOUND_VOLUME_SPIKE'),
   })
   .strict();
 
@@ -204,6 +341,8 @@ export const ConfigSchema = z
       .strict()
       .prefault({}),
     local: LocalSchema.prefault({}),
+    dlp: DlpSchema.prefault({}),
+    outbound: OutboundSchema.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -239,3 +378,6 @@ export type Delivery = SegConfig['delivery'];
 export type DomainConfig = SegConfig['domains'][number];
 export type SmtpRoute = DomainConfig['route'];
 export type AttachmentLimits = z.infer<typeof AttachmentLimitsSchema>;
+export type DlpConfig = SegConfig['dlp'];
+export type OutboundConfig = SegConfig['outbound'];
+export type Submitter = OutboundConfig['submitters'][number];

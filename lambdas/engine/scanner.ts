@@ -2,7 +2,7 @@
 // returns findings. It never throws on bad mail; runScanners() turns a thrown error or a
 // timeout into the family's _ERROR symbol.
 
-import type { Lists, Policy } from '../config/schema.ts';
+import type { DlpConfig, Lists, OutboundConfig, Policy } from '../config/schema.ts';
 import type { DnsResolver } from '../ports/index.ts';
 import type { Family } from './symbols.ts';
 import type { Finding, ScanInput } from './types.ts';
@@ -14,6 +14,10 @@ export interface ScanContext {
   readonly protectedDomains: readonly string[];
   /** DNS for SPF/DKIM/DMARC; tests and `seg scan --offline` inject a zone. */
   readonly resolver: DnsResolver;
+  /** DLP rules and limits (outbound scanners); the defaults apply when absent. */
+  readonly dlp?: DlpConfig;
+  /** Outbound settings (verified identities for the SES limits check). */
+  readonly outbound?: OutboundConfig;
   /** Aborted when the scanner's time is up. */
   readonly signal: AbortSignal;
 }

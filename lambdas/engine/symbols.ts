@@ -172,9 +172,47 @@ export const SYMBOLS = {
   AV_ERROR: { family: 'AV', weight: 0, description: 'The antivirus engine could not answer' },
 
   // Outbound data loss prevention.
+  // Weights only rank findings in the trace: what an outbound finding does is config `outbound.actions`.
+  DLP_CARD_NUMBER: {
+    family: 'DLP',
+    weight: 10,
+    description: 'A payment card number (Luhn-valid, known issuer range)',
+  },
+  DLP_IBAN: { family: 'DLP', weight: 5, description: 'An IBAN (mod-97 valid, right length for its country)' },
+  DLP_US_SSN: { family: 'DLP', weight: 10, description: 'A US Social Security number in a valid range' },
+  DLP_NATIONAL_ID: { family: 'DLP', weight: 5, description: 'A national ID matching a configured pattern' },
+  DLP_AWS_ACCESS_KEY: { family: 'DLP', weight: 10, description: 'An AWS access key id' },
+  DLP_SECRET_TOKEN: {
+    family: 'DLP',
+    weight: 8,
+    description: 'An API token or random-looking secret assigned to a secret-ish name',
+  },
+  DLP_PRIVATE_KEY: { family: 'DLP', weight: 10, description: 'A PEM private key block' },
+  DLP_DICTIONARY: {
+    family: 'DLP',
+    weight: 5,
+    description: 'Words from a configured dictionary, enough times',
+  },
+  DLP_REGEX: { family: 'DLP', weight: 5, description: 'A configured pattern, enough times' },
+  DLP_TRUNCATED: {
+    family: 'DLP',
+    weight: 0,
+    description: 'Part of the message or an attachment was beyond the DLP size limits and not searched',
+  },
   DLP_ERROR: { family: 'DLP', weight: 0, description: 'Our DLP scanner could not answer' },
 
   // Outbound abuse (a compromised sender account).
+  OUTBOUND_VOLUME_SPIKE: {
+    family: 'OUTBOUND',
+    weight: 5,
+    description: 'The sender sent more messages or recipients in the window than the abuse limits allow',
+  },
+  OUTBOUND_SES_LIMIT: {
+    family: 'OUTBOUND',
+    weight: 0,
+    description:
+      'SES would refuse it: over 40 MB, From not a verified identity, or a blocked attachment type',
+  },
   OUTBOUND_ERROR: { family: 'OUTBOUND', weight: 0, description: 'Our outbound abuse check could not answer' },
 } as const satisfies Record<string, SymbolDef>;
 

@@ -1,9 +1,13 @@
-// The three scanner Lambdas (auth, content, lists) share this handler: load the raw message and its
+// The scanner Lambdas (inbound auth, content, lists; outbound dlp) share this handler: load the raw message and its
 // parsed JSON, run the group's scanners with their timeouts, return the results. Scanners never throw.
 
 import { runScanners } from '../engine/run-scanners.ts';
-import type { ScannerGroup } from '../engine/scanners/index.ts';
-import { SCANNER_GROUPS } from '../engine/scanners/index.ts';
+import {
+  OUTBOUND_SCANNER_GROUPS,
+  type OutboundScannerGroup,
+  SCANNER_GROUPS,
+  type ScannerGroup,
+} from '../engine/scanners/index.ts';
 import type { ParsedMessage, ScanInput, ScanResult } from '../engine/types.ts';
 import type { ParseSummary, WorkflowInput } from '../ports/index.ts';
 import type { HandlerDeps } from './deps.ts';
@@ -15,7 +19,7 @@ export interface ScanState extends WorkflowInput {
 }
 
 export function createScanHandler(
-  group: ScannerGroup,
+  group: ScannerGroup | OutboundScannerGroup,
   deps: Pick<HandlerDeps, 'config' | 'store' | 'resolver'>,
 ) {
   return async (state: ScanState): Promise<ScanResult[]> => {
@@ -34,8 +38,14 @@ export function createScanHandler(
       },
       ...(state.ses ? { ses: state.ses } : {}),
     };
-    return runScanners(SCANNER_GROUPS[group], input, {
+    const scanners =
+      group in SCANNER_GROUPS
+        ? SCANNER_GROUPS[group as ScannerGroup]
+        : OUTBOUND_SCANNER_GROUPS[group as OutboundScannerGroup];
+    return runScanners(scanners, input, {
       policy: deps.config.policy,
+      dlp: deps.config.dlp,
+      outbound: deps.config.outbound,
       lists: deps.config.lists,
       protectedDomains: deps.config.domains.map((d) => d.name.toLowerCase()),
       resolver: deps.resolver,

@@ -56,6 +56,8 @@ export function ctxFrom(
     policy: config.policy,
     lists: config.lists,
     protectedDomains: config.domains.map((d) => d.name),
+    dlp: config.dlp,
+    outbound: config.outbound,
     resolver,
     signal: new AbortController().signal,
   };

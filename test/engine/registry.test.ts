@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ALL_SCANNERS, SCANNER_GROUPS } from '../../lambdas/engine/scanners/index.ts';
+import {
+  ALL_SCANNERS,
+  OUTBOUND_SCANNER_GROUPS,
+  SCANNER_GROUPS,
+} from '../../lambdas/engine/scanners/index.ts';
 import { errorSymbol, FAMILIES, SYMBOLS } from '../../lambdas/engine/symbols.ts';
 
 describe('scanner registry', () => {
@@ -11,6 +15,11 @@ describe('scanner registry', () => {
       content: ['gtube', 'content', 'urls', 'mime'],
       lists: ['lists'],
     });
+  });
+
+  it('runs DLP only in the outbound workflow', () => {
+    expect(OUTBOUND_SCANNER_GROUPS.dlp.map((s) => s.name)).toEqual(['dlp']);
+    expect(ALL_SCANNERS.map((s) => s.family)).not.toContain('DLP');
   });
 
   it('gives every scanner a unique name, so timings and traces are unambiguous', () => {

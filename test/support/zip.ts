@@ -10,6 +10,8 @@ export interface ZipEntry {
   readonly deflate?: boolean;
   /** Set the "encrypted" flag bit (the data is left as is: readers must refuse to inflate it). */
   readonly encrypted?: boolean;
+  /** Uncompressed size written in the headers, to lie as a zip bomb does (default: the true size). */
+  readonly declaredSize?: number;
 }
 
 /** Builds a zip archive holding `entries`. */
@@ -31,7 +33,7 @@ export function buildZip(entries: readonly ZipEntry[]): Buffer {
     local.writeUInt16LE(method, 8);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(packed.length, 18);
-    local.writeUInt32LE(data.length, 22);
+    local.writeUInt32LE(e.declaredSize ?? data.length, 22);
     local.writeUInt16LE(name.length, 26);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
@@ -41,7 +43,7 @@ export function buildZip(entries: readonly ZipEntry[]): Buffer {
     central.writeUInt16LE(method, 10);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(packed.length, 20);
-    central.writeUInt32LE(data.length, 24);
+    central.writeUInt32LE(e.declaredSize ?? data.length, 24);
     central.writeUInt16LE(name.length, 28);
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, packed);

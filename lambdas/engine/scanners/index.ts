@@ -4,6 +4,7 @@
 import type { Scanner } from '../scanner.ts';
 import { auth } from './auth.ts';
 import { content } from './content.ts';
+import { dlp } from './dlp.ts';
 import { gtube } from './gtube.ts';
 import { lists } from './lists.ts';
 import { mime } from './mime.ts';
@@ -19,5 +20,11 @@ export const SCANNER_GROUPS = {
   lists: [lists],
 } as const satisfies Record<ScannerGroup, readonly Scanner[]>;
 
-/** Every registered scanner, in group order. */
+/** Every registered inbound scanner, in group order. */
 export const ALL_SCANNERS: readonly Scanner[] = Object.values(SCANNER_GROUPS).flat();
+
+/** The outbound workflow's scanner groups (its Scan Parallel); outbound abuse is a step with state, not a scanner. */
+export const OUTBOUND_SCANNER_GROUPS = {
+  dlp: [dlp],
+} as const satisfies Record<string, readonly Scanner[]>;
+export type OutboundScannerGroup = keyof typeof OUTBOUND_SCANNER_GROUPS;
