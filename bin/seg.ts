@@ -49,6 +49,19 @@ program
     await serveCommand(opts);
   });
 
+program
+  .command('reconcile')
+  .description(
+    're-drive accepted messages without a final disposition and retry due deferred deliveries, now',
+  )
+  .option('-c, --config <file>', 'seg.config.json (default: ./seg.config.json, else embedded defaults)')
+  .option('-d, --data-dir <dir>', 'local data folder (default .seg)')
+  .option('--json', 'print what the run did as JSON')
+  .action(async (opts) => {
+    const { reconcileCommand } = await import('./commands/reconcile.ts');
+    run(await reconcileCommand(opts));
+  });
+
 const quarantine = program
   .command('quarantine')
   .description('review quarantined messages (local, or a deployed stack)');

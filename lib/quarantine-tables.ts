@@ -53,5 +53,13 @@ export class QuarantineTables extends Construct {
       sortKey: { name: LEDGER_TABLE.sortKey, type: S },
       timeToLiveAttribute: LEDGER_TABLE.ttlAttribute,
     });
+    // The pending index: sparse (only pending rows carry its keys), read by the reconciler by due time.
+    const byDue = LEDGER_TABLE.indexes.byDue;
+    this.ledger.addGlobalSecondaryIndex({
+      indexName: byDue.name,
+      partitionKey: { name: byDue.partitionKey, type: S },
+      sortKey: { name: byDue.sortKey, type: S },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
   }
 }

@@ -4,5 +4,5 @@ import { awsDeps } from '../adapters/aws/deps.ts';
 import { withLambdaContext } from '../adapters/aws/observability.ts';
 import { createDeliverHandler } from '../handlers/deliver.ts';
 
-const deps = awsDeps(['store', 'ledger', 'mailer']);
+const deps = awsDeps(['store', 'ledger', 'pending', 'mailer']);
 export const handler = withLambdaContext(createDeliverHandler(deps), deps);

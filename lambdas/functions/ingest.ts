@@ -4,5 +4,5 @@ import { awsDeps } from '../adapters/aws/deps.ts';
 import { withLambdaContext } from '../adapters/aws/observability.ts';
 import { createIngestHandler } from '../handlers/ingest.ts';
 
-const deps = awsDeps(['bucket', 'store', 'starter']);
+const deps = awsDeps(['bucket', 'store', 'pending', 'starter']);
 export const handler = withLambdaContext(createIngestHandler(deps), deps);

@@ -4,5 +4,5 @@ import { awsDeps } from '../adapters/aws/deps.ts';
 import { withLambdaContext } from '../adapters/aws/observability.ts';
 import { createQuarantineHandler } from '../handlers/quarantine.ts';
 
-const deps = awsDeps(['store', 'ledger', 'quarantine']);
+const deps = awsDeps(['store', 'ledger', 'pending', 'quarantine']);
 export const handler = withLambdaContext(createQuarantineHandler(deps), deps);

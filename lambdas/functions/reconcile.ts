@@ -4,5 +4,14 @@ import { awsDeps } from '../adapters/aws/deps.ts';
 import { withLambdaContext } from '../adapters/aws/observability.ts';
 import { createReconcileHandler } from '../handlers/reconcile.ts';
 
-const deps = awsDeps(['bucket', 'store', 'ledger', 'quarantine', 'mailer', 'starter', 'failedIngests']);
+const deps = awsDeps([
+  'bucket',
+  'store',
+  'ledger',
+  'pending',
+  'quarantine',
+  'mailer',
+  'starter',
+  'failedIngests',
+]);
 export const handler = withLambdaContext(createReconcileHandler(deps), deps);

@@ -34,9 +34,10 @@ export const BUCKET_ACCESS = {
   deliver: { read: [inbound, verdicts], write: [], list: [] },
   quarantine: { read: [inbound, parsed], write: [], list: [] },
   release: { read: [inbound, verdicts, envelopes], write: [], list: [] },
-  // Also reads what release reads: it retries deferred deliveries through the same path. It writes
-  // envelopes when it re-ingests a failed ingest event with the ingest logic.
-  reconcile: { read: [inbound, verdicts, envelopes], write: [envelopes], list: [inbound] },
+  // Also reads what release reads: it retries deferred deliveries through the same path, and what
+  // quarantine reads: it holds a message with no envelope. It writes envelopes when it re-ingests a
+  // failed ingest event with the ingest logic. It lists nothing: the pending index is its work list.
+  reconcile: { read: [inbound, parsed, verdicts, envelopes], write: [envelopes], list: [] },
 } as const satisfies Record<string, BucketAccess>;
 
 export type FunctionName = keyof typeof BUCKET_ACCESS;

@@ -9,7 +9,7 @@ import { loadRequired, readTrace } from './support.ts';
 import { verdictHeaders } from './verdict-headers.ts';
 
 export function createDeliverHandler(
-  deps: Pick<HandlerDeps, 'config' | 'store' | 'ledger' | 'mailer' | 'logger' | 'metrics'>,
+  deps: Pick<HandlerDeps, 'config' | 'store' | 'ledger' | 'pending' | 'mailer' | 'logger' | 'metrics'>,
 ) {
   return async (state: DecidedState): Promise<RelayResult & { readonly messageId: string }> => {
     const [raw, trace] = await Promise.all([
@@ -18,6 +18,8 @@ export function createDeliverHandler(
     ]);
     const outgoing = buildOutgoingMessage(raw, verdictHeaders(deps.config, state.verdict, trace?.verdict));
     const result = await relay(deps, { messageId: state.messageId, envelope: state.envelope, outgoing });
+    // relay returned: every envelope recipient has a final disposition, so the message is no longer pending.
+    await deps.pending.remove(state.messageId);
     return { messageId: state.messageId, ...result };
   };
 }

@@ -11,6 +11,7 @@ import type {
   Mailer,
   MessageStore,
   Metrics,
+  PendingIndex,
   QuarantineStore,
   WorkflowStarter,
 } from '../ports/index.ts';
@@ -22,6 +23,8 @@ export interface HandlerDeps {
   readonly store: MessageStore;
   readonly quarantine: QuarantineStore;
   readonly ledger: DispositionLedger;
+  /** Accepted messages without a final disposition yet, by due time (the reconciler's work list). */
+  readonly pending: PendingIndex;
   readonly mailer: Mailer;
   readonly starter: WorkflowStarter;
   /** Ingest events that failed every retry; the reconciler re-ingests them. */

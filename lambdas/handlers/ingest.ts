@@ -45,35 +45,71 @@ export interface IngestResult {
   readonly ignored: readonly string[];
 }
 
-export function createIngestHandler(deps: Pick<HandlerDeps, 'bucket' | 'store' | 'starter' | 'logger'>) {
-  return async (event: unknown): Promise<IngestResult> => {
-    const parsed = SesEvent.safeParse(event);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`);
-      throw new MalformedEventError(`not an SES receipt event: ${problems.slice(0, 5).join('; ')}`);
+/** Younger messages may still be in their workflow (Express runs last at most 5 minutes). */
+export const RECONCILE_MIN_AGE_MS = 15 * 60_000;
+
+type RecordDeps = Pick<HandlerDeps, 'bucket' | 'store' | 'pending'>;
+
+/** The SES records of an event, validated; throws MalformedEventError listing the first problems. */
+function sesRecords(event: unknown) {
+  const parsed = SesEvent.safeParse(event);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`);
+    throw new MalformedEventError(`not an SES receipt event: ${problems.slice(0, 5).join('; ')}`);
+  }
+  return parsed.data.Records.map((r) => r.ses);
+}
+
+/** The workflow input for one record; the envelope is what SES accepted in RCPT TO, never header To/Cc. */
+function workflowInput(ses: z.infer<typeof SesRecord>['ses'], bucket: string): WorkflowInput {
+  return {
+    messageId: ses.mail.messageId,
+    bucket,
+    key: KEYS.inbound(ses.mail.messageId),
+    envelope: { mailFrom: ses.mail.source, recipients: ses.receipt.recipients.map((r) => r.toLowerCase()) },
+    receivedAt: isoOrNow(ses.mail.timestamp),
+    ses: verdicts(ses.receipt),
+    direction: 'inbound',
+  };
+}
+
+/**
+ * Makes a message's envelope durable: the envelope object first, then its pending-index entry (due once
+ * its workflow has had time to finish). The reconciler re-drives from exactly these two records.
+ */
+export async function recordAccepted(deps: RecordDeps, input: WorkflowInput): Promise<void> {
+  await deps.store.put(KEYS.envelope(input.messageId), JSON.stringify(input), 'application/json');
+  const dueAt = new Date(Date.parse(input.receivedAt) + RECONCILE_MIN_AGE_MS).toISOString();
+  await deps.pending.add(input.messageId, input.receivedAt, dueAt);
+}
+
+/**
+ * Records the envelopes of an SES event without starting anything: the local listener calls it before
+ * its 250 reply, so an accepted message survives a crash with its real recipients.
+ */
+export function createEnvelopeRecorder(deps: RecordDeps) {
+  return async (event: unknown): Promise<void> => {
+    for (const ses of sesRecords(event)) {
+      if (ses.mail.messageId !== KEYS.sesSetupNotification)
+        await recordAccepted(deps, workflowInput(ses, deps.bucket));
     }
+  };
+}
+
+export function createIngestHandler(
+  deps: Pick<HandlerDeps, 'bucket' | 'store' | 'pending' | 'starter' | 'logger'>,
+) {
+  return async (event: unknown): Promise<IngestResult> => {
     const started: { messageId: string; executionId: string }[] = [];
     const ignored: string[] = [];
-    for (const { ses } of parsed.data.Records) {
+    for (const ses of sesRecords(event)) {
       if (ses.mail.messageId === KEYS.sesSetupNotification) {
         ignored.push(ses.mail.messageId);
         deps.logger.info('ignored SES setup notification');
         continue;
       }
-      const input: WorkflowInput = {
-        messageId: ses.mail.messageId,
-        bucket: deps.bucket,
-        key: KEYS.inbound(ses.mail.messageId),
-        // The envelope is what SES accepted in RCPT TO; mail.destination is the header To/Cc.
-        envelope: {
-          mailFrom: ses.mail.source,
-          recipients: ses.receipt.recipients.map((r) => r.toLowerCase()),
-        },
-        receivedAt: isoOrNow(ses.mail.timestamp),
-        ses: verdicts(ses.receipt),
-        direction: 'inbound',
-      };
-      await deps.store.put(KEYS.envelope(input.messageId), JSON.stringify(input), 'application/json');
+      const input = workflowInput(ses, deps.bucket);
+      await recordAccepted(deps, input);
       const { executionId } = await deps.starter.start(input);
       deps.logger.info('started', {
         messageId: input.messageId,

@@ -32,7 +32,10 @@ const DAY_SECONDS = 86_400;
 const MAX_FIELD_CHARS = 500;
 
 export function createQuarantineHandler(
-  deps: Pick<HandlerDeps, 'config' | 'store' | 'ledger' | 'quarantine' | 'clock' | 'logger' | 'metrics'>,
+  deps: Pick<
+    HandlerDeps,
+    'config' | 'store' | 'ledger' | 'pending' | 'quarantine' | 'clock' | 'logger' | 'metrics'
+  >,
 ) {
   return async (state: QuarantineState): Promise<QuarantineResult> => {
     const status: QuarantineStatus = state.failure
@@ -90,6 +93,8 @@ export function createQuarantineHandler(
       else deps.logger.warn(status === 'DEFERRED' ? 'delivery deferred' : 'delivery failed', line);
       deps.metrics.count('Dispositions', status);
     }
+    // Every recipient is now settled here or was already: the message is no longer pending.
+    await deps.pending.remove(state.messageId);
     return { messageId: state.messageId, status, quarantined, skipped };
   };
 }

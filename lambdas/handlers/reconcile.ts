@@ -1,34 +1,46 @@
 // Reconcile: the scheduled safety net. First re-ingests the SES events whose ingest failed every retry
 // (the ingest failure queue), with the same ingest logic, so they keep their real envelope (Bcc too).
-// Then finds stored inbound messages older than 15 minutes with a recipient lacking a final disposition
-// and re-starts their workflow, then retries the due DEFERRED deliveries (lambdas/handlers/deferred.ts).
-// Bounded per run; the ledger makes a re-drive of a partly handled message touch only the recipients left.
+// Then walks the pending index (accepted messages with no final disposition, by due time, never a bucket
+// listing) and re-starts each one's workflow with its stored envelope, with backoff between re-drives;
+// then retries the due DEFERRED deliveries (lambdas/handlers/deferred.ts). Recipients are never guessed
+// from headers: a message whose envelope is gone is held for postmaster with the reason.
 
-import type { WorkflowInput } from '../ports/index.ts';
-import { DEFERRED_MAX_RETRIES, type DeferredResult, retryDeferred } from './deferred.ts';
+import type { PendingMessage, WorkflowInput } from '../ports/index.ts';
+import { DEFERRED_MAX_RETRIES, type DeferredResult, RETRY_MAX_DELAY_MS, retryDeferred } from './deferred.ts';
 import { type HandlerDeps, KEYS } from './deps.ts';
-import { addressesIn, headerValues } from './header-block.ts';
-import { createIngestHandler } from './ingest.ts';
-import { domainOf, loadOptionalJson } from './support.ts';
+import { createIngestHandler, RECONCILE_MIN_AGE_MS } from './ingest.ts';
+import { createQuarantineHandler } from './quarantine.ts';
+import { loadOptionalJson } from './support.ts';
 
-/** Younger messages may still be in their workflow (Express runs last at most 5 minutes). */
-export const RECONCILE_MIN_AGE_MS = 15 * 60_000;
+export { RECONCILE_MIN_AGE_MS };
 /** Re-drives per run, so a backlog drains over several runs instead of flooding the workflow. */
 export const RECONCILE_MAX_REDRIVES = 50;
 /** Failed ingest events re-ingested per run; the rest wait in the queue for the next run. */
 export const RECONCILE_MAX_REINGESTS = 50;
-/** Objects examined per run, bounding the listing cost on a large bucket. */
-export const RECONCILE_MAX_EXAMINED = 5_000;
+/** Pending entries examined per run; the rest are read by the next run (they stay due). */
+export const RECONCILE_MAX_EXAMINED = 500;
+
+/** The reconcile event. The schedule sends none; the local runtime names when its predecessor died. */
+export interface ReconcileEvent {
+  /**
+   * ISO-8601 time before which no workflow can still be running (the process that ran them is gone):
+   * messages received earlier are re-driven at once instead of after RECONCILE_MIN_AGE_MS.
+   */
+  readonly orphanedBefore?: string;
+}
 
 export interface ReconcileResult {
   /** Message ids whose failed ingest was re-ingested (workflow started, queue record removed). */
   readonly reingested: readonly string[];
   /** Queue ids of failed ingests that failed again: they stay in the queue for the next run. */
   readonly reingestFailed: readonly string[];
+  /** Pending entries looked at. */
   readonly examined: number;
-  readonly redriven: readonly { readonly messageId: string; readonly envelopeFromHeaders: boolean }[];
-  /** Orphans that could not be re-driven (no stored envelope and no protected recipient in headers). */
-  readonly unrecoverable: readonly string[];
+  readonly redriven: readonly { readonly messageId: string; readonly redrives: number }[];
+  /** Messages whose envelope is missing: held for postmaster (never sent to header To/Cc). */
+  readonly heldWithoutEnvelope: readonly string[];
+  /** Pending entries dropped: disposed already, or never stored (no 250 was given). */
+  readonly cleared: readonly string[];
   /** The deferred-delivery retries of this run. */
   readonly deferred: DeferredResult;
 }
@@ -47,15 +59,23 @@ export interface ReconcileLimits {
 
 /** Stop this long before the Lambda timeout, so the run returns its report instead of being killed. */
 const RESERVE_MS = 10_000;
-/** A delivery may take three 30 s SMTP timeouts (connect, greeting, socket): start none closer than this. */
+/** A delivery attempt's whole budget (DELIVERY_BUDGET) plus margin: start none closer than this. */
 const DELIVERY_RESERVE_MS = 100_000;
 
-export function createReconcileHandler(deps: Omit<HandlerDeps, 'resolver'>, limits: ReconcileLimits = {}) {
+/** When a message re-driven `redrives` times is next due: 15 minutes, doubling, at most 4 hours. */
+export function nextRedriveAt(now: Date, redrives: number): string {
+  const delay = Math.min(RECONCILE_MIN_AGE_MS * 2 ** Math.max(0, redrives - 1), RETRY_MAX_DELAY_MS);
+  return new Date(now.getTime() + delay).toISOString();
+}
+
+type Deps = Omit<HandlerDeps, 'resolver'>;
+
+export function createReconcileHandler(deps: Deps, limits: ReconcileLimits = {}) {
   const maxRedrives = limits.maxRedrives ?? RECONCILE_MAX_REDRIVES;
-  const maxExamined = limits.maxExamined ?? RECONCILE_MAX_EXAMINED;
   const ingest = createIngestHandler(deps);
+  const hold = createQuarantineHandler(deps);
   return async (
-    _event?: unknown,
+    event?: ReconcileEvent | null,
     context?: { getRemainingTimeInMillis(): number },
   ): Promise<ReconcileResult> => {
     const hasTime = () => !context || context.getRemainingTimeInMillis() >= RESERVE_MS;
@@ -65,39 +85,36 @@ export function createReconcileHandler(deps: Omit<HandlerDeps, 'resolver'>, limi
       limits.maxReingests ?? RECONCILE_MAX_REINGESTS,
       hasTime,
     );
-    // Their workflow has just started and has no ledger row yet: the scan below must not start it again.
+    // Their workflow has just started: the pending walk below must not start it again.
     const justStarted = new Set(reingested);
 
-    const now = deps.clock().getTime();
-    const maxAgeMs = deps.config.retention.messageDays * 86_400_000;
-    const redriven: { messageId: string; envelopeFromHeaders: boolean }[] = [];
-    const unrecoverable: string[] = [];
+    const now = deps.clock();
+    // Entries are first due RECONCILE_MIN_AGE_MS after receipt; an orphan cut-off pulls that forward.
+    const orphanedBefore = Date.parse(event?.orphanedBefore ?? '');
+    const dueBefore = new Date(
+      Number.isFinite(orphanedBefore)
+        ? Math.max(now.getTime(), orphanedBefore + RECONCILE_MIN_AGE_MS)
+        : now.getTime(),
+    );
+    const entries = await deps.pending.due(dueBefore, limits.maxExamined ?? RECONCILE_MAX_EXAMINED);
+    const result = { redriven: [], heldWithoutEnvelope: [], cleared: [] } as {
+      redriven: { messageId: string; redrives: number }[];
+      heldWithoutEnvelope: string[];
+      cleared: string[];
+    };
     let examined = 0;
-    for await (const object of deps.store.list(KEYS.inboundPrefix)) {
-      if (examined >= maxExamined || redriven.length >= maxRedrives) break;
-      if (context && context.getRemainingTimeInMillis() < RESERVE_MS) break;
+    for (const entry of entries) {
+      if (result.redriven.length >= maxRedrives || !hasTime()) break;
       examined++;
-      const messageId = object.key.slice(KEYS.inboundPrefix.length);
-      const age = now - object.lastModified.getTime();
-      if (!messageId || messageId.includes('/') || messageId === KEYS.sesSetupNotification) continue;
-      if (justStarted.has(messageId)) continue;
-      if (age < RECONCILE_MIN_AGE_MS || age > maxAgeMs) continue;
-
-      const ledger = await deps.ledger.get(messageId);
-      const states = Object.values(ledger);
-      // Deliver and quarantine claim every recipient before acting, so final rows only means done;
-      // this spares reading the envelope of every settled message on each run.
-      if (states.length && states.every((s) => s !== 'CLAIMED')) continue;
-      const input = await workflowInput(deps, messageId, object.key, object.lastModified);
-      if (!input) {
-        unrecoverable.push(messageId);
-        continue;
-      }
-      const pending = input.envelope.recipients.filter((r) => !ledger[r] || ledger[r] === 'CLAIMED');
-      if (!pending.length) continue;
-      await deps.starter.start(input);
-      redriven.push({ messageId, envelopeFromHeaders: input.envelopeFromHeaders === true });
-      deps.logger.info('re-driven', { messageId, pending: pending.length });
+      if (justStarted.has(entry.messageId)) continue;
+      await reconcileOne(
+        deps,
+        hold,
+        entry,
+        now,
+        result,
+        Number.isFinite(orphanedBefore) ? new Date(orphanedBefore) : undefined,
+      );
     }
     const deferred = await retryDeferred(deps, {
       limit: limits.maxDeliveries ?? DEFERRED_MAX_RETRIES,
@@ -107,16 +124,82 @@ export function createReconcileHandler(deps: Omit<HandlerDeps, 'resolver'>, limi
       reingested: reingested.length,
       reingestFailed: reingestFailed.length,
       examined,
-      redriven: redriven.length,
-      unrecoverable: unrecoverable.length,
+      redriven: result.redriven.length,
+      heldWithoutEnvelope: result.heldWithoutEnvelope.length,
+      cleared: result.cleared.length,
       deferredDelivered: deferred.delivered.length,
       deferredRescheduled: deferred.rescheduled.length,
       deferredFailed: deferred.failed.length,
       deferredPostponed: deferred.postponed.length,
     });
-    for (const messageId of unrecoverable) deps.logger.warn('cannot re-drive: no envelope', { messageId });
-    return { reingested, reingestFailed, examined, redriven, unrecoverable, deferred };
+    return { reingested, reingestFailed, examined, ...result, deferred };
   };
+}
+
+/** One pending entry: cleared when disposed or never stored, held when its envelope is gone, else re-driven. */
+async function reconcileOne(
+  deps: Deps,
+  hold: ReturnType<typeof createQuarantineHandler>,
+  entry: PendingMessage,
+  now: Date,
+  result: {
+    redriven: { messageId: string; redrives: number }[];
+    heldWithoutEnvelope: string[];
+    cleared: string[];
+  },
+  orphanedBefore?: Date,
+): Promise<void> {
+  const { messageId } = entry;
+  // Claims the dead runtime held would otherwise block the re-drive until their leases run out.
+  if (orphanedBefore) await deps.ledger.expireClaims(messageId, orphanedBefore);
+  const key = KEYS.inbound(messageId);
+  const [ledger, stored] = await Promise.all([
+    deps.ledger.get(messageId),
+    loadOptionalJson<WorkflowInput>(deps.store, KEYS.envelope(messageId)),
+  ]);
+  const recipients = stored?.envelope?.recipients ?? [];
+  const open = recipients.filter((r) => !ledger[r] || ledger[r] === 'CLAIMED');
+  if (recipients.length && !open.length) {
+    // Disposed, but the step that settled the last recipient died before removing the entry.
+    await deps.pending.remove(messageId);
+    result.cleared.push(messageId);
+    return;
+  }
+  const age = now.getTime() - Date.parse(entry.receivedAt);
+  if (!(await deps.store.exists(key))) {
+    // The envelope is written before the message, and the reply waits for both: no message, no 250
+    // (or the bucket's lifecycle removed it). Nothing to deliver.
+    await deps.pending.remove(messageId);
+    result.cleared.push(messageId);
+    deps.logger.warn('pending message has no stored body; dropped', { messageId, ageMs: age });
+    return;
+  }
+  if (!recipients.length) {
+    // Never guess recipients from To/Cc (that would deliver a Bcc'd message to the wrong people):
+    // hold it for postmaster, who can read it and forward it.
+    const postmaster = `postmaster@${deps.config.domains[0]?.name ?? 'localhost'}`;
+    await hold({
+      messageId,
+      bucket: deps.bucket,
+      key,
+      envelope: { mailFrom: stored?.envelope?.mailFrom ?? '', recipients: [postmaster] },
+      receivedAt: entry.receivedAt,
+      direction: 'inbound',
+      failure: {
+        Error: 'EnvelopeMissing',
+        Cause:
+          'no SMTP envelope is stored for this message, so its recipients are unknown; held for postmaster instead of guessing them from the headers',
+      },
+    });
+    result.heldWithoutEnvelope.push(messageId);
+    deps.logger.warn('held for postmaster: no envelope', { messageId });
+    return;
+  }
+  const redrives = entry.redrives + 1;
+  await deps.starter.start(stored!);
+  await deps.pending.redriven(messageId, redrives, nextRedriveAt(now, redrives));
+  result.redriven.push({ messageId, redrives });
+  deps.logger.info('re-driven', { messageId, pending: open.length, redrives });
 }
 
 /**
@@ -162,35 +245,3 @@ const errorFields = (error: unknown) => ({
   errorName: (error as Error).name,
   error: (error as Error).message,
 });
-
-/** The envelope ingest stored, or one rebuilt from the headers, limited to the protected domains. */
-async function workflowInput(
-  deps: Pick<HandlerDeps, 'config' | 'bucket' | 'store'>,
-  messageId: string,
-  key: string,
-  lastModified: Date,
-): Promise<WorkflowInput | undefined> {
-  const stored = await loadOptionalJson<WorkflowInput>(deps.store, KEYS.envelope(messageId));
-  if (stored?.envelope?.recipients?.length) return stored;
-  const raw = await deps.store.get(key);
-  const protectedDomains = new Set(deps.config.domains.map((d) => d.name.toLowerCase()));
-  const recipients = [
-    ...new Set(
-      ['to', 'cc', 'delivered-to']
-        .flatMap((name) => headerValues(raw, name))
-        .flatMap(addressesIn)
-        .filter((a) => protectedDomains.has(domainOf(a))),
-    ),
-  ];
-  if (!recipients.length) return undefined;
-  const returnPath = headerValues(raw, 'return-path').flatMap(addressesIn)[0] ?? '';
-  return {
-    messageId,
-    bucket: deps.bucket,
-    key,
-    envelope: { mailFrom: returnPath, recipients },
-    receivedAt: lastModified.toISOString(),
-    direction: 'inbound',
-    envelopeFromHeaders: true,
-  };
-}

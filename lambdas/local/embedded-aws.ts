@@ -100,6 +100,8 @@ export interface EmbeddedEndpoints {
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Process that owns the servers (the LevelDB lock holder). */
   readonly pid: number;
+  /** ISO-8601 time that process started: workflows of messages received earlier died with its predecessor. */
+  readonly startedAt?: string;
   /** The configuration the owning `seg serve` runs with, so the CLI delivers releases the same way. */
   readonly config?: SegConfig;
 }
@@ -173,6 +175,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions): Promise<Emb
     region: LOCAL_RESOURCES.region,
     credentials: LOCAL_RESOURCES.credentials,
     pid: process.pid,
+    startedAt: new Date().toISOString(),
     ...(options.config ? { config: options.config } : {}),
   };
 

@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import type { SegConfig } from '../config/schema.ts';
 import type { HandlerDeps } from '../handlers/deps.ts';
-import type { ReconcileResult } from '../handlers/reconcile.ts';
+import { createEnvelopeRecorder } from '../handlers/ingest.ts';
+import type { ReconcileEvent, ReconcileResult } from '../handlers/reconcile.ts';
 import type { ReleaseResult } from '../handlers/release.ts';
 import type { Clock, DnsResolver } from '../ports/index.ts';
 import { type EmbeddedEndpoints, startEmbeddedAws } from './embedded-aws.ts';
@@ -27,6 +28,8 @@ export interface LocalGatewayOptions {
   /** @default dns.promises.resolve */
   readonly resolver?: DnsResolver;
   readonly clock?: Clock;
+  /** Run the reconciler once at start-up. @default true */
+  readonly reconcileAtStart?: boolean;
   /** Run the reconciler this often; false disables it. @default LOCAL_RECONCILE_INTERVAL_MS */
   readonly reconcileIntervalMs?: number | false;
   /** Where problems are reported (failed executions, failed ingest). @default console.error */
@@ -53,24 +56,35 @@ export interface LocalGateway {
   /** Resolves when every accepted message has finished its ingest and workflow. */
   drain(): Promise<void>;
   release(messageId: string, recipient: string): Promise<ReleaseResult>;
-  reconcile(): Promise<ReconcileResult>;
+  /** Runs the reconciler (by default treating messages received before start-up as orphaned). */
+  reconcile(event?: ReconcileEvent): Promise<ReconcileResult>;
   /** Stops accepting mail, finishes in-flight work, then stops the servers. */
   close(): Promise<void>;
 }
 
-export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
-  const { config } = options;
+/** The handlers and the workflow over one set of embedded endpoints: what serve and `seg reconcile` run. */
+export interface LocalRuntime {
+  readonly deps: ReturnType<typeof localDeps>;
+  readonly handlers: LocalHandlers;
+  readonly workflow: LocalWorkflow;
+  /** Runs the reconciler, reports what it did, and waits for the workflows it started. */
+  reconcile(event?: ReconcileEvent): Promise<ReconcileResult>;
+}
+
+export function createLocalRuntime(
+  options: Pick<LocalGatewayOptions, 'config' | 'retryIntervalMs' | 'resolver' | 'clock' | 'log' | 'info'> & {
+    readonly endpoints: EmbeddedEndpoints;
+    readonly dataDir: string;
+  },
+): LocalRuntime {
   const log = options.log ?? ((line: string) => console.error(line));
   const info = options.info ?? (() => undefined);
-  const dataDir = resolve(options.dataDir ?? config.local.dataDir);
-  const aws = await startEmbeddedAws({ dataDir, config });
-
   // The workflow needs the handlers and the handlers' ingest needs the workflow: bind late.
   let workflow: LocalWorkflow | undefined;
   const deps = localDeps({
-    config,
-    endpoints: aws.endpoints,
-    dataDir,
+    config: options.config,
+    endpoints: options.endpoints,
+    dataDir: options.dataDir,
     starter: { start: (input) => workflow!.start(input) },
     ...(options.resolver ? { resolver: options.resolver } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
@@ -83,12 +97,38 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     onExecutionFailed: (id, error) =>
       log(`workflow ${id} failed (${error.name}: ${error.message}); the reconciler will re-drive it`),
   });
+  const reconcile = async (event?: ReconcileEvent) => {
+    const result = (await handlers.reconcile(event ?? {})) as ReconcileResult;
+    for (const id of result.reingested) info(`re-ingested ${id} after its failed ingest`);
+    for (const id of result.reingestFailed) log(`re-ingest of ${id} failed again; kept in ingest-failures/`);
+    for (const r of result.redriven) info(`re-drove ${r.messageId} (re-drive ${r.redrives})`);
+    for (const id of result.heldWithoutEnvelope)
+      log(`held ${id} for postmaster: no envelope is stored, so its recipients are unknown`);
+    for (const item of result.deferred.delivered) info(`delivered deferred ${item}`);
+    for (const item of result.deferred.failed) info(`gave up on deferred ${item}: held as DELIVERY_FAILED`);
+    await workflow.drain();
+    return result;
+  };
+  return { deps, handlers, workflow, reconcile };
+}
+
+export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
+  const { config } = options;
+  const log = options.log ?? ((line: string) => console.error(line));
+  const info = options.info ?? (() => undefined);
+  const dataDir = resolve(options.dataDir ?? config.local.dataDir);
+  const aws = await startEmbeddedAws({ dataDir, config });
+  const runtime = createLocalRuntime({ ...options, endpoints: aws.endpoints, dataDir });
+  const { deps, handlers, workflow } = runtime;
+  // Anything received before now was left by a process that is gone: its workflows died with it.
+  const startedAt = deps.clock().toISOString();
 
   let listener: SmtpListener;
   try {
     listener = await startSmtpListener({
       config,
       store: deps.store,
+      recordEnvelope: createEnvelopeRecorder(deps),
       ingest: (options.interceptIngest ?? ((ingest) => ingest))((event) => {
         const mail = event.Records[0]?.ses;
         if (mail)
@@ -121,19 +161,21 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     await workflow.drain();
   };
 
-  const reconcile = async () => {
-    const result = (await handlers.reconcile(undefined)) as ReconcileResult;
-    for (const id of result.reingested) info(`re-ingested ${id} after its failed ingest`);
-    for (const id of result.reingestFailed) log(`re-ingest of ${id} failed again; kept in ingest-failures/`);
-    for (const item of result.deferred.delivered) info(`delivered deferred ${item}`);
-    for (const item of result.deferred.failed) info(`gave up on deferred ${item}: held as DELIVERY_FAILED`);
-    return result;
+  // One run at a time: the start-up run, the timer's and a caller's never overlap.
+  let running: Promise<unknown> = Promise.resolve();
+  const reconcile = (event: ReconcileEvent = { orphanedBefore: startedAt }) => {
+    const run = running.then(() => runtime.reconcile(event));
+    running = run.catch(() => undefined);
+    return run;
   };
+  const background = () => {
+    reconcile().catch((error: Error) => log(`reconcile failed: ${error.message}`));
+  };
+  // At start-up: whatever a crashed predecessor accepted is delivered now, not in 15 minutes.
+  if (options.reconcileAtStart !== false) background();
   let timer: NodeJS.Timeout | undefined;
   if (options.reconcileIntervalMs !== false) {
-    timer = setInterval(() => {
-      reconcile().catch((error: Error) => log(`reconcile failed: ${error.message}`));
-    }, options.reconcileIntervalMs ?? LOCAL_RECONCILE_INTERVAL_MS);
+    timer = setInterval(background, options.reconcileIntervalMs ?? LOCAL_RECONCILE_INTERVAL_MS);
     timer.unref();
   }
 
@@ -154,6 +196,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     async close() {
       if (timer) clearInterval(timer);
       await listener.close();
+      await running;
       await drain();
       deps.close();
       await aws.stop();

@@ -6,6 +6,7 @@ import { promises as dns } from 'node:dns';
 import { join } from 'node:path';
 import { createDynamoClient, createS3Client } from '../adapters/aws/aws-clients.ts';
 import { DynamoLedger } from '../adapters/aws/dynamo-ledger.ts';
+import { DynamoPendingIndex } from '../adapters/aws/dynamo-pending-index.ts';
 import { DynamoQuarantineStore } from '../adapters/aws/dynamo-quarantine-store.ts';
 import { S3MessageStore } from '../adapters/aws/s3-message-store.ts';
 import { SmtpMailer } from '../adapters/aws/smtp-mailer.ts';
@@ -88,6 +89,11 @@ export function localDeps(
       client: dynamo,
       tableName: endpoints.ledgerTable,
       clock,
+      retentionDays: config.retention.messageDays,
+    }),
+    pending: new DynamoPendingIndex({
+      client: dynamo,
+      tableName: endpoints.ledgerTable,
       retentionDays: config.retention.messageDays,
     }),
     mailer: localMailer(config, options.dataDir),

@@ -1,6 +1,7 @@
 // The local stand-in for SES receiving: an SMTP listener that accepts mail only for protected domains,
-// stores the raw message at inbound/<id> (the S3 action), then invokes ingest with the event SES's
-// Lambda action sends. No AUTH, no relay, no scanning here: the workflow scans, as in AWS.
+// makes the envelope durable, stores the raw message at inbound/<id> (the S3 action), and only then
+// replies 250 and invokes ingest with the event SES's Lambda action sends. No AUTH, no relay, no
+// scanning here: the workflow scans, as in AWS.
 
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +19,11 @@ export interface SmtpListenerOptions {
   readonly config: SegConfig;
   readonly store: MessageStore;
   readonly ingest: IngestHandler;
+  /**
+   * Makes the event's envelope durable (envelope object and pending-index entry). Called before the
+   * message is stored and before the 250 reply, so a crash after the reply loses no recipient.
+   */
+  readonly recordEnvelope: (event: SesLambdaEvent) => Promise<void>;
   /** @default config.local.host */
   readonly host?: string;
   /** @default config.local.smtpPort; 0 picks a free port */
@@ -151,13 +157,16 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
       ip: session.remoteAddress,
       serverName,
       messageId,
-      recipient: recipients[0],
+      // Every recipient gets the same bytes: naming one in a multi-recipient copy discloses a Bcc.
+      ...(recipients.length === 1 ? { recipient: recipients[0] } : {}),
       date: now,
     });
     const raw = Buffer.concat([Buffer.from(received, 'latin1'), data]);
-    // The S3 action: the reply waits for the object, so a 250 always means the message is stored.
-    await store.put(KEYS.inbound(messageId), new Uint8Array(raw), 'message/rfc822');
     const event = sesLambdaEvent({ messageId, raw, mailFrom, recipients, timestamp: now });
+    // 250 means durable: the envelope first (an envelope without a message is dropped by the
+    // reconciler, never delivered), then the message; the reply waits for both.
+    await options.recordEnvelope(event);
+    await store.put(KEYS.inbound(messageId), new Uint8Array(raw), 'message/rfc822');
     ingestInBackground(event, messageId);
     return messageId;
   };

@@ -7,6 +7,8 @@ import type { Envelope, Verdict } from '../engine/types.ts';
 export interface MessageStore {
   get(key: string): Promise<Uint8Array>;
   put(key: string, body: Uint8Array | string, contentType?: string): Promise<void>;
+  /** Whether the key exists (a missing or unreadable key is absent), without reading its body. */
+  exists(key: string): Promise<boolean>;
   /** Keys under a prefix with their last-modified time (for the reconciler). */
   list(prefix: string): AsyncIterable<{ key: string; lastModified: Date }>;
 }
@@ -60,6 +62,11 @@ export interface DispositionLedger {
    * message still shows an unfinished recipient). No-op when the row is not CLAIMED.
    */
   abandon(messageId: string, recipient: string): Promise<void>;
+  /**
+   * Ends the leases of CLAIMED rows taken before `claimedBefore` by a runtime known to be gone (the local
+   * gateway after a crash), so a re-drive need not wait for them to expire. Returns how many it ended.
+   */
+  expireClaims(messageId: string, claimedBefore: Date): Promise<number>;
   /** Recorded state per recipient (CLAIMED includes expired and abandoned leases); empty when none yet. */
   get(messageId: string): Promise<Record<string, Disposition | 'CLAIMED'>>;
 }
@@ -140,6 +147,34 @@ export interface MailerResult {
 /** Relays one message to its destination. Throws TransientDeliveryError or PermanentDeliveryError. */
 export interface Mailer {
   send(input: { envelope: Envelope; raw: Uint8Array; domain: string }): Promise<MailerResult>;
+}
+
+/** One accepted message without a final disposition yet, as the pending index holds it. */
+export interface PendingMessage {
+  readonly messageId: string;
+  /** ISO-8601 time the gateway accepted it. */
+  readonly receivedAt: string;
+  /** ISO-8601 time the reconciler may next look at it (receivedAt + the minimum age, then backoff). */
+  readonly dueAt: string;
+  /** Re-drives so far. */
+  readonly redrives: number;
+}
+
+/**
+ * The pending index: one entry per accepted message, written before the SMTP reply (locally) or at
+ * ingest (AWS), removed once every envelope recipient has a final disposition. The reconciler reads
+ * it by due time instead of listing the bucket, so it reaches every undisposed message whatever the
+ * bucket holds.
+ */
+export interface PendingIndex {
+  /** Records an accepted message, due `dueAt`. Idempotent; keeps an entry's re-drive count. */
+  add(messageId: string, receivedAt: string, dueAt: string): Promise<void>;
+  /** Forgets a disposed message. No-op when absent. */
+  remove(messageId: string): Promise<void>;
+  /** Entries due at or before `dueBefore`, earliest first, at most `limit`. */
+  due(dueBefore: Date, limit: number): Promise<PendingMessage[]>;
+  /** Records a re-drive: the entry is next due at `nextDueAt`. */
+  redriven(messageId: string, redrives: number, nextDueAt: string): Promise<void>;
 }
 
 /** Starts the inbound workflow for a stored message. */

@@ -9,16 +9,16 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/config/load-config.ts';
 import { offlineResolver } from '../../lambdas/engine/scan-message.ts';
-import { KEYS } from '../../lambdas/handlers/deps.ts';
 import { RECONCILE_MIN_AGE_MS, type ReconcileResult } from '../../lambdas/handlers/reconcile.ts';
 import { type LocalGateway, startLocalGateway } from '../../lambdas/local/gateway.ts';
-import { newMessageId } from '../../lambdas/local/smtp-listener.ts';
 
 describe('local reconciler', () => {
   let dataDir: string;
   let gateway: LocalGateway;
   /** While true, the ingest the listener invokes fails, as a broken ingest Lambda would. */
   let failIngest = false;
+  /** While true, the ingest the listener invokes never runs, as when the process dies after the 250. */
+  let dropIngest = false;
   const logged: string[] = [];
 
   beforeAll(async () => {
@@ -38,6 +38,7 @@ describe('local reconciler', () => {
       ingestRetryMs: 0,
       interceptIngest: (ingest) => async (event) => {
         if (failIngest) throw new Error('ingest unavailable (injected)');
+        if (dropIngest) return undefined;
         return ingest(event);
       },
     });
@@ -48,18 +49,36 @@ describe('local reconciler', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('re-drives a stored message whose ingest never ran and delivers it', async () => {
-    const messageId = newMessageId();
+  it('re-drives an accepted message whose ingest never ran and delivers it to its envelope recipient only', async () => {
     const raw = await readFile(join(import.meta.dirname, '../fixtures/e2e/clean.eml'));
-    await gateway.deps.store.put(KEYS.inbound(messageId), new Uint8Array(raw), 'message/rfc822');
+    dropIngest = true;
+    const transport = nodemailer.createTransport({
+      host: gateway.smtp.host,
+      port: gateway.smtp.port,
+      secure: false,
+      ignoreTLS: true,
+    });
+    // The header To is bob@; the only envelope recipient is a Bcc.
+    const info = await transport.sendMail({
+      envelope: { from: 'alice@sender.test', to: ['bcc-only@example.com'] },
+      raw,
+    });
+    transport.close();
+    await gateway.drain();
+    dropIngest = false;
+    const messageId = /queued as ([a-z0-9]+)/.exec(info.response)?.[1] ?? '';
+    expect(await gateway.deps.ledger.get(messageId)).toEqual({});
 
-    const result: ReconcileResult = await gateway.reconcile();
+    // As after a restart: the process that accepted it is gone, so it is orphaned now.
+    const result: ReconcileResult = await gateway.reconcile({
+      orphanedBefore: new Date(Date.now() + RECONCILE_MIN_AGE_MS + 120_000).toISOString(),
+    });
     expect(result.redriven.map((r) => r.messageId)).toContain(messageId);
     await gateway.drain();
 
-    expect((await gateway.deps.ledger.get(messageId))['bob@example.com']).toBe('DELIVERED');
-    const files = await readdir(join(dataDir, 'delivered'));
-    expect(files.filter((f) => f.endsWith('-bob@example.com.eml'))).toHaveLength(1);
+    expect(await gateway.deps.ledger.get(messageId)).toEqual({ 'bcc-only@example.com': 'DELIVERED' });
+    const files = (await readdir(join(dataDir, 'delivered'))).filter((f) => f.startsWith(messageId));
+    expect(files).toEqual([`${messageId}-bcc-only@example.com.eml`]);
   });
 
   it('keeps the event of an ingest that failed every retry and delivers it to every envelope recipient on reconcile', async () => {

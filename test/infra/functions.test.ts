@@ -98,11 +98,12 @@ describe('functions', () => {
     expect(actionsOf(quarantineTableStatements)).not.toContain('dynamodb:Scan');
   });
 
-  it('lets the reconciler list only inbound/, update deferred items and write only envelopes', () => {
+  it('lets the reconciler list nothing (the pending index is its work list), update deferred items and write only envelopes', () => {
     const statements = statementsOf(template, 'reconcile');
-    const list = statements.find((s) => actionsOf([s]).includes('s3:ListBucket'));
-    expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': ['inbound/*'] } });
-    expect(JSON.stringify(list?.Resource)).not.toMatch(/\/\*/);
+    expect(actionsOf(statements)).not.toContain('s3:ListBucket');
+    const ledgerStatements = statements.filter((s) => JSON.stringify(s.Resource).includes('TablesLedger'));
+    expect(actionsOf(ledgerStatements)).toEqual(expect.arrayContaining(['dynamodb:Query']));
+    expect(JSON.stringify(ledgerStatements)).toContain('/index/*');
     const quarantineTableStatements = statements.filter((s) =>
       JSON.stringify(s.Resource).includes('TablesQuarantine'),
     );
@@ -111,6 +112,25 @@ describe('functions', () => {
     );
     // Re-ingesting a failed ingest event stores its envelope, as ingest does; nothing else.
     expect(s3Prefixes(statements, 's3:PutObject')).toEqual(['envelopes/']);
+  });
+
+  it('lets ingest write the pending index row in the ledger table, and the ledger carry the byDue index', () => {
+    const ingest = statementsOf(template, 'ingest').filter((s) =>
+      JSON.stringify(s.Resource).includes('TablesLedger'),
+    );
+    expect(actionsOf(ingest)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem']));
+    expect(actionsOf(ingest)).not.toContain('dynamodb:Scan');
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({
+          IndexName: 'byDue',
+          KeySchema: [
+            { AttributeName: 'pendingIndex', KeyType: 'HASH' },
+            { AttributeName: 'dueAt', KeyType: 'RANGE' },
+          ],
+        }),
+      ]),
+    });
   });
 
   it('lets only the reconciler consume the ingest failure queue, whose URL is in its environment', () => {

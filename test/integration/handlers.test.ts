@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoLedger } from '../../lambdas/adapters/aws/dynamo-ledger.ts';
+import { DynamoPendingIndex } from '../../lambdas/adapters/aws/dynamo-pending-index.ts';
 import { DynamoQuarantineStore } from '../../lambdas/adapters/aws/dynamo-quarantine-store.ts';
 import { S3MessageStore } from '../../lambdas/adapters/aws/s3-message-store.ts';
 import { SmtpMailer } from '../../lambdas/adapters/aws/smtp-mailer.ts';
+import { createTables } from '../../lambdas/adapters/aws/table-schemas.ts';
 import { FolderFailedIngestQueue } from '../../lambdas/adapters/local/folder-failed-ingests.ts';
 import { CountingMetrics, RecordingLogger } from '../../lambdas/adapters/local/observability.ts';
 import { parseConfig } from '../../lambdas/config/load-config.ts';
@@ -28,7 +30,7 @@ import { createDecideHandler } from '../../lambdas/handlers/decide.ts';
 import { createDeliverHandler } from '../../lambdas/handlers/deliver.ts';
 import { type HandlerDeps, KEYS } from '../../lambdas/handlers/deps.ts';
 import { splitMessage } from '../../lambdas/handlers/header-block.ts';
-import { createIngestHandler } from '../../lambdas/handlers/ingest.ts';
+import { createIngestHandler, recordAccepted } from '../../lambdas/handlers/ingest.ts';
 import { createParseHandler } from '../../lambdas/handlers/parse.ts';
 import { createQuarantineHandler } from '../../lambdas/handlers/quarantine.ts';
 import { createReconcileHandler } from '../../lambdas/handlers/reconcile.ts';
@@ -100,6 +102,7 @@ beforeAll(async () => {
     store: new S3MessageStore({ client: aws.s3, bucket: aws.bucket }),
     quarantine: new DynamoQuarantineStore({ client: aws.dynamo, tableName: aws.tables.quarantine, clock }),
     ledger: new DynamoLedger({ client: aws.dynamo, tableName: aws.tables.ledger, clock }),
+    pending: new DynamoPendingIndex({ client: aws.dynamo, tableName: aws.tables.ledger }),
     mailer: new SmtpMailer({ domains: config.domains, allowPlain: true }),
     starter: {
       async start(input) {
@@ -124,6 +127,10 @@ function recording(fn: FunctionName, store: MessageStore): MessageStore {
     get(key) {
       accesses.push([fn, 'read', key]);
       return store.get(key);
+    },
+    exists(key) {
+      accesses.push([fn, 'read', key]);
+      return store.exists(key);
     },
     put(key, body, type) {
       accesses.push([fn, 'write', key]);
@@ -470,59 +477,110 @@ describe('release', () => {
 });
 
 describe('reconcile', () => {
-  it('re-drives an orphan with its stored envelope and ignores a message with a disposition', async () => {
-    const bucket = 'seg-reconcile';
-    await aws.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    const store = new S3MessageStore({ client: aws.s3, bucket });
-    const orphan: WorkflowInput = {
-      messageId: 'orphan-1',
-      bucket,
-      key: KEYS.inbound('orphan-1'),
-      envelope: { mailFrom: 'sender@sender.example', recipients: ['bcc-only@example.com'] },
-      receivedAt: new Date().toISOString(),
-      direction: 'inbound',
-    };
-    await store.put(orphan.key, eml('plain-crlf.eml'));
-    await store.put(KEYS.envelope('orphan-1'), JSON.stringify(orphan));
-    await store.put(KEYS.inbound('headers-only-1'), eml('plain-crlf.eml'));
-    await store.put(KEYS.inbound('done-1'), eml('plain-crlf.eml'));
-    await deps.ledger.claim('done-1', 'alice@example.com', 'deliver', 60_000);
-    await deps.ledger.settle('done-1', 'alice@example.com', 'DELIVERED');
-    await store.put(KEYS.inbound('AMAZON_SES_SETUP_NOTIFICATION'), 'setup');
-
+  /** A bucket and ledger of its own, so other tests' pending entries do not show up here. */
+  async function isolated(name: string) {
+    await aws.s3.send(new CreateBucketCommand({ Bucket: name }));
+    await createTables(aws.dynamo, { quarantine: `${name}-q`, ledger: `${name}-l` });
+    const store = new S3MessageStore({ client: aws.s3, bucket: name });
+    const ledger = new DynamoLedger({ client: aws.dynamo, tableName: `${name}-l` });
+    const pending = new DynamoPendingIndex({ client: aws.dynamo, tableName: `${name}-l` });
+    const quarantine = new DynamoQuarantineStore({ client: aws.dynamo, tableName: `${name}-q` });
     const redriven: WorkflowInput[] = [];
-    const reconcile = (minutesLater: number, maxRedrives?: number) =>
-      createReconcileHandler(
-        {
-          ...deps,
-          bucket,
-          store: recording('reconcile', store),
-          starter: {
-            async start(input) {
-              redriven.push(input);
-              return { executionId: `redrive-${redriven.length}` };
-            },
-          },
-          clock: () => new Date(Date.now() + minutesLater * 60_000),
+    const local: HandlerDeps = {
+      ...deps,
+      bucket: name,
+      store: recording('reconcile', store),
+      ledger,
+      pending,
+      quarantine,
+      starter: {
+        async start(input) {
+          redriven.push(input);
+          return { executionId: `redrive-${redriven.length}` };
         },
-        maxRedrives ? { maxRedrives } : {},
+      },
+    };
+    /** What ingest (or the local listener) records for an accepted message. */
+    const accept = async (
+      id: string,
+      recipients: string[],
+      options: { raw?: boolean; envelope?: boolean } = {},
+    ) => {
+      const input: WorkflowInput = {
+        messageId: id,
+        bucket: name,
+        key: KEYS.inbound(id),
+        envelope: { mailFrom: 'sender@sender.example', recipients },
+        receivedAt: new Date().toISOString(),
+        direction: 'inbound',
+      };
+      if (options.envelope !== false) await recordAccepted(local, input);
+      else await pending.add(id, input.receivedAt, input.receivedAt);
+      if (options.raw !== false) await store.put(input.key, eml('plain-crlf.eml'));
+      return input;
+    };
+    const reconcile = (minutesLater: number, limits: Parameters<typeof createReconcileHandler>[1] = {}) =>
+      createReconcileHandler(
+        { ...local, clock: () => new Date(Date.now() + minutesLater * 60_000) },
+        limits,
       )();
+    return { store, ledger, pending, quarantine, redriven, accept, reconcile };
+  }
 
-    const early = await reconcile(1);
-    expect(early.redriven).toEqual([]);
-    const expired = await reconcile(31 * 24 * 60);
-    expect(expired.redriven).toEqual([]);
-    const bounded = await reconcile(20, 1);
-    expect(bounded.redriven).toHaveLength(1);
-    redriven.length = 0;
+  it('re-drives an orphan with its stored envelope (Bcc-only recipient), with backoff, and clears disposed and never-stored entries', async () => {
+    const { ledger, pending, redriven, accept, reconcile } = await isolated('seg-reconcile');
+    // The message's To header names alice@; its only envelope recipient is a Bcc.
+    const orphan = await accept('orphan-1', ['bcc-only@example.com']);
+    await accept('done-1', ['alice@example.com']);
+    await ledger.claim('done-1', 'alice@example.com', 'deliver', 60_000);
+    await ledger.settle('done-1', 'alice@example.com', 'DELIVERED');
+    // The listener died between the envelope and the message: no 250 was given.
+    await accept('never-stored-1', ['alice@example.com'], { raw: false });
 
+    expect((await reconcile(1)).redriven).toEqual([]);
     const result = await reconcile(20);
-    expect(result.redriven.map((r) => r.messageId).sort()).toEqual(['headers-only-1', 'orphan-1']);
-    expect(redriven.find((r) => r.messageId === 'orphan-1')).toEqual(orphan);
-    expect(redriven.find((r) => r.messageId === 'headers-only-1')).toMatchObject({
-      envelope: { recipients: ['alice@example.com'] },
-      envelopeFromHeaders: true,
-    });
+    expect(result.redriven).toEqual([{ messageId: 'orphan-1', redrives: 1 }]);
+    expect(redriven).toEqual([orphan]);
+    expect([...result.cleared].sort()).toEqual(['done-1', 'never-stored-1']);
+    expect((await pending.due(new Date(Date.now() + 86_400_000), 10)).map((p) => p.messageId)).toEqual([
+      'orphan-1',
+    ]);
+
+    // Backoff: not again in the same quarter hour, again once it is due.
+    expect((await reconcile(25)).redriven).toEqual([]);
+    expect((await reconcile(36)).redriven).toEqual([{ messageId: 'orphan-1', redrives: 2 }]);
+    expect(redriven.every((r) => r.envelope.recipients.join() === 'bcc-only@example.com')).toBe(true);
+  });
+
+  it('holds a message with no envelope for postmaster with the reason, and never sends it to its To/Cc', async () => {
+    const { quarantine, redriven, accept, reconcile } = await isolated('seg-reconcile-noenv');
+    await accept('headers-only-1', [], { envelope: false });
+    const result = await reconcile(20);
+    expect(result.redriven).toEqual([]);
+    expect(redriven).toEqual([]);
+    expect(result.heldWithoutEnvelope).toEqual(['headers-only-1']);
+    expect(await quarantine.get('headers-only-1', 'alice@example.com')).toBeUndefined();
+    const held = await quarantine.get('headers-only-1', 'postmaster@example.com');
+    expect(held).toMatchObject({ status: 'QUARANTINED' });
+    expect(held?.reason).toContain('no SMTP envelope');
+    expect((await reconcile(40)).heldWithoutEnvelope).toEqual([]);
+  });
+
+  it('reaches orphans whose keys sort after more stored messages than one run examines', async () => {
+    const { store, redriven, accept, reconcile } = await isolated('seg-reconcile-many');
+    // 260 disposed messages under inbound/ that sort first, then three orphans that sort last.
+    const body = eml('plain-crlf.eml');
+    for (let i = 0; i < 260; i += 20) {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, j) =>
+          store.put(KEYS.inbound(`a-${String(i + j).padStart(4, '0')}`), body),
+        ),
+      );
+    }
+    for (const id of ['zzz-1', 'zzz-2', 'zzz-3']) await accept(id, [`${id}@example.com`]);
+    const result = await reconcile(20, { maxExamined: 100 });
+    expect(result.redriven.map((r) => r.messageId).sort()).toEqual(['zzz-1', 'zzz-2', 'zzz-3']);
+    expect(redriven).toHaveLength(3);
   });
 });
 

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../lambdas/adapters/aws/aws-clients.ts';
+import { createDynamoClient, createS3Client } from '../../lambdas/adapters/aws/aws-clients.ts';
+import { DynamoPendingIndex } from '../../lambdas/adapters/aws/dynamo-pending-index.ts';
 import { S3MessageStore } from '../../lambdas/adapters/aws/s3-message-store.ts';
 import { RecordingLogger } from '../../lambdas/adapters/local/observability.ts';
 import { parseConfig } from '../../lambdas/config/load-config.ts';
 import { KEYS } from '../../lambdas/handlers/deps.ts';
-import { createIngestHandler } from '../../lambdas/handlers/ingest.ts';
+import { createEnvelopeRecorder, createIngestHandler } from '../../lambdas/handlers/ingest.ts';
 import { connectionFrom } from '../../lambdas/handlers/parse.ts';
 import { type EmbeddedAws, startEmbeddedAws } from '../../lambdas/local/embedded-aws.ts';
 import {
@@ -74,6 +75,8 @@ describe('startSmtpListener', () => {
   let aws: EmbeddedAws;
   let store: S3MessageStore;
   let listener: SmtpListener;
+  let pending: DynamoPendingIndex;
+  let recordEnvelope: (event: SesLambdaEvent) => Promise<void>;
   const events: SesLambdaEvent[] = [];
   const started: WorkflowInput[] = [];
 
@@ -89,11 +92,21 @@ describe('startSmtpListener', () => {
       }),
       bucket: endpoints.bucket,
     });
+    pending = new DynamoPendingIndex({
+      client: createDynamoClient({
+        endpoint: endpoints.dynamodb,
+        region: endpoints.region,
+        credentials: endpoints.credentials,
+      }),
+      tableName: endpoints.ledgerTable,
+    });
+    recordEnvelope = createEnvelopeRecorder({ bucket: endpoints.bucket, store, pending });
     // The real ingest handler: it validates the event shape SES sends.
     const ingest = createIngestHandler({
       logger: new RecordingLogger(),
       bucket: endpoints.bucket,
       store,
+      pending,
       starter: {
         start: async (input) => {
           started.push(input);
@@ -104,6 +117,7 @@ describe('startSmtpListener', () => {
     listener = await startSmtpListener({
       config,
       store,
+      recordEnvelope: (event) => recordEnvelope(event),
       port: 0,
       ingest: async (event) => {
         events.push(event);
@@ -119,13 +133,41 @@ describe('startSmtpListener', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('stores the message with its Received header before answering 250, then ingests it', async () => {
+  it('stores the envelope, its pending entry and the message before answering 250, then ingests it', async () => {
+    let ingested = false;
+    const slow = await startSmtpListener({
+      config,
+      store,
+      recordEnvelope: (event) => recordEnvelope(event),
+      port: 0,
+      // An ingest that never gets to run: what a crash right after the reply leaves.
+      ingest: async () => {
+        ingested = true;
+      },
+    });
+    try {
+      const info = await send(slow.port, ['hidden@example.com']);
+      const id = /queued as ([a-z0-9]+)/.exec(info.response)?.[1] ?? '';
+      const envelope = JSON.parse(Buffer.from(await store.get(KEYS.envelope(id))).toString('utf8'));
+      expect(envelope.envelope).toEqual({ mailFrom: 'a@sender.test', recipients: ['hidden@example.com'] });
+      const due = await pending.due(new Date(Date.now() + 86_400_000), 1_000);
+      expect(due.map((d) => d.messageId)).toContain(id);
+      expect(await store.exists(KEYS.inbound(id))).toBe(true);
+      await slow.drain();
+      expect(ingested).toBe(true);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('stores the message with its Received header, naming no recipient when there are several (no Bcc disclosure)', async () => {
     const info = await send(listener.port, ['b@example.com', 'ceo@strict.example.org']);
     const id = /queued as ([a-z0-9]+)/.exec(info.response)?.[1] ?? '';
     const stored = Buffer.from(await store.get(KEYS.inbound(id))).toString('latin1');
     expect(stored).toMatch(
-      /^Received: from \S+ \(127\.0\.0\.1 \[127\.0\.0\.1\]\)\r\n by \S+ with SMTP id [a-z0-9]{40} for b@example\.com;/,
+      /^Received: from \S+ \(127\.0\.0\.1 \[127\.0\.0\.1\]\)\r\n by \S+ with SMTP id [a-z0-9]{40};/,
     );
+    expect(stored.slice(0, stored.indexOf('\r\nFrom:'))).not.toContain('example.com');
     expect(stored.endsWith(message)).toBe(true);
 
     await listener.drain();
@@ -152,6 +194,7 @@ describe('startSmtpListener', () => {
     const flaky = await startSmtpListener({
       config,
       store,
+      recordEnvelope: (event) => recordEnvelope(event),
       port: 0,
       ingestRetryMs: 0,
       ingest: async () => {
@@ -192,6 +235,7 @@ describe('startSmtpListener', () => {
     const broken = await startSmtpListener({
       config,
       store: deadStore,
+      recordEnvelope: createEnvelopeRecorder({ bucket: 'nowhere', store: deadStore, pending }),
       port: 0,
       ingest: async () => undefined,
     });

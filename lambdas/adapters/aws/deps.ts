@@ -13,6 +13,7 @@ import {
   createSqsClient,
 } from './aws-clients.ts';
 import { DynamoLedger } from './dynamo-ledger.ts';
+import { DynamoPendingIndex } from './dynamo-pending-index.ts';
 import { DynamoQuarantineStore } from './dynamo-quarantine-store.ts';
 import { PowertoolsLogAdapter, PowertoolsMetricsAdapter } from './observability.ts';
 import { S3MessageStore } from './s3-message-store.ts';
@@ -65,7 +66,7 @@ export function awsDeps<K extends keyof HandlerDeps>(
     deps.bucket = bucket;
     deps.store = new S3MessageStore({ client: createS3Client({ region }), bucket });
   }
-  if (want.has('quarantine') || want.has('ledger')) {
+  if (want.has('quarantine') || want.has('ledger') || want.has('pending')) {
     const client = createDynamoClient({ region });
     if (want.has('quarantine')) {
       deps.quarantine = new DynamoQuarantineStore({
@@ -79,6 +80,13 @@ export function awsDeps<K extends keyof HandlerDeps>(
         client,
         tableName: required(env, ENV.ledgerTable),
         clock,
+        retentionDays: config.retention.messageDays,
+      });
+    }
+    if (want.has('pending')) {
+      deps.pending = new DynamoPendingIndex({
+        client,
+        tableName: required(env, ENV.ledgerTable),
         retentionDays: config.retention.messageDays,
       });
     }

@@ -6,6 +6,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '../../errors.ts';
 import type { ClaimOptions, Clock, Disposition, DispositionLedger } from '../../ports/index.ts';
+import { PENDING_ROW } from './table-schemas.ts';
 
 /** The stored row. `previous` remembers the disposition a claim took over (release from quarantine). */
 interface LedgerRow {
@@ -132,8 +133,26 @@ export class DynamoLedger implements DispositionLedger {
     await this.replace(row, { ...row, leaseUntil: 0, version: row.version + 1, ...this.stamp(this.clock()) });
   }
 
+  async expireClaims(messageId: string, claimedBefore: Date): Promise<number> {
+    let ended = 0;
+    for (const row of await this.rows(messageId)) {
+      if (row.state !== 'CLAIMED' || (row.leaseUntil ?? 0) <= this.clock().getTime()) continue;
+      if (!(Date.parse(row.updatedAt) < claimedBefore.getTime())) continue;
+      const next = { ...row, leaseUntil: 0, version: row.version + 1, ...this.stamp(this.clock()) };
+      if (await this.replace(row, next)) ended++;
+    }
+    return ended;
+  }
+
   async get(messageId: string): Promise<Record<string, Disposition | 'CLAIMED'>> {
     const result: Record<string, Disposition | 'CLAIMED'> = {};
+    for (const row of await this.rows(messageId)) result[row.recipient] = row.state;
+    return result;
+  }
+
+  /** Every recipient row of the message (not its pending-index row). */
+  private async rows(messageId: string): Promise<LedgerRow[]> {
+    const rows: LedgerRow[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
@@ -145,10 +164,11 @@ export class DynamoLedger implements DispositionLedger {
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of (page.Items ?? []) as LedgerRow[]) result[item.recipient] = item.state;
+      for (const item of (page.Items ?? []) as LedgerRow[])
+        if (item.recipient !== PENDING_ROW) rows.push(item);
       start = page.LastEvaluatedKey;
     } while (start);
-    return result;
+    return rows;
   }
 
   private stamp(now: Date) {

@@ -3,6 +3,7 @@
 
 import {
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsCommand,
   NoSuchKey,
   PutObjectCommand,
@@ -40,6 +41,18 @@ export class S3MessageStore implements MessageStore {
           cause: error,
         });
       }
+      throw error;
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return true;
+    } catch (error) {
+      const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+      const status = e.$metadata?.httpStatusCode;
+      if (e.name === 'NotFound' || e.name === 'NoSuchKey' || status === 404 || status === 403) return false;
       throw error;
     }
   }

@@ -20,12 +20,21 @@ export const QUARANTINE_TABLE = {
   },
 } as const;
 
-/** The disposition ledger: one row per (messageId, recipient). */
+/**
+ * The disposition ledger: one row per (messageId, recipient), plus one pending-index row per undisposed
+ * message (recipient PENDING_ROW) which alone carries the sparse byDue index's attributes.
+ */
 export const LEDGER_TABLE = {
   partitionKey: 'messageId',
   sortKey: 'recipient',
   ttlAttribute: 'expiresAt',
+  indexes: {
+    byDue: { name: 'byDue', partitionKey: 'pendingIndex', sortKey: 'dueAt' },
+  },
 } as const;
+
+/** The sort key of a message's pending-index row: not an address (no @), so no recipient collides. */
+export const PENDING_ROW = '#pending';
 
 /** Physical names used where we choose them (local runtime, tests); CloudFormation names its own. */
 export const LOCAL_TABLE_NAMES = { quarantine: 'seg-quarantine', ledger: 'seg-ledger' } as const;
@@ -65,11 +74,17 @@ export async function createTables(
   await createIfMissing(client, {
     TableName: names.ledger,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [S(LEDGER_TABLE.partitionKey), S(LEDGER_TABLE.sortKey)],
+    AttributeDefinitions: [
+      S(LEDGER_TABLE.partitionKey),
+      S(LEDGER_TABLE.sortKey),
+      S(LEDGER_TABLE.indexes.byDue.partitionKey),
+      S(LEDGER_TABLE.indexes.byDue.sortKey),
+    ],
     KeySchema: [
       { AttributeName: LEDGER_TABLE.partitionKey, KeyType: 'HASH' },
       { AttributeName: LEDGER_TABLE.sortKey, KeyType: 'RANGE' },
     ],
+    GlobalSecondaryIndexes: [gsi(LEDGER_TABLE.indexes.byDue)],
   });
 }
 
