@@ -2,8 +2,8 @@
 // header block may change (outside X-SEG-* fields renamed, the Subject tagged for action `tag`);
 // every body byte is the original's. Pure: no I/O.
 
+import { authservIdOf, fieldValue, type RawField, splitMessage } from '../contracts/header-block.ts';
 import type { Action } from '../engine/types.ts';
-import { fieldValue, type RawField, splitMessage } from './header-block.ts';
 
 /** What the gateway states about a message in its headers. */
 export interface VerdictHeaders {
@@ -39,9 +39,9 @@ export function buildOutgoingMessage(raw: Uint8Array, headers: VerdictHeaders): 
   let tagged = false;
   const kept = fields.map((f) => {
     let text = neutralise(f, headers.authservId);
-    if (tag && !tagged && f.name.toLowerCase() === 'subject') {
+    if (tag && !tagged && f.key === 'subject') {
       tagged = true;
-      text = tagSubject(text, f.name, tag);
+      text = tagSubject(f, tag);
     }
     return text;
   });
@@ -58,27 +58,30 @@ export function buildOutgoingMessage(raw: Uint8Array, headers: VerdictHeaders): 
 /**
  * Anyone can write X-SEG-Verdict: deliver into a message they send. Downstream mail rules trust our
  * X-SEG-* headers, so fields from outside are renamed (kept as evidence, never believed); the same
- * goes for an Authentication-Results field claiming our authserv-id (RFC 8601 section 5).
+ * goes for an Authentication-Results field claiming our authserv-id (RFC 8601 section 5). Names are
+ * matched as mailparser keys them (`X-SEG-Verdict : x` included); the rename prefixes the field's
+ * first bytes, so whatever spacing or folding follows, the renamed key starts with x-seg-untrusted-.
  */
 function neutralise(f: RawField, authservId: string | undefined): string {
-  const lower = f.name.toLowerCase();
-  const forged =
-    (lower.startsWith('x-seg-') && !lower.startsWith(UNTRUSTED_PREFIX.toLowerCase())) ||
-    (lower === 'authentication-results' &&
-      authservId !== undefined &&
-      fieldValue(f).split(';')[0]?.trim().toLowerCase() === authservId.toLowerCase());
-  if (!forged) return f.text;
-  const bare = lower.startsWith('x-seg-') ? f.name.slice('X-SEG-'.length) : f.name;
-  return `${UNTRUSTED_PREFIX}${bare}${f.text.slice(f.name.length)}`;
+  const untrusted = UNTRUSTED_PREFIX.toLowerCase();
+  if (f.key.startsWith('x-seg-') && !f.key.startsWith(untrusted))
+    return `${UNTRUSTED_PREFIX}${f.text.slice('X-SEG-'.length)}`;
+  if (
+    f.key === 'authentication-results' &&
+    authservId !== undefined &&
+    authservIdOf(fieldValue(f)) === authservIdOf(authservId)
+  )
+    return `${UNTRUSTED_PREFIX}${f.text}`;
+  return f.text;
 }
 
 /** Inserts the tag after `Subject:` unless the subject already starts with it. */
-function tagSubject(text: string, name: string, tag: string): string {
-  const afterName = text.slice(name.length + 1);
-  const leading = /^[ \t]*/.exec(afterName)?.[0] ?? '';
-  const value = afterName.slice(leading.length);
-  if (value.startsWith(tag)) return text;
-  return `${name}:${leading || ' '}${tag} ${value}`;
+function tagSubject(f: RawField, tag: string): string {
+  const afterColon = f.text.slice(f.colon + 1);
+  const leading = /^[ \t]*/.exec(afterColon)?.[0] ?? '';
+  const value = afterColon.slice(leading.length);
+  if (value.startsWith(tag)) return f.text;
+  return `${f.text.slice(0, f.colon + 1)}${leading || ' '}${tag} ${value}`;
 }
 
 /** One header field, CR/LF stripped from the value, folded at spaces to stay within line limits. */

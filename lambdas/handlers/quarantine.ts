@@ -3,12 +3,12 @@
 // the reconciler to retry) and as the workflow's FailSafe ($.failure). Idempotent per (message,
 // recipient): the ledger claim decides who writes; recipients already disposed are skipped.
 
+import { headerValues } from '../contracts/header-block.ts';
 import type { ParsedMessage } from '../engine/types.ts';
 import { TransientError } from '../errors.ts';
 import type { DecidedState, QuarantineItem, QuarantineStatus, WorkflowInput } from '../ports/index.ts';
 import { nextAttemptAt } from './deferred.ts';
 import { type HandlerDeps, KEYS } from './deps.ts';
-import { headerValues } from './header-block.ts';
 import { CLAIM_LEASE_MS, describeStatesError, loadOptionalJson, type StatesError } from './support.ts';
 
 /** Quarantine's input: anything from the workflow input to a full DecidedState, plus a caught error. */

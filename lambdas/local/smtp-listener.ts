@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
 import type { SegConfig } from '../config/schema.ts';
+import { fieldValue, splitMessage } from '../contracts/header-block.ts';
 import { KEYS } from '../handlers/deps.ts';
-import { splitMessage } from '../handlers/header-block.ts';
 import type { Clock, MessageStore } from '../ports/index.ts';
 
 /** The ingest handler as SES invokes it (Lambda action, InvocationType Event). */
@@ -263,10 +263,8 @@ export function sesLambdaEvent(input: {
   let chars = 0;
   let headersTruncated = false;
   for (const field of splitMessage(input.raw).fields) {
-    const value = field.text
-      .slice(field.text.indexOf(':') + 1)
-      .replace(/\r?\n/g, '')
-      .trim();
+    if (field.colon < 0) continue;
+    const value = fieldValue(field);
     chars += field.name.length + value.length;
     if (chars > MAX_EVENT_HEADER_CHARS) {
       headersTruncated = true;

@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { headerValues } from '../../contracts/header-block.ts';
 import type { Envelope } from '../../engine/types.ts';
-import { headerValues } from '../../handlers/header-block.ts';
 import type { Mailer, MailerResult } from '../../ports/index.ts';
 
 /** The gateway's message id, from the Received field the listener (or SES) added: `with SMTP id <id>`. */
