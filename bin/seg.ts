@@ -26,14 +26,44 @@ program
 
 program
   .command('eval')
-  .description('measure detection on a labeled folder laid out as ham/, spam/, phish/')
-  .argument('<dir>', 'labeled corpus folder')
-  .option('--json', 'print one JSON object with per-label figures')
+  .description(
+    'measure detection on labeled folders: DIR/{ham,spam,phish}/ or DIR/<source>/{ham,spam,phish}/',
+  )
+  .argument('<dirs...>', 'labeled corpus folders')
+  .option('--json', 'print one JSON object with per-label and per-source figures')
   .option('-c, --config <file>', 'seg.config.json (default: embedded defaults)')
-  .option('--limit <n>', 'scan at most n messages per label', (v) => Number.parseInt(v, 10))
-  .action(async (dir: string, opts) => {
+  .option('--limit <n>', 'scan at most n messages per label and source', (v) => Number.parseInt(v, 10))
+  .option(
+    '--exclude-trained',
+    "skip the messages in the classifier model's training part (its recorded split)",
+  )
+  .option('--model <file>', 'score with this classifier model instead of the built-in one')
+  .option('--verdicts <file>', 'write one line per message (TSV; gzipped when the name ends in .gz)')
+  .action(async (dirs: string[], opts) => {
     const { evalCommand } = await import('./commands/eval.ts');
-    run(await evalCommand(dir, opts));
+    run(await evalCommand(dirs, opts));
+  });
+
+program
+  .command('train')
+  .description('train the text classifier on the training part of labeled folders and write the model')
+  .argument('[dirs...]', 'labeled folders: DIR/{ham,spam,phish}/ or DIR/<source>/{ham,spam,phish}/')
+  .option('-o, --out <file>', 'model file to write (e.g. lambdas/engine/model/classifier-v1.json)')
+  .option(
+    '--text <dirs...>',
+    'text-only training corpora (a "Subject:" line, then the body) under ham/ and spam/',
+  )
+  .addOption(
+    new Option('--split <name>', 'which messages train (see bin/commands/corpus-split.ts)')
+      .choices(['hash70', 'phish-time'])
+      .default('hash70'),
+  )
+  .option('--explain [n]', 'print the n strongest features of each class (default 30)', (v) =>
+    Number.parseInt(v, 10),
+  )
+  .action(async (dirs: string[], opts) => {
+    const { trainCommand } = await import('./commands/train.ts');
+    run(await trainCommand(dirs, opts));
   });
 
 program

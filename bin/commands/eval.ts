@@ -1,15 +1,20 @@
-// `seg eval DIR`: measures detection on a labeled folder laid out as ham/, spam/, phish/ (any depth
-// below). Prints per-label counts, catch rates, the ham false-positive rate, a label x action matrix
-// and throughput. Offline DNS, so figures are reproducible. It never opens links in the messages.
+// `seg eval DIR...`: measures detection on labeled folders laid out as DIR/{ham,spam,phish}/ or
+// DIR/<source>/{ham,spam,phish}/ (any depth below each label). Prints a row per source and the total:
+// catch rates, the ham false-positive rate, a label x action matrix and throughput. Offline DNS, so
+// figures are reproducible. It never opens links in the messages. With --exclude-trained it skips
+// every message in the training part of the split the classifier model records (corpus-split.ts).
 
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import { loadModel, type Model } from '../../lambdas/engine/classifier/model.ts';
 import { offlineResolver } from '../../lambdas/engine/scan-message.ts';
+import { builtInModel, createClassifier } from '../../lambdas/engine/scanners/classifier.ts';
+import { ALL_SCANNERS } from '../../lambdas/engine/scanners/index.ts';
 import { ACTIONS, type Action } from '../../lambdas/engine/types.ts';
-import { listFiles, loadCorpusConfig, scanFile } from './corpus-files.ts';
+import { LABELS, type Label, labeledSources, listFiles, loadCorpusConfig, scanFile } from './corpus-files.ts';
+import { partOf, SPLITS, type SplitName } from './corpus-split.ts';
 
-export const LABELS = ['ham', 'spam', 'phish'] as const;
-export type Label = (typeof LABELS)[number];
+export { LABELS, type Label };
 
 type Counts = Record<Action, number>;
 const emptyCounts = (): Counts => ({ deliver: 0, tag: 0, quarantine: 0, reject: 0 });
@@ -38,47 +43,10 @@ function progress(total: number): { tick(done: number, started: number): void; e
   };
 }
 
-/** Runs the engine over a labeled folder and prints detection figures. Returns the exit code. */
-export async function evalCommand(
-  dir: string,
-  opts: { json?: boolean; config?: string; limit?: number },
-): Promise<number> {
-  const config = loadCorpusConfig(opts.config);
-  if (!config) return 1;
-
-  const files: { label: Label; file: string }[] = [];
-  for (const label of LABELS) {
-    const path = join(dir, label);
-    const isDir = await stat(path).then(
-      (s) => s.isDirectory(),
-      () => false,
-    );
-    if (!isDir) continue;
-    let list = await listFiles(path);
-    if (opts.limit !== undefined && opts.limit >= 0) list = list.slice(0, opts.limit);
-    files.push(...list.map((file) => ({ label, file })));
-  }
-  if (!files.length) {
-    process.stderr.write(`seg eval: no messages under ${dir}/{${LABELS.join(',')}}\n`);
-    return 1;
-  }
-
-  const matrix: Record<Label, Counts> = { ham: emptyCounts(), spam: emptyCounts(), phish: emptyCounts() };
-  let readErrors = 0;
-  const bar = progress(files.length);
-  const started = Date.now();
-  for (const [i, { label, file }] of files.entries()) {
-    const { verdict, readError } = await scanFile(file, config, offlineResolver);
-    if (readError) readErrors++;
-    matrix[label][verdict.action]++;
-    bar.tick(i + 1, started);
-  }
-  bar.end();
-  const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-  const msgsPerSec = Math.round((files.length / seconds) * 10) / 10;
-
+/** Detection figures for one set of messages (a source, or all of them). */
+function figures(matrix: Record<Label, Counts>) {
   const n = (l: Label) => ACTIONS.reduce((s, a) => s + matrix[l][a], 0);
-  const summary = {
+  return {
     ham: {
       n: n('ham'),
       flagged: flaggedOf(matrix.ham),
@@ -97,27 +65,141 @@ export async function evalCommand(
       rate: pct(flaggedOf(matrix.phish), n('phish')),
       actions: matrix.phish,
     },
+  };
+}
+
+const emptyMatrix = (): Record<Label, Counts> => ({
+  ham: emptyCounts(),
+  spam: emptyCounts(),
+  phish: emptyCounts(),
+});
+
+export interface EvalOptions {
+  json?: boolean;
+  config?: string;
+  limit?: number;
+  /** Skip the messages the classifier model was trained on. */
+  excludeTrained?: boolean;
+  /** A model file to score with instead of the built-in one. */
+  model?: string;
+  /** Write one line per message (source, label, file, action, score, symbols) to this file (.gz: gzipped). */
+  verdicts?: string;
+}
+
+/** Runs the engine over labeled folders and prints detection figures per source and in total. Returns the exit code. */
+export async function evalCommand(dirs: string | string[], opts: EvalOptions): Promise<number> {
+  const config = loadCorpusConfig(opts.config);
+  if (!config) return 1;
+  let model: Model;
+  try {
+    model = opts.model ? loadModel(JSON.parse(await readFile(opts.model, 'utf8'))) : builtInModel();
+  } catch (err) {
+    process.stderr.write(`seg eval: ${opts.model}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const scanners = opts.model
+    ? ALL_SCANNERS.map((s) => (s.name === 'classifier' ? createClassifier(() => model) : s))
+    : undefined;
+  const split = model.file.split.name as SplitName;
+  if (opts.excludeTrained && !SPLITS.includes(split)) {
+    process.stderr.write(`seg eval: the model records an unknown split "${split}"\n`);
+    return 1;
+  }
+
+  const files: { source: string; label: Label; file: string }[] = [];
+  let skippedTrained = 0;
+  for (const dir of Array.isArray(dirs) ? dirs : [dirs]) {
+    for (const source of await labeledSources(dir)) {
+      for (const label of LABELS) {
+        const path = source.dirs[label];
+        if (!path) continue;
+        let list = await listFiles(path);
+        if (opts.excludeTrained) {
+          const held: string[] = [];
+          for (const file of list) {
+            const bytes = await readFile(file).catch(() => Buffer.alloc(0));
+            if (partOf(split, file, label, bytes) === 'train') skippedTrained++;
+            else held.push(file);
+          }
+          list = held;
+        }
+        if (opts.limit !== undefined && opts.limit >= 0) list = list.slice(0, opts.limit);
+        files.push(...list.map((file) => ({ source: source.name, label, file })));
+      }
+    }
+  }
+  if (!files.length) {
+    const dirList = Array.isArray(dirs) ? dirs.join(' ') : dirs;
+    process.stderr.write(
+      `seg eval: no messages under ${dirList} (looked for {${LABELS.join(',')}}/ folders)\n`,
+    );
+    return 1;
+  }
+
+  const total = emptyMatrix();
+  const bySource = new Map<string, Record<Label, Counts>>();
+  const lines: string[] = [];
+  let readErrors = 0;
+  const bar = progress(files.length);
+  const started = Date.now();
+  for (const [i, { source, label, file }] of files.entries()) {
+    const { verdict, readError } = await scanFile(file, config, offlineResolver, scanners);
+    if (readError) readErrors++;
+    total[label][verdict.action]++;
+    const m = bySource.get(source) ?? emptyMatrix();
+    bySource.set(source, m);
+    m[label][verdict.action]++;
+    if (opts.verdicts)
+      lines.push([source, label, file, verdict.action, verdict.score, verdict.symbols.join(' ')].join('\t'));
+    bar.tick(i + 1, started);
+  }
+  bar.end();
+  const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+  const msgsPerSec = Math.round((files.length / seconds) * 10) / 10;
+  if (opts.verdicts) {
+    const text = `source\tlabel\tfile\taction\tscore\tsymbols\n${lines.join('\n')}\n`;
+    await writeFile(opts.verdicts, opts.verdicts.endsWith('.gz') ? gzipSync(text, { level: 9 }) : text);
+  }
+
+  const sources = [...bySource.entries()].map(([name, m]) => ({ name, ...figures(m) }));
+  const summary = {
+    ...figures(total),
     msgsPerSec,
     seconds: Math.round(seconds * 10) / 10,
     readErrors,
     policyVersion: config.policy.version,
+    sources,
+    ...(opts.excludeTrained ? { split, skippedTrained } : {}),
   };
 
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return 0;
   }
+  const cell = (num: number, den: number) => (den ? `${pct(num, den)}% (${num}/${den})` : '-');
   const rows = [
-    ['label', 'n', ...ACTIONS, 'flagged'],
-    ...LABELS.map((l) => [
-      l,
-      String(n(l)),
-      ...ACTIONS.map((a) => String(matrix[l][a])),
-      `${pct(flaggedOf(matrix[l]), n(l))}%`,
+    ['source', 'spam caught', 'phish caught', 'ham flagged'],
+    ...[...sources, { name: 'TOTAL', ...figures(total) }].map((f) => [
+      f.name,
+      cell(f.spam.caught, f.spam.n),
+      cell(f.phish.caught, f.phish.n),
+      cell(f.ham.flagged, f.ham.n),
     ]),
   ];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  const out = rows.map((r) => r.map((cell, c) => cell.padStart(widths[c]!)).join('  '));
+  const matrix = [
+    ['label', 'n', ...ACTIONS, 'flagged'],
+    ...LABELS.map((l) => {
+      const n = ACTIONS.reduce((s, a) => s + total[l][a], 0);
+      return [l, String(n), ...ACTIONS.map((a) => String(total[l][a])), `${pct(flaggedOf(total[l]), n)}%`];
+    }),
+  ];
+  const table = (t: string[][], left: boolean) => {
+    const widths = t[0]!.map((_, c) => Math.max(...t.map((r) => (r[c] ?? '').length)));
+    return t.map((r) =>
+      r.map((v, c) => (left && c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  '),
+    );
+  };
+  const out = [...table(rows, true), '', ...table(matrix, false)];
   out.push(
     '',
     `ham false-positive rate: ${summary.ham.fpRate}% (${summary.ham.flagged} of ${summary.ham.n})`,
@@ -125,6 +207,8 @@ export async function evalCommand(
     `phish caught: ${summary.phish.rate}% (${summary.phish.caught} of ${summary.phish.n})`,
     `${files.length} messages in ${summary.seconds} s: ${msgsPerSec} messages/second`,
   );
+  if (opts.excludeTrained)
+    out.push(`${skippedTrained} messages skipped: in the training part of split ${split}`);
   if (readErrors) out.push(`${readErrors} files could not be read (scanned as empty messages)`);
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;

@@ -7,6 +7,7 @@ import type { DnsResolver } from '../ports/index.ts';
 import { decide } from './decide.ts';
 import { parseMessage } from './parse.ts';
 import { runScanners } from './run-scanners.ts';
+import type { Scanner } from './scanner.ts';
 import { ALL_SCANNERS } from './scanners/index.ts';
 import type { Envelope, ParsedMessage, ScanResult, SesVerdicts, Verdict } from './types.ts';
 
@@ -30,13 +31,20 @@ export function envelopeFromHeaders(parsed: ParsedMessage): Envelope {
 /** Parses, scans with every registered scanner and decides. Never throws on bad mail. */
 export async function scanMessage(
   raw: Uint8Array,
-  opts: { config: SegConfig; envelope?: Envelope; ses?: SesVerdicts; resolver?: DnsResolver },
+  opts: {
+    config: SegConfig;
+    envelope?: Envelope;
+    ses?: SesVerdicts;
+    resolver?: DnsResolver;
+    /** The scanner set (default: every registered scanner); `seg eval --model` swaps the classifier. */
+    scanners?: readonly Scanner[];
+  },
 ): Promise<{ parsed: ParsedMessage; results: ScanResult[]; verdict: Verdict }> {
   const { config } = opts;
   const parsed = await parseMessage(raw, config.limits);
   const envelope = opts.envelope ?? envelopeFromHeaders(parsed);
   const results = await runScanners(
-    ALL_SCANNERS,
+    opts.scanners ?? ALL_SCANNERS,
     { raw, parsed, envelope, ...(opts.ses ? { ses: opts.ses } : {}) },
     {
       policy: config.policy,

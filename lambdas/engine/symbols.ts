@@ -149,6 +149,52 @@ export const SYMBOLS = {
   MIME_ERROR: { family: 'MIME', weight: 0, description: 'The message could not be parsed at all' },
 
   // The trained text classifier (spam and phish).
+  CLASSIFIER_HAM: {
+    family: 'CLASSIFIER',
+    weight: -2,
+    description: 'The trained classifier gives spam-or-phish under 1%: reads as legitimate mail',
+  },
+  // Bands of the probability of spam or phish (PHISH when the phish head says so), as BAYES_99 in SpamAssassin.
+  CLASSIFIER_SPAM_999: {
+    family: 'CLASSIFIER',
+    weight: 10,
+    description: 'The trained classifier gives spam-or-phish 99.9% or more; reads as spam',
+  },
+  CLASSIFIER_SPAM_99: {
+    family: 'CLASSIFIER',
+    weight: 8,
+    description: 'The trained classifier gives spam-or-phish 99% or more; reads as spam',
+  },
+  CLASSIFIER_SPAM_95: {
+    family: 'CLASSIFIER',
+    weight: 6,
+    description: 'The trained classifier gives spam-or-phish 95% or more; reads as spam',
+  },
+  CLASSIFIER_SPAM_80: {
+    family: 'CLASSIFIER',
+    weight: 5,
+    description: 'The trained classifier gives spam-or-phish 80% or more; reads as spam',
+  },
+  CLASSIFIER_PHISH_999: {
+    family: 'CLASSIFIER',
+    weight: 10,
+    description: 'The trained classifier gives spam-or-phish 99.9% or more; reads as phish',
+  },
+  CLASSIFIER_PHISH_99: {
+    family: 'CLASSIFIER',
+    weight: 8,
+    description: 'The trained classifier gives spam-or-phish 99% or more; reads as phish',
+  },
+  CLASSIFIER_PHISH_95: {
+    family: 'CLASSIFIER',
+    weight: 6,
+    description: 'The trained classifier gives spam-or-phish 95% or more; reads as phish',
+  },
+  CLASSIFIER_PHISH_80: {
+    family: 'CLASSIFIER',
+    weight: 5,
+    description: 'The trained classifier gives spam-or-phish 80% or more; reads as phish',
+  },
   CLASSIFIER_ERROR: { family: 'CLASSIFIER', weight: 0, description: 'Our classifier could not answer' },
 
   // Impersonation and business email compromise.

@@ -98,7 +98,9 @@ describe('evalCommand', () => {
 
   it('prints a confusion matrix and rates for people', async () => {
     const { lines } = await captureStdout(() => evalCommand(dir, {}));
-    expect(lines[0]).toMatch(/label\s+n\s+deliver\s+tag\s+quarantine\s+reject\s+flagged/);
+    expect(lines[0]).toMatch(/^source\s+spam caught\s+phish caught\s+ham flagged$/);
+    expect(lines.some((l) => /^TOTAL\s+100% \(2\/2\)\s+100% \(1\/1\)\s+0% \(0\/4\)$/.test(l))).toBe(true);
+    expect(lines.some((l) => /label\s+n\s+deliver\s+tag\s+quarantine\s+reject\s+flagged/.test(l))).toBe(true);
     expect(lines.some((l) => l.startsWith('ham false-positive rate: 0% (0 of 4)'))).toBe(true);
     expect(lines.some((l) => /messages\/second/.test(l))).toBe(true);
   });

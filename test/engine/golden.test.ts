@@ -17,11 +17,12 @@ interface Golden {
 const OFFLINE_AUTH = ['DKIM_NONE', 'DMARC_TEMPERROR'];
 const GOLDEN: readonly Golden[] = [
   { file: 'clean-plain.eml', action: 'deliver', symbols: OFFLINE_AUTH },
-  { file: 'gtube-in-body.eml', action: 'reject', symbols: ['GTUBE', ...OFFLINE_AUTH] },
+  { file: 'gtube-in-body.eml', action: 'reject', symbols: ['GTUBE', 'CLASSIFIER_SPAM_80', ...OFFLINE_AUTH] },
   {
     file: 'phish-href-mismatch.eml',
     action: 'quarantine',
     symbols: [
+      'CLASSIFIER_PHISH_999',
       'CONTENT_BRAND_IMPERSONATION',
       'CONTENT_GREETS_ADDRESS',
       'CONTENT_HTML_ONLY',
@@ -40,17 +41,18 @@ const GOLDEN: readonly Golden[] = [
     file: 'allowed-sender-gtube.eml',
     config: { lists: { allow: ['partner.example'] } },
     action: 'reject',
-    symbols: ['GTUBE', 'LIST_SENDER_ALLOWED', ...OFFLINE_AUTH],
+    symbols: ['GTUBE', 'LIST_SENDER_ALLOWED', 'CLASSIFIER_SPAM_95', ...OFFLINE_AUTH],
   },
   {
     file: 'spam-phrases.eml',
-    action: 'tag',
-    symbols: ['CONTENT_SPAM_PHRASES', 'CONTENT_SUBJECT_ALL_CAPS', ...OFFLINE_AUTH],
+    action: 'quarantine',
+    symbols: ['CLASSIFIER_SPAM_999', 'CONTENT_SPAM_PHRASES', 'CONTENT_SUBJECT_ALL_CAPS', ...OFFLINE_AUTH],
   },
   {
     file: 'urls-suspicious.eml',
     action: 'quarantine',
     symbols: [
+      'CLASSIFIER_SPAM_80',
       'URL_CREDENTIALS',
       'URL_IP_HOST',
       'URL_PUNYCODE',

@@ -3,6 +3,7 @@
 
 import type { Scanner } from '../scanner.ts';
 import { auth } from './auth.ts';
+import { classifier } from './classifier.ts';
 import { content } from './content.ts';
 import { dlp } from './dlp.ts';
 import { gtube } from './gtube.ts';
@@ -16,7 +17,7 @@ export type ScannerGroup = 'auth' | 'content' | 'lists';
 
 export const SCANNER_GROUPS = {
   auth: [auth, sesVerdicts],
-  content: [gtube, content, urls, mime],
+  content: [gtube, content, urls, mime, classifier],
   lists: [lists],
 } as const satisfies Record<ScannerGroup, readonly Scanner[]>;
 

@@ -1,0 +1,127 @@
+// The classifier's features: what a message is allowed to teach. Only things that travel from one
+// mailbox, year and provider to another: the subject, the sender's display name, the body text (the
+// HTML's text when there is no text part), the hosts and paths of links, attachment names and types,
+// and a few structural facts. Never a Received host, a date, a Message-ID, a mailer, a list or
+// provider header, an X-Spam verdict, or an address: those say which collection a message came from,
+// not what it is. The headers are not even read here, so none can slip in.
+//
+// One function, used by training (bin/) and scoring (the scanner), so both see the same tokens.
+
+import { getDomain, getPublicSuffix } from 'tldts';
+import type { ParsedMessage } from '../types.ts';
+
+// Bounded work per message: the start of the body says what the message is.
+export const MAX_BODY_CHARS = 12_000;
+export const MAX_WORDS = 1500;
+const MAX_LINKS = 40;
+const MAX_WORD_LEN = 24;
+
+// Words: letters and digits; digits become 0, so "2002" and "2026" (era) or an order number say only "a
+// four-digit number". Apostrophes inside words are dropped, so "don't" is "dont" in every corpus.
+const WORD = /[\p{L}\p{N}]+/gu;
+const DIGIT = /\p{N}/gu;
+// Email addresses carry no meaning that generalises and do carry the corpus owners' (and a honeypot's
+// "phishing@pot") addresses: they are removed before words are read.
+const EMAIL = /[^\s<>()"',;:@]{1,64}@[\w.-]{1,255}/g;
+const URL_IN_TEXT = /\b(?:https?:\/\/|www\.)[^\s<>"']{1,2048}/gi;
+// A mailing list's footer ("___ / Foo mailing list / listinfo ..."), added by the list server, not
+// written by the sender: it says which list, i.e. which collection. Cut at the last separator line
+// that a "mailing list" line follows.
+const LIST_FOOTER = /\n_{10,}\s*\n(?=[^\n]{0,120}mailing list)/gi;
+
+export function words(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.toLowerCase().matchAll(WORD)) {
+    const w = m[0];
+    if (w.length > MAX_WORD_LEN) continue;
+    out.push(w.replace(DIGIT, '0'));
+    if (out.length >= MAX_WORDS) break;
+  }
+  return out;
+}
+
+/** Where a list server's footer starts in `text`, or -1. */
+function footerStart(text: string): number {
+  let cut = -1;
+  for (const m of text.matchAll(LIST_FOOTER)) cut = m.index;
+  return cut;
+}
+
+/** The sender's own text: addresses and links removed, a list server's footer cut off, bounded. */
+export function cleanBody(text: string): string {
+  let body = text.slice(0, MAX_BODY_CHARS * 2);
+  const cut = footerStart(body);
+  if (cut >= 0) body = body.slice(0, cut);
+  return body.slice(0, MAX_BODY_CHARS).replace(EMAIL, ' ').replace(URL_IN_TEXT, ' ');
+}
+
+/** Unigram and bigram features of a word list, with a prefix naming the field. */
+function grams(out: Set<string>, prefix: string, ws: readonly string[]): void {
+  for (let i = 0; i < ws.length; i++) {
+    out.add(prefix + ws[i]);
+    if (i > 0) out.add(`${prefix}${ws[i - 1]} ${ws[i]}`);
+  }
+}
+
+/** Features of a subject and body: what a text-only training corpus can also give. */
+export function textFeatures(subject: string, body: string, out = new Set<string>()): Set<string> {
+  grams(out, 's:', words(subject.replace(EMAIL, ' ')).slice(0, 40));
+  grams(out, '', words(cleanBody(body)));
+  return out;
+}
+
+/** Link features: the registrable domain, its public suffix, host words, path words. */
+function linkFeatures(out: Set<string>, hrefs: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const href of hrefs) {
+    if (seen.size >= MAX_LINKS) break;
+    if (seen.has(href)) continue;
+    seen.add(href);
+    let url: URL;
+    try {
+      url = new URL(href);
+    } catch {
+      out.add('u:unparseable');
+      continue;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      out.add(`u:scheme:${url.protocol.slice(0, 12)}`);
+      continue;
+    }
+    const host = url.hostname.toLowerCase();
+    if (/^[\d.]+$|^\[/.test(host)) {
+      out.add('u:ip');
+    } else {
+      out.add(`u:d:${getDomain(host) ?? host}`);
+      out.add(`u:tld:${getPublicSuffix(host) ?? ''}`);
+      for (const w of words(host.replace(/\./g, ' '))) out.add(`u:h:${w}`);
+    }
+    // The path and query, without addresses: a phishing kit's "login.php", a tracker's "unsubscribe".
+    const rest = `${url.pathname} ${url.search}`.replace(EMAIL, ' ');
+    for (const w of words(rest).slice(0, 12)) if (!/^0+$/.test(w)) out.add(`u:p:${w}`);
+  }
+}
+
+/** Every feature of a parsed message, as strings (deduplicated, in a stable order). */
+export function messageFeatures(parsed: ParsedMessage): string[] {
+  const out = new Set<string>();
+  textFeatures(parsed.subject, parsed.text, out);
+  for (const w of words((parsed.from?.name ?? '').replace(EMAIL, ' ')).slice(0, 8)) out.add(`n:${w}`);
+  // Links in a list server's footer are the list's, not the sender's.
+  const cut = footerStart(parsed.text.slice(0, MAX_BODY_CHARS * 2));
+  const footer = cut >= 0 ? parsed.text.slice(cut, cut + 2000) : '';
+  linkFeatures(
+    out,
+    parsed.links.map((l) => l.href).filter((href) => !footer.includes(href)),
+  );
+  for (const a of parsed.attachments.slice(0, 20)) {
+    out.add(`a:type:${a.contentType.toLowerCase().slice(0, 60)}`);
+    const ext = /\.([a-z0-9]{1,8})$/i.exec(a.filename ?? '')?.[1];
+    if (ext) out.add(`a:ext:${ext.toLowerCase()}`);
+  }
+  // Structure is left to the heuristic scanners: "HTML or plain text", "how many links" and body
+  // length separate 2002 from 2023 mail (the development ham is plain text, its phish HTML) far
+  // better than ham from spam, so as features they learned the era. One fact that is era-neutral:
+  if (!parsed.subject.trim()) out.add('x:no-subject');
+  return [...out];
+}

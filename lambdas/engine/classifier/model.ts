@@ -1,0 +1,112 @@
+// The classifier model: two logistic-regression heads over hashed features. "bad" says spam-or-phish
+// versus ham; "phish" says phish versus spam among the bad. Weights are int8, one byte per hash
+// bucket, base64 in a small JSON file, decoded once per process. Scoring is a sum of the weights of
+// the message's features, so it is cheap and every point of the result can be traced to a token.
+
+export const MODEL_FORMAT = 'seg-classifier';
+export const MODEL_VERSION = 1;
+
+export interface ModelHead {
+  readonly bias: number;
+  /** Weight = int8 value * scale. */
+  readonly scale: number;
+  /** base64 of one int8 per bucket. */
+  readonly weights: string;
+}
+
+export interface ModelFile {
+  readonly format: typeof MODEL_FORMAT;
+  readonly version: number;
+  /** Number of hash buckets, a power of two. */
+  readonly buckets: number;
+  /** Features are weighted 1/sqrt(n) (n = distinct features) so long messages do not shout. */
+  readonly heads: { readonly bad: ModelHead; readonly phish: ModelHead };
+  /** How the training corpus was split (see bin/commands/corpus-split.ts); eval holds back the rest. */
+  readonly split: { readonly name: string; readonly trainPercent: number; readonly phishTimeCut?: number };
+  /** Messages per class the model learned from, for the record. */
+  readonly trained: Readonly<Record<string, number>>;
+  /** Training settings, for the record. */
+  readonly settings: Readonly<Record<string, number | string>>;
+}
+
+/** A decoded head: float weights per bucket. */
+export interface Head {
+  readonly bias: number;
+  readonly w: Float32Array;
+}
+
+export interface Model {
+  readonly file: ModelFile;
+  readonly mask: number;
+  readonly bad: Head;
+  readonly phish: Head;
+}
+
+/** FNV-1a over UTF-16 code units: fast, stable across runtimes, good enough spread for hashing tricks. */
+export function hashFeature(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function decodeHead(head: ModelHead, buckets: number): Head {
+  const bytes = Buffer.from(head.weights, 'base64');
+  if (bytes.length !== buckets)
+    throw new Error(`model head has ${bytes.length} weights, expected ${buckets}`);
+  const ints = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  const w = new Float32Array(buckets);
+  for (let i = 0; i < buckets; i++) w[i] = ints[i]! * head.scale;
+  return { bias: head.bias, w };
+}
+
+/** Checks and decodes a model file. Throws with a clear message on anything else. */
+export function loadModel(file: unknown): Model {
+  const f = file as ModelFile;
+  if (!f || f.format !== MODEL_FORMAT) throw new Error('not a seg classifier model');
+  if (f.version !== MODEL_VERSION)
+    throw new Error(`classifier model version ${f.version}, expected ${MODEL_VERSION}`);
+  if (!Number.isInteger(Math.log2(f.buckets))) throw new Error('model buckets must be a power of two');
+  return {
+    file: f,
+    mask: f.buckets - 1,
+    bad: decodeHead(f.heads.bad, f.buckets),
+    phish: decodeHead(f.heads.phish, f.buckets),
+  };
+}
+
+export const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+
+export interface Score {
+  /** Probability the message is spam or phish. */
+  readonly pBad: number;
+  /** Probability it is phish, given it is bad. */
+  readonly pPhish: number;
+  /** The features that moved "bad" most, with their signed contribution, strongest first. */
+  readonly top: readonly (readonly [feature: string, contribution: number])[];
+}
+
+/** Scores a message's features. `topN` features that pushed hardest toward the verdict are kept. */
+export function score(model: Model, features: readonly string[], topN = 6): Score {
+  const x = features.length ? 1 / Math.sqrt(features.length) : 0;
+  let zBad = model.bad.bias;
+  let zPhish = model.phish.bias;
+  const contrib: [string, number][] = [];
+  for (const f of features) {
+    const b = hashFeature(f) & model.mask;
+    const wb = model.bad.w[b]!;
+    zBad += wb * x;
+    zPhish += model.phish.w[b]! * x;
+    if (wb !== 0) contrib.push([f, wb * x]);
+  }
+  const pBad = sigmoid(zBad);
+  const sign = pBad >= 0.5 ? 1 : -1;
+  contrib.sort((a, b) => sign * (b[1] - a[1]) || (a[0] < b[0] ? -1 : 1));
+  return {
+    pBad,
+    pPhish: sigmoid(zPhish),
+    top: contrib.slice(0, topN).map(([f, c]) => [f, Math.round(c * 1000) / 1000] as const),
+  };
+}

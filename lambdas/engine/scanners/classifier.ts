@@ -1,0 +1,65 @@
+// The trained text classifier as a scanner: features of the parsed message (classifier/features.ts),
+// scored by the model file built by `seg train` (model/classifier-v1.json, decoded once per process).
+// It emits one symbol per message at most: CLASSIFIER_SPAM_<band> or CLASSIFIER_PHISH_<band>, the band
+// being the probability that the message is spam or phish, or CLASSIFIER_HAM when that probability is
+// under 1%; the evidence names the probability and the tokens that moved it most.
+
+import { messageFeatures } from '../classifier/features.ts';
+import { loadModel, type Model, score } from '../classifier/model.ts';
+import modelFile from '../model/classifier-v1.json' with { type: 'json' };
+import type { Scanner } from '../scanner.ts';
+import type { SymbolName } from '../symbols.ts';
+
+/** Probability bands, highest first: the symbol names the lowest band the probability reaches. */
+export const BANDS = [
+  [0.999, '999'],
+  [0.99, '99'],
+  [0.95, '95'],
+  [0.8, '80'],
+] as const;
+
+// Below this many features there is too little text to judge (an empty or image-only message): the
+// classifier abstains and leaves such mail to the heuristic scanners.
+export const MIN_FEATURES = 8;
+
+let builtIn: Model | undefined;
+/** The model shipped in the repository, decoded on first use. */
+export function builtInModel(): Model {
+  builtIn ??= loadModel(modelFile);
+  return builtIn;
+}
+
+/** Below this probability of spam or phish the message reads as ham (CLASSIFIER_HAM, a small negative weight). */
+export const HAM_BELOW = 0.01;
+
+/** The symbol for a message's probabilities, or undefined when the classifier has no firm opinion. */
+export function classifierSymbol(pBad: number, pPhish: number): SymbolName | undefined {
+  if (pBad < HAM_BELOW) return 'CLASSIFIER_HAM';
+  const band = BANDS.find(([p]) => pBad >= p)?.[1];
+  if (!band) return undefined;
+  return `CLASSIFIER_${pPhish >= 0.5 ? 'PHISH' : 'SPAM'}_${band}` as SymbolName;
+}
+
+/** A classifier scanner over `model` (the built-in one unless given: `seg eval --model`). */
+export function createClassifier(model: () => Model = builtInModel): Scanner {
+  return {
+    name: 'classifier',
+    family: 'CLASSIFIER',
+    async scan({ parsed }) {
+      const features = messageFeatures(parsed);
+      if (features.length < MIN_FEATURES) return [];
+      const s = score(model(), features);
+      const symbol = classifierSymbol(s.pBad, s.pPhish);
+      if (!symbol) return [];
+      const top = s.top.map(([f, c]) => `${JSON.stringify(f)} ${c > 0 ? '+' : ''}${c}`).join(', ');
+      return [
+        {
+          symbol,
+          evidence: `p=${s.pBad.toFixed(4)} phish=${s.pPhish.toFixed(2)}; ${top}`.slice(0, 400),
+        },
+      ];
+    },
+  };
+}
+
+export const classifier: Scanner = createClassifier();

@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import {
+  cleanBody,
+  MAX_WORDS,
+  messageFeatures,
+  textFeatures,
+  words,
+} from '../../../lambdas/engine/classifier/features.ts';
+import { DEFAULT_LIMITS, parseMessage } from '../../../lambdas/engine/parse.ts';
+
+// Every header below carries a marker word that must never become a feature: they say which server,
+// mailer, list, provider or upstream filter handled the message, i.e. which collection it came from.
+const ARTIFACT_HEADERS = [
+  'Received: from zqhostmarker.example.net (zqhostmarker [192.0.2.7]) by mx.example.com',
+  'Message-ID: <zqmsgidmarker.12345@example.org>',
+  'Date: Tue, 3 Sep 2002 10:00:00 +0000',
+  'X-Mailer: ZqMailerMarker 6.0',
+  'User-Agent: ZqAgentMarker/1.2',
+  'List-Id: Zq list <zqlistmarker.lists.example.net>',
+  'List-Unsubscribe: <https://lists.example.net/zqunsubmarker>',
+  'X-MS-Exchange-Organization-SCL: zqexchangemarker',
+  'X-Spam-Status: Yes, score=12.0 tests=ZQSPAMMARKER',
+  'X-Spam-Flag: YES',
+  'Return-Path: <zqbouncemarker@example.org>',
+  'DKIM-Signature: v=1; d=example.org; s=zqselectormarker; b=abc',
+];
+
+const message = (body: string, headers: string[] = []) =>
+  Buffer.from(
+    [
+      ...headers,
+      'From: "Alice Example" <alice.zqaddressmarker@example.org>',
+      'To: bob@example.com',
+      'Subject: Quarterly report ready',
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      body,
+    ].join('\r\n'),
+  );
+
+describe('messageFeatures', () => {
+  it('never yields a feature from Received, Message-ID, Date, mailer, list, provider or X-Spam headers', async () => {
+    const parsed = await parseMessage(message('The report is attached.', ARTIFACT_HEADERS), DEFAULT_LIMITS);
+    const features = messageFeatures(parsed);
+    expect(features).toContain('s:quarterly');
+    expect(features).toContain('report');
+    expect(features.filter((f) => /zq|2002|spam/.test(f))).toEqual([]);
+  });
+
+  it('gives the same features with or without the artifact headers', async () => {
+    const body = 'Please review the attached figures before Monday.';
+    const bare = messageFeatures(await parseMessage(message(body), DEFAULT_LIMITS));
+    const dressed = messageFeatures(await parseMessage(message(body, ARTIFACT_HEADERS), DEFAULT_LIMITS));
+    expect(dressed).toEqual(bare);
+  });
+
+  it('drops email addresses from the body and the subject, such as a honeypot recipient', async () => {
+    const parsed = await parseMessage(message('Dear phishing@pot, verify your account now.'), DEFAULT_LIMITS);
+    const features = messageFeatures(parsed);
+    expect(features).toContain('verify');
+    expect(features.some((f) => /phishing|pot/.test(f))).toBe(false);
+  });
+
+  it('reads links as domain, public suffix, host words and path words, not as body words', async () => {
+    const parsed = await parseMessage(
+      message('Log in at https://secure-login.example.co.uk/account/verify.php?id=123 today.'),
+      DEFAULT_LIMITS,
+    );
+    const features = messageFeatures(parsed);
+    expect(features).toEqual(
+      expect.arrayContaining(['u:d:example.co.uk', 'u:tld:co.uk', 'u:h:secure', 'u:p:verify', 'u:p:php']),
+    );
+    expect(features).not.toContain('https');
+    expect(features).not.toContain('php');
+  });
+
+  it("ignores a mailing list's footer and the links in it", async () => {
+    const body = [
+      'The patch fixes the race in the driver.',
+      '',
+      '_______________________________________________',
+      'Zqlist-devel mailing list',
+      'https://lists.example.net/lists/listinfo/zqlist-devel',
+    ].join('\n');
+    const features = messageFeatures(await parseMessage(message(body), DEFAULT_LIMITS));
+    expect(features).toContain('patch');
+    expect(features.some((f) => /zqlist|listinfo|mailing/.test(f))).toBe(false);
+  });
+
+  it('names attachment types and extensions', async () => {
+    const raw = Buffer.from(
+      [
+        'From: a@example.org',
+        'Subject: invoice',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'See attached.',
+        '--b',
+        'Content-Type: application/pdf; name="Invoice.PDF"',
+        'Content-Disposition: attachment; filename="Invoice.PDF"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        'JVBERi0xLjQK',
+        '--b--',
+        '',
+      ].join('\r\n'),
+    );
+    const features = messageFeatures(await parseMessage(raw, DEFAULT_LIMITS));
+    expect(features).toEqual(expect.arrayContaining(['a:type:application/pdf', 'a:ext:pdf']));
+  });
+});
+
+describe('words', () => {
+  it('lowercases, splits on non-letters and turns digits to 0, so years and numbers say only their length', () => {
+    expect(words("Don't miss the 2002 SALE, only $49.99!")).toEqual([
+      'don',
+      't',
+      'miss',
+      'the',
+      '0000',
+      'sale',
+      'only',
+      '00',
+      '00',
+    ]);
+  });
+
+  it('reads at most MAX_WORDS words', () => {
+    expect(words('word '.repeat(MAX_WORDS * 3))).toHaveLength(MAX_WORDS);
+  });
+});
+
+describe('textFeatures', () => {
+  it('prefixes subject features with s: and adds body bigrams', () => {
+    const f = textFeatures('Hello there', 'cheap meds online');
+    expect([...f]).toEqual([
+      's:hello',
+      's:there',
+      's:hello there',
+      'cheap',
+      'meds',
+      'cheap meds',
+      'online',
+      'meds online',
+    ]);
+  });
+
+  it('bounds the body it reads', () => {
+    expect(cleanBody('x '.repeat(1_000_000)).length).toBeLessThanOrEqual(12_000);
+  });
+});

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { hashFeature, loadModel, MODEL_FORMAT, score } from '../../../lambdas/engine/classifier/model.ts';
+import {
+  builtInModel,
+  classifier,
+  classifierSymbol,
+  createClassifier,
+} from '../../../lambdas/engine/scanners/classifier.ts';
+import { SYMBOLS } from '../../../lambdas/engine/symbols.ts';
+import { ctxFrom as ctx, fixture, inputFrom } from '../helpers.ts';
+
+/** A model over 4096 buckets whose only weights are the given features'. */
+function tinyModel(bad: Record<string, number>, phish: Record<string, number> = {}, bias = -2) {
+  const head = (weights: Record<string, number>, b: number) => {
+    const ints = new Int8Array(4096);
+    for (const [f, w] of Object.entries(weights)) ints[hashFeature(f) & 4095] = w;
+    return { bias: b, scale: 1, weights: Buffer.from(ints.buffer).toString('base64') };
+  };
+  return loadModel({
+    format: MODEL_FORMAT,
+    version: 1,
+    buckets: 4096,
+    heads: { bad: head(bad, bias), phish: head(phish, 0) },
+    split: { name: 'hash70', trainPercent: 70 },
+    trained: {},
+    settings: {},
+  });
+}
+
+describe('classifier model', () => {
+  it('loads the model shipped in the repository, small and versioned', () => {
+    const model = builtInModel();
+    expect(model.file.version).toBe(1);
+    expect(model.file.split.name).toBe('hash70');
+    expect(model.bad.w.length).toBe(model.file.buckets);
+    expect(JSON.stringify(model.file).length).toBeLessThan(3_000_000);
+  });
+
+  it('rejects files that are not a model of this version or size', () => {
+    expect(() => loadModel({ format: 'other' })).toThrow('not a seg classifier model');
+    const ok = tinyModel({}).file;
+    expect(() => loadModel({ ...ok, version: 2 })).toThrow('version 2');
+    expect(() => loadModel({ ...ok, buckets: 32 })).toThrow('32');
+  });
+
+  it('sums the weights of the features present and names those that moved it most', () => {
+    const m = tinyModel({ winner: 100 });
+    const s = score(m, ['winner', 'hello', 'there', 'friend']);
+    // z = -2 + 100 / sqrt(4)
+    expect(s.pBad).toBeCloseTo(1 / (1 + Math.exp(-48)), 10);
+    expect(s.top[0]).toEqual(['winner', 50]);
+  });
+});
+
+describe('classifierSymbol', () => {
+  it('names the band the probability reaches and the class the phish head picks', () => {
+    expect(classifierSymbol(0.9995, 0.1)).toBe('CLASSIFIER_SPAM_999');
+    expect(classifierSymbol(0.991, 0.9)).toBe('CLASSIFIER_PHISH_99');
+    expect(classifierSymbol(0.96, 0.2)).toBe('CLASSIFIER_SPAM_95');
+    expect(classifierSymbol(0.85, 0.7)).toBe('CLASSIFIER_PHISH_80');
+    expect(classifierSymbol(0.79, 0.7)).toBeUndefined();
+  });
+
+  it('gives higher bands more weight', () => {
+    expect(SYMBOLS.CLASSIFIER_SPAM_999.weight).toBeGreaterThan(SYMBOLS.CLASSIFIER_SPAM_99.weight);
+    expect(SYMBOLS.CLASSIFIER_SPAM_99.weight).toBeGreaterThan(SYMBOLS.CLASSIFIER_SPAM_95.weight);
+    expect(SYMBOLS.CLASSIFIER_SPAM_95.weight).toBeGreaterThan(SYMBOLS.CLASSIFIER_SPAM_80.weight);
+  });
+});
+
+describe('classifier scanner', () => {
+  it('emits a band symbol with the probability and the tokens that moved it as evidence', async () => {
+    const scanner = createClassifier(() => tinyModel({ refinance: 120, mortgage: 120 }, { refinance: -50 }));
+    const findings = await scanner.scan(await inputFrom(fixture('spam-phrases.eml')), ctx());
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.symbol).toBe('CLASSIFIER_SPAM_999');
+    expect(findings[0]?.evidence).toMatch(/^p=1\.0000 phish=0\.\d\d; "/);
+    expect(findings[0]?.evidence).toContain('"refinance" +');
+  });
+
+  it('stays silent on a message the model finds unremarkable', async () => {
+    const scanner = createClassifier(() => tinyModel({ refinance: 120 }));
+    expect(await scanner.scan(await inputFrom(fixture('clean-plain.eml')), ctx())).toEqual([]);
+  });
+
+  it('with the shipped model, flags the spam fixture and not the plain letter', async () => {
+    const spam = await classifier.scan(await inputFrom(fixture('spam-phrases.eml')), ctx());
+    expect(spam[0]?.symbol).toMatch(/^CLASSIFIER_SPAM_/);
+    expect(await classifier.scan(await inputFrom(fixture('clean-plain.eml')), ctx())).toEqual([]);
+  });
+});
+
+describe('classifier scanner on too little text', () => {
+  it('abstains below MIN_FEATURES features, whatever the model says', async () => {
+    const scanner = createClassifier(() => tinyModel({ 'x:no-subject': 127 }, {}, 5));
+    expect(await scanner.scan(await inputFrom('From: a@example.org\r\n\r\n'), ctx())).toEqual([]);
+  });
+});
