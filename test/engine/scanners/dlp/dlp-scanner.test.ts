@@ -7,6 +7,7 @@ import { buildZip, type ZipEntry } from '../../../support/zip.ts';
 
 const zip = (entries: readonly (Omit<ZipEntry, 'data'> & { data: string })[]) =>
   buildZip(entries.map((e) => ({ ...e, data: Buffer.from(e.data) })));
+
 import { ctxFrom, eml, fixture, inputFrom, testConfig } from '../../helpers.ts';
 
 const CARD = '4111 1111 1111 1111';
