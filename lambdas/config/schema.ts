@@ -298,6 +298,9 @@ export const OutboundSchema = z
         'Verified SES identities (domains or addresses) From may use; defaults to the protected domains',
       ),
     submitters: z.array(SubmitterSchema).default([]).describe('Who may submit outbound mail, and as whom'),
+    noticeFrom: address
+      .optional()
+      .describe('From of the notice a blocked sender receives; defaults to postmaster@ the first domain'),
     abuse: z
       .object({
         windowMinutes: z.number().int().min(1).max(1440).default(60),

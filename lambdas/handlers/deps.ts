@@ -11,8 +11,10 @@ import type {
   Mailer,
   MessageStore,
   Metrics,
+  OutboundSender,
   PendingIndex,
   QuarantineStore,
+  SenderCounter,
   WorkflowStarter,
 } from '../ports/index.ts';
 
@@ -35,12 +37,21 @@ export interface HandlerDeps {
   readonly metrics: Metrics;
 }
 
+/** What the outbound handlers need beyond the inbound ones: SES sending and the per-sender counter. */
+export interface OutboundHandlerDeps extends HandlerDeps {
+  readonly sender: OutboundSender;
+  readonly counter: SenderCounter;
+  /** Starts the outbound workflow (submission ingest). */
+  readonly outboundStarter: WorkflowStarter;
+}
+
 /** Environment variable names, defined once. */
 export const ENV = {
   bucket: 'SEG_BUCKET',
   quarantineTable: 'SEG_QUARANTINE_TABLE',
   ledgerTable: 'SEG_LEDGER_TABLE',
   stateMachineArn: 'SEG_STATE_MACHINE_ARN',
+  outboundStateMachineArn: 'SEG_OUTBOUND_STATE_MACHINE_ARN',
   /** The URL of ingest's on-failure SQS queue, which the reconciler drains. */
   ingestFailureQueueUrl: 'SEG_INGEST_FAILURE_QUEUE_URL',
   /** The validated seg.config.json, inlined into each bundle by esbuild `define` at synth. */
@@ -59,6 +70,9 @@ export const SERVICE = 'seg';
 export const KEYS = {
   inboundPrefix: 'inbound/',
   inbound: (id: string) => `inbound/${id}`,
+  /** Outbound submissions: the smart host (Mail Manager, HTTPS, local submission) writes each here. */
+  outboxPrefix: 'outbox/',
+  outbox: (id: string) => `outbox/${id}`,
   parsed: (id: string) => `parsed/${id}.json`,
   verdict: (id: string) => `verdicts/${id}.json`,
   /** The SMTP envelope ingest saw, so the reconciler can re-drive a message with its real recipients. */

@@ -75,6 +75,7 @@ export function createQuarantineHandler(
         status,
         receivedAt: state.receivedAt,
         messageKey: state.key,
+        ...(state.direction === 'outbound' ? { direction: 'outbound' as const } : {}),
         expiresAt: Math.floor(now.getTime() / 1000) + deps.config.retention.quarantineDays * DAY_SECONDS,
         ...(status === 'DEFERRED' && state.deferral
           ? {

@@ -22,11 +22,12 @@ type RunOverrides = NonNullable<NonNullable<Parameters<StateMachine['run']>[1]>[
 type LocalHandler = NonNullable<RunOverrides['taskResourceLocalHandlers']>[string];
 
 /** The local stand-in for a function ARN; `ScanAuth` becomes `...:function:seg-scan-auth`. */
-export const localFunctionArn = (fn: WorkflowFunction): string =>
+export const localFunctionArn = (fn: string): string =>
   `arn:aws:lambda:local:000000000000:function:seg-${fn.replace(/[a-z](?=[A-Z])/g, '$&-').toLowerCase()}`;
 
 export interface LocalWorkflowOptions {
-  readonly handlers: WorkflowHandlers;
+  /** A handler per function the definition calls (every name in `functions`). */
+  readonly handlers: Readonly<Record<string, TaskHandler>>;
   /**
    * Replaces every Retry pause with this many milliseconds (tests). By default the definition's
    * IntervalSeconds/BackoffRate apply, as in AWS.
@@ -38,6 +39,10 @@ export interface LocalWorkflowOptions {
   readonly onExecutionSucceeded?: (record: ExecutionRecord) => void;
   /** The definition to run (with placeholders). @default inboundDefinition() */
   readonly definition?: AslDefinition;
+  /** The functions the definition may call. @default WORKFLOW_FUNCTIONS (inbound) */
+  readonly functions?: readonly string[];
+  /** The state machine's name in execution ARNs. @default 'seg-inbound' */
+  readonly name?: string;
 }
 
 /** How one local execution ended. */
@@ -78,7 +83,7 @@ function forEachState(definition: AslDefinition, visit: (name: string, state: As
 /** A Task state and the workflow function its Resource placeholder names. */
 export interface TaskBinding {
   readonly state: string;
-  readonly fn: WorkflowFunction;
+  readonly fn: string;
 }
 
 /**
@@ -86,11 +91,12 @@ export interface TaskBinding {
  * function its `${XFunctionArn}` Resource names. Throws on a Task naming no known placeholder, or on two
  * Tasks sharing a name with different functions (local overrides are keyed by state name).
  */
-export function bindTasks(definition: AslDefinition): TaskBinding[] {
-  const byPlaceholder = new Map<string, WorkflowFunction>(
-    WORKFLOW_FUNCTIONS.map((fn) => [`\${${arnPlaceholder(fn)}}`, fn]),
-  );
-  const bindings = new Map<string, WorkflowFunction>();
+export function bindTasks(
+  definition: AslDefinition,
+  functions: readonly string[] = WORKFLOW_FUNCTIONS,
+): TaskBinding[] {
+  const byPlaceholder = new Map<string, string>(functions.map((fn) => [`\${${arnPlaceholder(fn)}}`, fn]));
+  const bindings = new Map<string, string>();
   forEachState(definition, (name, state) => {
     if (state.Type === 'Task') {
       const fn = state.Resource === undefined ? undefined : byPlaceholder.get(state.Resource);
@@ -117,10 +123,12 @@ function statesWithRetry(definition: AslDefinition): string[] {
 }
 
 /** Replaces each `${XFunctionArn}` with its local ARN, as CDK's definitionSubstitutions does in AWS. */
-export function substituteArns(definition: AslDefinition): AslDefinition {
+export function substituteArns(
+  definition: AslDefinition,
+  functions: readonly string[] = WORKFLOW_FUNCTIONS,
+): AslDefinition {
   let text = JSON.stringify(definition);
-  for (const fn of WORKFLOW_FUNCTIONS)
-    text = text.replaceAll(`\${${arnPlaceholder(fn)}}`, localFunctionArn(fn));
+  for (const fn of functions) text = text.replaceAll(`\${${arnPlaceholder(fn)}}`, localFunctionArn(fn));
   return JSON.parse(text) as AslDefinition;
 }
 
@@ -156,6 +164,8 @@ export class LocalWorkflow implements WorkflowStarter {
   /** The definition actually executed, with local ARNs substituted. */
   readonly executedDefinition: AslDefinition;
   readonly bindings: readonly TaskBinding[];
+  private readonly functions: readonly string[];
+  private readonly name: string;
   readonly executions = new Map<string, ExecutionRecord>();
   private readonly machine: StateMachine;
   private readonly overrides: RunOverrides;
@@ -163,15 +173,21 @@ export class LocalWorkflow implements WorkflowStarter {
 
   constructor(private readonly options: LocalWorkflowOptions) {
     this.definition = options.definition ?? (inboundDefinition() as unknown as AslDefinition);
-    this.bindings = bindTasks(this.definition);
-    this.executedDefinition = substituteArns(this.definition);
+    this.functions = options.functions ?? WORKFLOW_FUNCTIONS;
+    this.name = options.name ?? 'seg-inbound';
+    this.bindings = bindTasks(this.definition, this.functions);
+    this.executedDefinition = substituteArns(this.definition, this.functions);
     // The library annotates the document it is given (QueryLanguage on each state): give it a copy, so
     // executedDefinition stays the substituted deployed document.
     this.machine = new StateMachine(
       structuredClone(this.executedDefinition) as ConstructorParameters<typeof StateMachine>[0],
     );
     const taskResourceLocalHandlers = Object.fromEntries(
-      this.bindings.map(({ state, fn }) => [state, asLambda(options.handlers[fn])]),
+      this.bindings.map(({ state, fn }) => {
+        const handler = options.handlers[fn];
+        if (!handler) throw new Error(`no local handler for ${fn} (Task state ${state})`);
+        return [state, asLambda(handler)];
+      }),
     );
     const ms = options.retryIntervalMs;
     this.overrides =
@@ -186,15 +202,15 @@ export class LocalWorkflow implements WorkflowStarter {
   /** Starts an execution and returns at once, as StartExecution does. */
   async start(input: WorkflowInput): Promise<{ executionId: string }> {
     const name = `${input.messageId}-${randomUUID().slice(0, 8)}`;
-    const executionId = `arn:aws:states:local:000000000000:express:seg-inbound:${name}`;
+    const executionId = `arn:aws:states:local:000000000000:express:${this.name}:${name}`;
     this.executions.set(executionId, { executionId, input, status: 'RUNNING' });
     const execution = this.machine.run(JSON.parse(JSON.stringify(input)), {
       overrides: this.overrides,
       context: {
         Execution: { Id: executionId, Name: name },
         StateMachine: {
-          Id: 'arn:aws:states:local:000000000000:stateMachine:seg-inbound',
-          Name: 'seg-inbound',
+          Id: `arn:aws:states:local:000000000000:stateMachine:${this.name}`,
+          Name: this.name,
         },
       },
     });

@@ -24,6 +24,9 @@ export const DISPOSITIONS = [
   'DEFERRED',
   'RELEASED',
   'DELETED',
+  // Outbound: handed to SES, or refused by policy (the sender was told why).
+  'SENT',
+  'BLOCKED',
 ] as const;
 export type Disposition = (typeof DISPOSITIONS)[number];
 
@@ -50,7 +53,7 @@ export interface DispositionLedger {
   claim(
     messageId: string,
     recipient: string,
-    action: 'deliver' | 'quarantine',
+    action: 'deliver' | 'quarantine' | 'send' | 'block',
     leaseMs: number,
     options?: ClaimOptions,
   ): Promise<boolean>;
@@ -81,7 +84,10 @@ export type QuarantineStatus =
   | 'DEFERRED'
   | 'DELIVERED'
   | 'RELEASED'
-  | 'DELETED';
+  | 'DELETED'
+  // Outbound: BLOCKED by policy (kept as a record of what was refused); SENT after a release.
+  | 'BLOCKED'
+  | 'SENT';
 
 /** One quarantine item: flat attributes, readable in the DynamoDB console. */
 export interface QuarantineItem {
@@ -105,6 +111,8 @@ export interface QuarantineItem {
   readonly nextAttemptAt?: string;
   /** The last delivery error of a deferred item, bounded. */
   readonly lastError?: string;
+  /** `outbound` for mail leaving the organisation (absent: inbound). */
+  readonly direction?: 'inbound' | 'outbound';
 }
 
 /** Attributes a conditional update may change; `undefined` removes the attribute. */
@@ -177,6 +185,39 @@ export interface PendingIndex {
   redriven(messageId: string, redrives: number, nextDueAt: string): Promise<void>;
 }
 
+/** What SES said when it accepted a message. */
+export interface SendResult {
+  readonly sesMessageId: string;
+}
+
+/**
+ * Sends outbound mail through SES (SESv2 SendEmail, raw content). One call is one SES request: at most
+ * 50 recipients, which the caller guarantees. Throws TransientDeliveryError (throttling, 5xx) or
+ * PermanentDeliveryError (SES refused the message).
+ */
+export interface OutboundSender {
+  send(input: {
+    readonly raw: Uint8Array;
+    readonly from: string;
+    readonly recipients: readonly string[];
+    readonly configurationSet: string;
+  }): Promise<SendResult>;
+}
+
+/** Per-sender counts in a time window, for the outbound abuse check. */
+export interface SenderCounter {
+  /**
+   * Adds one message with `recipients` recipients to the sender's count for the window starting at
+   * `windowStart`, once per messageId (a retried call does not count twice). Returns the totals.
+   */
+  add(
+    sender: string,
+    windowStart: Date,
+    messageId: string,
+    recipients: number,
+  ): Promise<{ readonly messages: number; readonly recipients: number }>;
+}
+
 /** Starts the inbound workflow for a stored message. */
 export interface WorkflowStarter {
   start(input: WorkflowInput): Promise<{ executionId: string }>;
@@ -218,7 +259,9 @@ export interface WorkflowInput {
   readonly envelope: Envelope;
   readonly receivedAt: string;
   readonly ses?: import('../engine/types.ts').SesVerdicts;
-  readonly direction: 'inbound';
+  readonly direction: 'inbound' | 'outbound';
+  /** Outbound: the authenticated submitter (SMTP AUTH user or IAM principal); notices go to its sender only. */
+  readonly submitter?: string;
   /**
    * True when the reconciler rebuilt the envelope from header To/Cc/Delivered-To (filtered to the
    * protected domains) because the stored envelope was missing: Bcc recipients are then lost.

@@ -16,18 +16,19 @@ export const WORKFLOW_FUNCTIONS = [
 export type WorkflowFunction = (typeof WORKFLOW_FUNCTIONS)[number];
 
 /** The substitution key CDK fills with the function's ARN. */
-export const arnPlaceholder = (fn: WorkflowFunction): string => `${fn}FunctionArn`;
-const arn = (fn: WorkflowFunction): string => `\${${arnPlaceholder(fn)}}`;
+export const arnPlaceholder = (fn: string): string => `${fn}FunctionArn`;
+/** The Resource of a Task calling `fn`: its ARN placeholder (CDK substitutes the ARN). */
+export const arn = (fn: string): string => `\${${fn}FunctionArn}`;
 
 /** Errors worth retrying: Lambda service hiccups and our TransientError class tree. */
-const TRANSIENT_ERRORS = [
+export const TRANSIENT_ERRORS = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
   'TransientError',
 ];
-const retryTransient = {
+export const retryTransient = {
   ErrorEquals: TRANSIENT_ERRORS,
   IntervalSeconds: 1,
   MaxAttempts: 3,
@@ -43,7 +44,7 @@ const SCAN_BRANCHES = [
   { fn: 'ScanLists', family: 'LIST' },
 ] as const satisfies readonly { fn: WorkflowFunction; family: string }[];
 
-function scanBranch(fn: WorkflowFunction, family: string) {
+export function scanBranch(fn: string, family: string) {
   const unavailable = `${fn}Unavailable`;
   const asResult = `${fn}ErrorResult`;
   const asResults = `${fn}ErrorResults`;

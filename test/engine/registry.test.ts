@@ -18,7 +18,7 @@ describe('scanner registry', () => {
   });
 
   it('runs DLP only in the outbound workflow', () => {
-    expect(OUTBOUND_SCANNER_GROUPS.dlp.map((s) => s.name)).toEqual(['dlp']);
+    expect(OUTBOUND_SCANNER_GROUPS.dlp.map((s) => s.name)).toEqual(['dlp', 'ses-limits']);
     expect(ALL_SCANNERS.map((s) => s.family)).not.toContain('DLP');
   });
 

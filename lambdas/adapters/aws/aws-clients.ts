@@ -4,6 +4,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
@@ -53,4 +54,8 @@ export function createSecretsClient(options: AwsClientOptions = {}): SecretsMana
 
 export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
   return new SQSClient(common(options));
+}
+
+export function createSesClient(options: AwsClientOptions = {}): SESv2Client {
+  return new SESv2Client(common(options));
 }

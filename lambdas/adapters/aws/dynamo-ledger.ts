@@ -49,7 +49,7 @@ export class DynamoLedger implements DispositionLedger {
   async claim(
     messageId: string,
     recipient: string,
-    action: 'deliver' | 'quarantine',
+    action: 'deliver' | 'quarantine' | 'send' | 'block',
     leaseMs: number,
     options: ClaimOptions = {},
   ): Promise<boolean> {

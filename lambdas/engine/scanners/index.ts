@@ -9,6 +9,7 @@ import { dlp } from './dlp.ts';
 import { gtube } from './gtube.ts';
 import { lists } from './lists.ts';
 import { mime } from './mime.ts';
+import { sesLimits } from './ses-limits.ts';
 import { sesVerdicts } from './ses-verdicts.ts';
 import { urls } from './urls.ts';
 
@@ -24,8 +25,11 @@ export const SCANNER_GROUPS = {
 /** Every registered inbound scanner, in group order. */
 export const ALL_SCANNERS: readonly Scanner[] = Object.values(SCANNER_GROUPS).flat();
 
-/** The outbound workflow's scanner groups (its Scan Parallel); outbound abuse is a step with state, not a scanner. */
+/**
+ * The outbound workflow's scanner groups, each one Lambda in its Scan Parallel. The outbound abuse
+ * check is a branch of its own with state (a counter), not a scanner.
+ */
 export const OUTBOUND_SCANNER_GROUPS = {
-  dlp: [dlp],
+  dlp: [dlp, sesLimits],
 } as const satisfies Record<string, readonly Scanner[]>;
 export type OutboundScannerGroup = keyof typeof OUTBOUND_SCANNER_GROUPS;

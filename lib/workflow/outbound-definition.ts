@@ -1,0 +1,129 @@
+// The outbound workflow in Amazon States Language, beside the inbound one and in the same style:
+// Parse -> Scan (Parallel: DLP and SES limits | outbound abuse) -> Decide -> Send | Block | Quarantine.
+// CDK deploys it with the function ARNs substituted; the local runtime runs the same document.
+// No CDK import here: the local runtime loads this file too.
+
+import { arn, retryTransient, scanBranch } from './inbound-definition.ts';
+
+/** Every Lambda the outbound workflow calls, by its ARN placeholder name. Parse and Quarantine are shared. */
+export const OUTBOUND_FUNCTIONS = [
+  'Parse',
+  'ScanDlp',
+  'OutboundAbuse',
+  'OutboundDecide',
+  'Send',
+  'Block',
+  'Quarantine',
+] as const;
+export type OutboundFunction = (typeof OUTBOUND_FUNCTIONS)[number];
+
+/**
+ * The Scan Parallel's branches. Attachment and antivirus scanning join here as one more entry each
+ * (e.g. `{ fn: 'ScanAttachments', family: 'ATTACHMENT' }`) once their Lambdas exist; a failing branch
+ * yields its family's _ERROR, which `outbound.actions` may quarantine (DLP_ERROR does by default).
+ */
+const SCAN_BRANCHES = [
+  { fn: 'ScanDlp', family: 'DLP' },
+  { fn: 'OutboundAbuse', family: 'OUTBOUND' },
+] as const satisfies readonly { fn: OutboundFunction; family: string }[];
+
+const toFailSafe = { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'FailSafe' };
+
+export function outboundDefinition() {
+  return {
+    Comment: 'seg outbound: Parse -> Scan (DLP | abuse) -> Decide -> Send | Block | Quarantine',
+    StartAt: 'Parse',
+    States: {
+      Parse: {
+        Type: 'Task',
+        Resource: arn('Parse'),
+        TimeoutSeconds: 120,
+        ResultPath: '$.parse',
+        Retry: [retryTransient],
+        Catch: [toFailSafe],
+        Next: 'Scan',
+      },
+      Scan: {
+        Type: 'Parallel',
+        Branches: SCAN_BRANCHES.map((b) => scanBranch(b.fn, b.family)),
+        ResultPath: '$.scans',
+        Catch: [toFailSafe],
+        Next: 'Decide',
+      },
+      Decide: {
+        Type: 'Task',
+        Resource: arn('OutboundDecide'),
+        TimeoutSeconds: 30,
+        Retry: [retryTransient],
+        Catch: [toFailSafe],
+        Next: 'Route',
+      },
+      Route: {
+        Type: 'Choice',
+        Choices: [
+          { Variable: '$.verdict.action', StringEquals: 'reject', Next: 'Block' },
+          { Variable: '$.verdict.action', StringEquals: 'quarantine', Next: 'Quarantine' },
+        ],
+        Default: 'Send',
+      },
+      Send: {
+        Type: 'Task',
+        Resource: arn('Send'),
+        TimeoutSeconds: 120,
+        Retry: [
+          // SES throttling and 5xx: back off inside the 5-minute Express limit.
+          { ErrorEquals: ['TransientDeliveryError'], IntervalSeconds: 5, MaxAttempts: 4, BackoffRate: 2 },
+          retryTransient,
+        ],
+        // Not sent after the retries, or refused by SES: held for a person as DELIVERY_FAILED.
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.deliveryFailure', Next: 'SendFailed' }],
+        Next: 'Done',
+      },
+      SendFailed: {
+        Type: 'Task',
+        Resource: arn('Quarantine'),
+        TimeoutSeconds: 60,
+        Retry: [retryTransient],
+        Catch: [toFailSafe],
+        Next: 'Done',
+      },
+      Block: {
+        Type: 'Task',
+        Resource: arn('Block'),
+        TimeoutSeconds: 60,
+        Retry: [
+          { ErrorEquals: ['TransientDeliveryError'], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 },
+          retryTransient,
+        ],
+        Catch: [toFailSafe],
+        Next: 'Done',
+      },
+      Quarantine: {
+        Type: 'Task',
+        Resource: arn('Quarantine'),
+        TimeoutSeconds: 60,
+        Retry: [retryTransient],
+        Catch: [toFailSafe],
+        Next: 'Done',
+      },
+      // Nothing leaves without passing DLP: any broken step holds the message.
+      FailSafe: {
+        Type: 'Task',
+        Resource: arn('Quarantine'),
+        TimeoutSeconds: 60,
+        Retry: [{ ...retryTransient, ErrorEquals: ['States.ALL'], MaxAttempts: 4 }],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failSafeFailure', Next: 'Undisposed' }],
+        Next: 'Done',
+      },
+      Undisposed: {
+        Type: 'Fail',
+        Error: 'Undisposed',
+        Cause: 'fail-safe quarantine failed; the message stays in outbox/, unsent',
+      },
+      Done: { Type: 'Succeed' },
+    },
+  };
+}
+
+/** The definition as the exact string CDK deploys (before ARN substitution). */
+export const outboundDefinitionString = (): string => JSON.stringify(outboundDefinition());
