@@ -139,6 +139,22 @@ config.command('schema').action(async () => {
   const { configJsonSchema } = await import('../lambdas/config/json-schema.ts');
   console.log(JSON.stringify(configJsonSchema(), null, 2));
 });
+config
+  .command('hash-password')
+  .description('read a password on stdin (never an argument: those show in ps), print its scrypt hash')
+  .action(async () => {
+    const { hashPassword } = await import('../lambdas/config/passwords.ts');
+    if (process.stdin.isTTY) process.stderr.write('password (input is echoed; pipe it to hide it): ');
+    let input = '';
+    for await (const chunk of process.stdin) {
+      input += String(chunk);
+      if (process.stdin.isTTY && input.includes('\n')) break;
+    }
+    const password = input.split(/\r?\n/)[0] ?? '';
+    if (password.length < 12)
+      throw Object.assign(new Error('use a password of at least 12 characters'), { name: 'UsageError' });
+    console.log(await hashPassword(password));
+  });
 
 try {
   await program.parseAsync(process.argv);

@@ -49,6 +49,7 @@ const STATUSES: readonly QuarantineStatus[] = [
   'DELIVERED',
   'RELEASED',
   'DELETED',
+  'BLOCKED',
 ];
 /** Releasing a DEFERRED item delivers it now instead of at its next retry. */
 const RELEASABLE: readonly QuarantineStatus[] = ['QUARANTINED', 'DELIVERY_FAILED', 'DEFERRED'];
@@ -150,6 +151,14 @@ async function release(backend: Backend, messageId: string, args: QuarantineArgs
   // With no --recipient, release every recipient still held; an explicit one is always attempted, so
   // a repeated release reports why it did nothing.
   const targets = args.recipient ? items : items.filter((i) => RELEASABLE.includes(i.status));
+  // Release relays to the organisation's server: right for inbound mail, wrong for mail leaving it.
+  const outbound = targets.find((i) => i.direction === 'outbound');
+  if (outbound) {
+    printError(
+      `seg quarantine release: ${messageId} is outbound mail; releasing it through SES is not supported yet (delete it, or have the sender resend without the flagged data)`,
+    );
+    return 1;
+  }
   if (!targets.length) {
     printError(
       `seg quarantine release: nothing to release for ${messageId} (${items.map((i) => `${i.recipient}: ${i.status}`).join(', ')})`,
@@ -226,7 +235,7 @@ function printTable(items: readonly QuarantineItem[]): void {
     i.receivedAt.replace('T', ' ').slice(0, 19),
     i.messageId,
     i.recipient,
-    i.status,
+    i.direction === 'outbound' ? `${i.status} (out)` : i.status,
     String(i.score),
     i.sender,
     truncate(i.subject, 40),

@@ -13,6 +13,7 @@ import { type EmbeddedEndpoints, startEmbeddedAws } from './embedded-aws.ts';
 import { buildLocalHandlers, deliveredFolder, type LocalHandlers, localDeps } from './local-deps.ts';
 import { type ExecutionRecord, LocalWorkflow } from './local-workflow.ts';
 import { type IngestHandler, type SmtpListener, startSmtpListener } from './smtp-listener.ts';
+import { type LocalSubmission, startLocalSubmission } from './submission.ts';
 
 /** How often the reconciler runs locally (the deployed schedule's counterpart). */
 export const LOCAL_RECONCILE_INTERVAL_MS = 5 * 60_000;
@@ -23,6 +24,8 @@ export interface LocalGatewayOptions {
   readonly dataDir?: string;
   /** @default config.local.smtpPort; 0 picks a free port */
   readonly smtpPort?: number;
+  /** @default config.local.submissionPort; 0 picks a free port (used only when outbound.submitters is set) */
+  readonly submissionPort?: number;
   /** Replace every workflow Retry pause with this many ms (tests). @default the definition's intervals */
   readonly retryIntervalMs?: number;
   /** @default dns.promises.resolve */
@@ -46,6 +49,8 @@ export interface LocalGateway {
   readonly config: SegConfig;
   readonly dataDir: string;
   readonly smtp: { readonly host: string; readonly port: number };
+  /** The authenticated submission port and the outbound side, when the config names submitters. */
+  readonly submission?: LocalSubmission;
   readonly endpoints: EmbeddedEndpoints;
   readonly workflow: LocalWorkflow;
   readonly handlers: LocalHandlers;
@@ -155,10 +160,31 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     throw cause;
   }
 
+  let submission: LocalSubmission | undefined;
+  if (config.outbound.submitters.length > 0) {
+    try {
+      submission = await startLocalSubmission({
+        deps,
+        endpoints: aws.endpoints,
+        dataDir,
+        info,
+        log,
+        ...(options.submissionPort !== undefined ? { port: options.submissionPort } : {}),
+        ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
+      });
+    } catch (cause) {
+      await listener.close();
+      deps.close();
+      await aws.stop();
+      throw cause;
+    }
+  }
+
   const drain = async () => {
     // Ingest starts executions: wait for the ingests first, then for the executions they started.
     await listener.drain();
     await workflow.drain();
+    await submission?.drain();
   };
 
   // One run at a time: the start-up run, the timer's and a caller's never overlap.
@@ -184,6 +210,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     config,
     dataDir,
     smtp: { host: listener.host, port: listener.port },
+    ...(submission ? { submission } : {}),
     endpoints: aws.endpoints,
     workflow,
     handlers,
@@ -198,6 +225,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       await listener.close();
       await running;
       await drain();
+      await submission?.close();
       deps.close();
       await aws.stop();
     },
