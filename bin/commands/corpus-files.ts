@@ -3,6 +3,7 @@
 
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
+import { loadUrlFeeds } from '../../lambdas/adapters/local/url-feeds.ts';
 import { EMBEDDED_DEFAULT_CONFIG, loadConfig, parseConfig } from '../../lambdas/config/load-config.ts';
 import type { SegConfig } from '../../lambdas/config/schema.ts';
 import { scanMessage } from '../../lambdas/engine/scan-message.ts';
@@ -75,7 +76,8 @@ export async function scanFile(
     raw = new Uint8Array(0);
     readError = (err as Error).message;
   }
-  const { verdict } = await scanMessage(raw, { config, resolver, ...(scanners ? { scanners } : {}) });
+  const feeds = loadUrlFeeds(config.detection.feedsDir);
+  const { verdict } = await scanMessage(raw, { config, resolver, feeds, ...(scanners ? { scanners } : {}) });
   return readError ? { verdict, readError } : { verdict };
 }
 

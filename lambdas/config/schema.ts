@@ -144,6 +144,60 @@ export const AttachmentLimitsSchema = z
   })
   .strict();
 
+export const DetectionSchema = z
+  .object({
+    vips: z
+      .array(
+        z
+          .object({
+            name: z.string().min(3).describe('The name as people write it, e.g. "Jane Doe"'),
+            addresses: z
+              .array(address)
+              .default([])
+              .describe('Addresses this person really sends from, besides the protected domains'),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe('People whose name in a From header from outside the protected domains is impersonation'),
+    relatedDomains: z
+      .array(domainName)
+      .default([])
+      .describe(
+        'Other domains the organisation owns (e.g. its other TLDs): never reported as look-alikes of the protected domains',
+      ),
+    organizationNames: z
+      .array(z.string().min(3))
+      .default([])
+      .describe(
+        'Names of the protected organisation (e.g. "Example Corp"), flagged in display names from outside',
+      ),
+    dnsbl: z
+      .object({
+        zones: z
+          .array(domainName)
+          .default([])
+          .describe(
+            'Domain blocklist zones queried for link domains (e.g. a Spamhaus DBL mirror); none by default',
+          ),
+        timeoutMs: z.number().int().min(10).max(10_000).default(1_000),
+        maxLookups: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(20)
+          .describe('Distinct link domains looked up per message'),
+      })
+      .strict()
+      .prefault({}),
+    feedsDir: z
+      .string()
+      .optional()
+      .describe('Folder of known-bad URL/domain feed files (one entry a line), filled by `seg feeds update`'),
+  })
+  .strict();
+
 export const DeliverySchema = z
   .object({
     maxQueueHours: z
@@ -329,6 +383,7 @@ export const ConfigSchema = z
       .strict()
       .prefault({}),
     delivery: DeliverySchema.prefault({}),
+    detection: DetectionSchema.prefault({}),
     vpc: z
       .object({ vpcId: z.string(), subnetIds: z.array(z.string()).min(1) })
       .strict()
@@ -378,6 +433,7 @@ export type Policy = SegConfig['policy'];
 export type Lists = SegConfig['lists'];
 export type Limits = SegConfig['limits'];
 export type Delivery = SegConfig['delivery'];
+export type Detection = SegConfig['detection'];
 export type DomainConfig = SegConfig['domains'][number];
 export type SmtpRoute = DomainConfig['route'];
 export type AttachmentLimits = z.infer<typeof AttachmentLimitsSchema>;

@@ -6,14 +6,23 @@ import { Parser } from 'htmlparser2';
 import { type AddressObject, type ParsedMail, simpleParser } from 'mailparser';
 import { type Limits, LimitsSchema } from '../config/schema.ts';
 import { inspectMimeStructure } from './mime-structure.ts';
-import type { ParsedAttachment, ParsedLink, ParsedMessage } from './types.ts';
+import type { LinkSource, ParsedAttachment, ParsedLink, ParsedMessage } from './types.ts';
 
 /** The limits the config schema defaults to (40 MB, 500 parts, depth 20, 2 M body chars). */
 export const DEFAULT_LIMITS: Limits = LimitsSchema.parse({});
 
-// Links beyond this many are dropped: legitimate newsletters carry a few hundred at most, and every
-// URL check is per link, so 1000 bounds the URL scanner's work on a hostile message.
+// Links kept in full (each with its anchor text): legitimate newsletters carry a few hundred at most.
 export const MAX_LINKS = 1000;
+// Beyond MAX_LINKS a link is kept only when its host (with its source and claimed text domain) is new,
+// up to this many more: padding with 1,000 harmless links cannot push a phishing link out of sight,
+// and a million distinct hosts still cost bounded work (issue 7: limits never make mail look cleaner).
+export const MAX_LINK_HOSTS = 5000;
+// htmlparser2 keeps open elements in an array it unshifts, so nesting costs depth squared: past this
+// depth (real mail nests tables a few dozen deep) the parser is restarted on the rest of the html.
+const MAX_HTML_DEPTH = 1000;
+const HTML_CHUNK_CHARS = 16_384;
+// Style text read for CSS url(): real stylesheets are a few KB to a few hundred KB.
+const MAX_CSS_CHARS = 200_000;
 // Header lines kept: real messages have under a hundred; a flood of headers is itself a problem.
 const MAX_HEADER_LINES = 1000;
 // Anchor text kept per link: enough to show a domain, bounded so one giant anchor cannot bloat results.
@@ -95,7 +104,11 @@ async function parseWithin(raw: Uint8Array, limits: Limits): Promise<ParsedMessa
   const html = cap(mail.html);
 
   const links = extractLinks(html, text);
-  if (links.truncated) truncated = true;
+  if (links.truncated) {
+    truncated = true;
+    problems.push(`truncated: more than ${MAX_LINKS + MAX_LINK_HOSTS} links (${links.total} seen)`);
+  }
+  if (links.tooDeep) problems.push(`malformed: html nested deeper than ${MAX_HTML_DEPTH} elements`);
 
   const headers: (readonly [string, string])[] = [];
   for (const h of (mail.headerLines ?? []).slice(0, MAX_HEADER_LINES)) {
@@ -124,6 +137,7 @@ async function parseWithin(raw: Uint8Array, limits: Limits): Promise<ParsedMessa
     text,
     html,
     links: links.links,
+    linkCount: links.total,
     attachments,
     sizeBytes,
     truncated,
@@ -169,61 +183,165 @@ function addresses(obj: AddressObject | AddressObject[] | undefined): string[] {
 
 // Bare URLs in text. Bounded: no nested quantifiers, one character class per run, length-capped.
 const TEXT_URL = /\bhttps?:\/\/[^\s<>"'`{}|\\^\][]{1,2048}/gi;
+// CSS url(...) values in style attributes and <style> blocks; one bounded character class.
+const CSS_URL = /url\(\s*['"]?([^'")\s]{1,2048})/gi;
+// <meta http-equiv="refresh" content="0; url=...">.
+const REFRESH_URL = /url\s*=\s*['"]?([^'"\s]{1,2048})/i;
+// The authority of an absolute URL, for deduplication by host: no backtracking beyond one class.
+const AUTHORITY = /^([a-z][a-z0-9+.-]{0,31}:)?(?:\/\/([^/?#\\]{0,512}))?/i;
 
-/** hrefs with anchor text from html (via htmlparser2), then bare URLs from text; at most MAX_LINKS. */
-export function extractLinks(html: string, text: string): { links: ParsedLink[]; truncated: boolean } {
+/** Where a link was found. */
+const SRC_ATTRS: Record<string, { attr: string; source: LinkSource }> = {
+  img: { attr: 'src', source: 'img' },
+  script: { attr: 'src', source: 'script' },
+  iframe: { attr: 'src', source: 'iframe' },
+  frame: { attr: 'src', source: 'iframe' },
+  embed: { attr: 'src', source: 'iframe' },
+  object: { attr: 'data', source: 'iframe' },
+  form: { attr: 'action', source: 'form' },
+};
+
+/** The host a link points to (lowercase, no userinfo or port), or its scheme for non-network URLs. */
+export function linkHost(href: string): string {
+  const m = AUTHORITY.exec(href);
+  if (!m) return '';
+  // No authority (mailto:, data:, a relative path): the scheme, or nothing, stands in for the host.
+  if (m[2] === undefined) return (m[1] ?? '').toLowerCase();
+  const authority = m[2].slice(m[2].lastIndexOf('@') + 1);
+  return authority.replace(/:\d*$/, '').toLowerCase();
+}
+
+interface LinkDraft {
+  href: string;
+  text: string;
+  source: LinkSource;
+  password?: boolean;
+}
+
+/**
+ * Every URL in html (a/area href, img/script/iframe src, form action, meta refresh, CSS url(),
+ * background attributes) and bare URLs in text, each with where it came from. The first MAX_LINKS are
+ * kept in full; after that one link per new host, up to MAX_LINK_HOSTS more. `total` counts every link seen.
+ */
+export function extractLinks(
+  html: string,
+  text: string,
+): { links: ParsedLink[]; truncated: boolean; total: number; tooDeep: boolean } {
   const links: ParsedLink[] = [];
-  const seen = new Set<string>();
+  const seenHref = new Set<string>();
+  const seenKey = new Set<string>();
   let truncated = false;
-  const add = (link: ParsedLink): void => {
+  let tooDeep = false;
+  let total = 0;
+  const add = (d: LinkDraft): void => {
+    const href = d.href.trim().slice(0, MAX_HREF);
+    if (!href) return;
+    total++;
+    const text = d.text.replace(/\s+/g, ' ').trim().slice(0, MAX_ANCHOR_TEXT);
+    const key = `${d.source}|${linkHost(href)}|${text.includes('.') && !text.includes(' ') ? text.toLowerCase() : ''}|${d.password ? 'p' : ''}`;
     if (links.length >= MAX_LINKS) {
-      truncated = true;
+      if (seenKey.has(key)) return;
+      if (links.length >= MAX_LINKS + MAX_LINK_HOSTS) {
+        truncated = true;
+        return;
+      }
+    } else if (seenHref.has(href) && seenKey.has(key)) {
       return;
     }
-    links.push(link);
-    seen.add(link.href);
+    seenKey.add(key);
+    seenHref.add(href);
+    links.push({
+      href,
+      source: d.source,
+      ...(text ? { text } : {}),
+      ...(d.password ? { password: true } : {}),
+    });
   };
 
   if (html) {
-    let open: { href: string; text: string } | undefined;
-    const parser = new Parser(
-      {
-        onopentag(name, attrs) {
-          if (name !== 'a' && name !== 'area') return;
-          if (open) add(finish(open));
-          const href = attrs['href']?.trim();
-          open = href ? { href: href.slice(0, MAX_HREF), text: '' } : undefined;
-          if (open && name === 'area') {
-            add(finish(open));
-            open = undefined;
-          }
+    let open: LinkDraft | undefined;
+    let form: LinkDraft | undefined;
+    let inStyle = false;
+    let cssChars = 0;
+    const css = (s: string | undefined, source: LinkSource): void => {
+      if (!s || cssChars >= MAX_CSS_CHARS) return;
+      const chunk = s.slice(0, MAX_CSS_CHARS - cssChars);
+      cssChars += chunk.length;
+      if (!chunk.includes('url(')) return;
+      for (const m of chunk.matchAll(CSS_URL)) add({ href: m[1]!, text: '', source });
+    };
+    let depth = 0;
+    const newParser = (): Parser =>
+      new Parser(
+        {
+          onopentag(name, attrs) {
+            depth++;
+            css(attrs['style'], 'css');
+            if (attrs['background']) add({ href: attrs['background'], text: '', source: 'img' });
+            if (name === 'a' || name === 'area') {
+              if (open) add(open);
+              const href = attrs['href']?.trim();
+              open = href ? { href: href.slice(0, MAX_HREF), text: '', source: name } : undefined;
+              if (open && name === 'area') {
+                add(open);
+                open = undefined;
+              }
+              return;
+            }
+            if (name === 'style') inStyle = true;
+            else if (name === 'input' && form && attrs['type']?.toLowerCase() === 'password')
+              form.password = true;
+            else if (name === 'meta' && attrs['http-equiv']?.toLowerCase() === 'refresh') {
+              const url = REFRESH_URL.exec(attrs['content'] ?? '')?.[1];
+              if (url) add({ href: url, text: '', source: 'meta' });
+            } else {
+              const src = SRC_ATTRS[name];
+              const value = src ? attrs[src.attr]?.trim() : undefined;
+              if (src && value) {
+                if (src.source === 'form') {
+                  if (form) add(form);
+                  form = { href: value, text: '', source: 'form' };
+                } else add({ href: value, text: '', source: src.source });
+              }
+            }
+          },
+          ontext(t) {
+            if (inStyle) css(t, 'css');
+            else if (open && open.text.length < MAX_ANCHOR_TEXT) open.text += t;
+          },
+          onclosetag(name) {
+            depth--;
+            if (name === 'a' && open) {
+              add(open);
+              open = undefined;
+            } else if (name === 'form' && form) {
+              add(form);
+              form = undefined;
+            } else if (name === 'style') inStyle = false;
+          },
         },
-        ontext(t) {
-          if (open && open.text.length < MAX_ANCHOR_TEXT) open.text += t;
-        },
-        onclosetag(name) {
-          if (name === 'a' && open) {
-            add(finish(open));
-            open = undefined;
-          }
-        },
-      },
-      { decodeEntities: true, lowerCaseTags: true },
-    );
-    parser.write(html);
+        { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+      );
+    let parser = newParser();
+    for (let at = 0; at < html.length; at += HTML_CHUNK_CHARS) {
+      parser.write(html.slice(at, at + HTML_CHUNK_CHARS));
+      if (depth > MAX_HTML_DEPTH) {
+        // Too deep: drop the open elements and read on with a fresh parser (links are still found).
+        tooDeep = true;
+        parser.end();
+        depth = 0;
+        parser = newParser();
+      }
+    }
     parser.end();
-    if (open) add(finish(open));
+    if (open) add(open);
+    if (form) add(form);
   }
 
   for (const m of text.matchAll(TEXT_URL)) {
     const href = m[0].replace(/[.,;:!?)>]+$/, '');
-    if (!seen.has(href)) add({ href });
+    if (!seenHref.has(href)) add({ href, text: '', source: 'text' });
     if (truncated) break;
   }
-  return { links, truncated };
-}
-
-function finish(open: { href: string; text: string }): ParsedLink {
-  const text = open.text.replace(/\s+/g, ' ').trim().slice(0, MAX_ANCHOR_TEXT);
-  return text ? { href: open.href, text } : { href: open.href };
+  return { links, truncated, total, tooDeep };
 }

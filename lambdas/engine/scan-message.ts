@@ -5,6 +5,7 @@
 import type { SegConfig } from '../config/schema.ts';
 import type { DnsResolver } from '../ports/index.ts';
 import { decide } from './decide.ts';
+import type { UrlFeeds } from './feeds.ts';
 import { parseMessage } from './parse.ts';
 import { runScanners } from './run-scanners.ts';
 import type { Scanner } from './scanner.ts';
@@ -38,6 +39,7 @@ export async function scanMessage(
     resolver?: DnsResolver;
     /** The scanner set (default: every registered scanner); `seg eval --model` swaps the classifier. */
     scanners?: readonly Scanner[];
+    feeds?: UrlFeeds;
   },
 ): Promise<{ parsed: ParsedMessage; results: ScanResult[]; verdict: Verdict }> {
   const { config } = opts;
@@ -51,6 +53,8 @@ export async function scanMessage(
       lists: config.lists,
       protectedDomains: config.domains.map((d) => d.name.toLowerCase()),
       resolver: opts.resolver ?? offlineResolver,
+      detection: config.detection,
+      ...(opts.feeds ? { feeds: opts.feeds } : {}),
     },
   );
   return { parsed, results, verdict: decide(results, config.policy) };

@@ -2,8 +2,9 @@
 // returns findings. It never throws on bad mail; runScanners() turns a thrown error or a
 // timeout into the family's _ERROR symbol.
 
-import type { DlpConfig, Lists, OutboundConfig, Policy } from '../config/schema.ts';
+import type { Detection, DlpConfig, Lists, OutboundConfig, Policy } from '../config/schema.ts';
 import type { DnsResolver } from '../ports/index.ts';
+import type { UrlFeeds } from './feeds.ts';
 import type { Family } from './symbols.ts';
 import type { Finding, ScanInput } from './types.ts';
 
@@ -18,6 +19,10 @@ export interface ScanContext {
   readonly dlp?: DlpConfig;
   /** Outbound settings (verified identities for the SES limits check). */
   readonly outbound?: OutboundConfig;
+  /** VIPs, organisation names, DNS blocklist zones (config `detection`); absent means none. */
+  readonly detection?: Detection;
+  /** Known-bad URLs and domains from local feed files, loaded once per process; absent means none. */
+  readonly feeds?: UrlFeeds;
   /** Aborted when the scanner's time is up. */
   readonly signal: AbortSignal;
 }

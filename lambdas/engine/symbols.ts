@@ -135,6 +135,62 @@ export const SYMBOLS = {
   },
   URL_CREDENTIALS: { family: 'URL', weight: 2, description: 'A link embeds user:password@host' },
   URL_PUNYCODE: { family: 'URL', weight: 1.5, description: 'A link host uses punycode (possible homograph)' },
+  URL_NUMERIC_HOST: {
+    family: 'URL',
+    weight: 4,
+    description: 'A link hides an IP address as a decimal, hex or octal number',
+  },
+  URL_LOOKALIKE_PROTECTED: {
+    family: 'URL',
+    weight: 5,
+    description: 'A link domain imitates a protected domain (homoglyphs, a typo or another TLD)',
+  },
+  URL_LOOKALIKE_BRAND: {
+    family: 'URL',
+    weight: 4,
+    description: 'A link domain imitates a well-known brand (homoglyphs or a typo)',
+  },
+  URL_BRAND_IN_HOST: {
+    family: 'URL',
+    weight: 3,
+    description: "A brand name in the subdomain of a domain that is not the brand's",
+  },
+  URL_BRAND_IN_PATH: {
+    family: 'URL',
+    weight: 1,
+    description: "A brand name in the path of a link to a domain that is not the brand's",
+  },
+  URL_OPEN_REDIRECT: {
+    family: 'URL',
+    weight: 1,
+    description: "A trusted brand's redirect sends the reader to another domain",
+  },
+  URL_REDIRECT_PARAM: {
+    family: 'URL',
+    weight: 0.5,
+    description: 'A link carries another domain in a query parameter (redirect or tracker)',
+  },
+  URL_DATA_URI: {
+    family: 'URL',
+    weight: 3,
+    description: 'A link or frame opens a data: URI (a page with no host to check)',
+  },
+  URL_JAVASCRIPT: { family: 'URL', weight: 1, description: 'A link runs javascript:' },
+  URL_PASSWORD_FORM: {
+    family: 'URL',
+    weight: 5,
+    description: 'An HTML form asks for a password and posts to a domain other than the sender',
+  },
+  URL_FEED_LISTED: {
+    family: 'URL',
+    weight: 10,
+    description: 'A link is on a local known-bad URL or domain feed',
+  },
+  URL_DNSBL_LISTED: {
+    family: 'URL',
+    weight: 6,
+    description: 'A link domain is listed by a configured DNS blocklist zone',
+  },
   URL_MANY: { family: 'URL', weight: 0.5, description: 'The message carries an unusual number of links' },
   URL_ERROR: { family: 'URL', weight: 0, description: 'Our URL scanner could not answer' },
 

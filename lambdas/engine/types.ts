@@ -51,10 +51,17 @@ export interface ParsedAttachment {
   readonly size: number;
 }
 
+/** Where a link was found: an HTML element (a, area, img, script, iframe, form, meta refresh), CSS url(), or text. */
+export type LinkSource = 'a' | 'area' | 'img' | 'script' | 'iframe' | 'form' | 'meta' | 'css' | 'text';
+
 export interface ParsedLink {
   readonly href: string;
   /** Visible text of the anchor, when the link came from HTML. */
   readonly text?: string;
+  /** Where the link was found (absent in parses stored before sources were recorded). */
+  readonly source?: LinkSource;
+  /** A form whose fields include a password input. */
+  readonly password?: true;
 }
 
 /** The message parsed once, with limits applied. Bodies are capped; `problems` lists what went wrong. */
@@ -69,6 +76,8 @@ export interface ParsedMessage {
   readonly text: string;
   readonly html: string;
   readonly links: readonly ParsedLink[];
+  /** Links seen before deduplication (links holds the first MAX_LINKS, then one per new host). */
+  readonly linkCount?: number;
   readonly attachments: readonly ParsedAttachment[];
   readonly sizeBytes: number;
   /** True when a limit cut something (size, parts, depth, body length). */

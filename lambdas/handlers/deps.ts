@@ -2,6 +2,7 @@
 // cold start; the local runtime builds them from the same adapters pointed at embedded servers.
 
 import type { SegConfig } from '../config/schema.ts';
+import type { UrlFeeds } from '../engine/feeds.ts';
 import type {
   Clock,
   DispositionLedger,
@@ -32,6 +33,8 @@ export interface HandlerDeps {
   /** Ingest events that failed every retry; the reconciler re-ingests them. */
   readonly failedIngests: FailedIngestQueue;
   readonly resolver: DnsResolver;
+  /** Known-bad URL/domain feeds (config `detection.feedsDir`), loaded once per process; absent means none. */
+  readonly feeds?: UrlFeeds;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;

@@ -20,7 +20,7 @@ export interface ScanState extends WorkflowInput {
 
 export function createScanHandler(
   group: ScannerGroup | OutboundScannerGroup,
-  deps: Pick<HandlerDeps, 'config' | 'store' | 'resolver'>,
+  deps: Pick<HandlerDeps, 'config' | 'store' | 'resolver' | 'feeds'>,
 ) {
   return async (state: ScanState): Promise<ScanResult[]> => {
     const [raw, parsedBytes] = await Promise.all([
@@ -49,6 +49,8 @@ export function createScanHandler(
       lists: deps.config.lists,
       protectedDomains: deps.config.domains.map((d) => d.name.toLowerCase()),
       resolver: deps.resolver,
+      detection: deps.config.detection,
+      ...(deps.feeds ? { feeds: deps.feeds } : {}),
     });
   };
 }

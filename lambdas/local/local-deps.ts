@@ -13,6 +13,7 @@ import { SmtpMailer } from '../adapters/aws/smtp-mailer.ts';
 import { FolderFailedIngestQueue } from '../adapters/local/folder-failed-ingests.ts';
 import { FolderMailer } from '../adapters/local/folder-mailer.ts';
 import { CountingMetrics, RecordingLogger } from '../adapters/local/observability.ts';
+import { loadUrlFeeds } from '../adapters/local/url-feeds.ts';
 import { ConfigError } from '../config/load-config.ts';
 import type { SegConfig } from '../config/schema.ts';
 import { createDecideHandler } from '../handlers/decide.ts';
@@ -100,6 +101,7 @@ export function localDeps(
     starter: options.starter,
     failedIngests: new FolderFailedIngestQueue(ingestFailuresFolder(options.dataDir), logger),
     resolver: options.resolver ?? ((name, rrtype) => dns.resolve(name, rrtype)),
+    feeds: loadUrlFeeds(config.detection.feedsDir),
     clock,
     logger,
     metrics: options.metrics ?? new CountingMetrics(),

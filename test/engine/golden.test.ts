@@ -4,8 +4,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { dkimSign } from 'mailauth';
 import { describe, expect, it } from 'vitest';
 import { scanMessage } from '../../lambdas/engine/scan-message.ts';
+import { GTUBE_STRING } from '../../lambdas/engine/scanners/gtube.ts';
 import type { Action } from '../../lambdas/engine/types.ts';
-import { fixture, testConfig, zoneResolver } from './helpers.ts';
+import { eml, fixture, testConfig, zoneResolver } from './helpers.ts';
 
 interface Golden {
   readonly file: string;
@@ -55,6 +56,7 @@ const GOLDEN: readonly Golden[] = [
       'CLASSIFIER_SPAM_80',
       'URL_CREDENTIALS',
       'URL_IP_HOST',
+      'URL_LOOKALIKE_BRAND',
       'URL_PUNYCODE',
       'URL_SHORTENER',
       'URL_SUSPICIOUS_TLD',
@@ -108,5 +110,32 @@ describe('golden verdicts', () => {
     });
     expect(verdict.action).toBe('quarantine');
     expect(verdict.symbols[0]).toBe('SES_VIRUS_FAIL');
+  });
+});
+
+describe('padding never makes a message look cleaner (issue 7)', () => {
+  const RANK = { deliver: 0, tag: 1, quarantine: 2, reject: 3 } as const;
+
+  it('does not deliver GTUBE after 2.1 MB of padding', async () => {
+    const body = `${'padding line of harmless text\n'.repeat(72_000)}${GTUBE_STRING}\n`;
+    const raw = Buffer.from(eml({ From: 'a@example.org', Subject: 'padded' }, body));
+    expect(raw.length).toBeGreaterThan(2_100_000);
+    const { verdict } = await scanMessage(raw, { config: testConfig() });
+    expect(verdict.action).not.toBe('deliver');
+    expect(verdict.symbols).toContain('GTUBE');
+  });
+
+  it('catches a phishing message after 1,001 harmless URLs as it does without them', async () => {
+    const phish = fixture('phish-href-mismatch.eml').toString('latin1');
+    const harmless = Array.from(
+      { length: 1001 },
+      (_, i) => `<a href="https://www.example.org/${i}">${i}</a>`,
+    );
+    const padded = phish.replace('<html><body>', `<html><body>${harmless.join('\n')}`);
+    const alone = await scanMessage(Buffer.from(phish, 'latin1'), { config: testConfig() });
+    const { verdict } = await scanMessage(Buffer.from(padded, 'latin1'), { config: testConfig() });
+    expect(alone.verdict.action).not.toBe('deliver');
+    expect(RANK[verdict.action]).toBeGreaterThanOrEqual(RANK[alone.verdict.action]);
+    expect(verdict.symbols).toContain('URL_HREF_TEXT_MISMATCH');
   });
 });

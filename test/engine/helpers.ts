@@ -16,11 +16,15 @@ export function fixture(name: string): Buffer {
   return readFileSync(join(FIXTURES, name));
 }
 
-/** A valid config with one protected domain and optional overrides. */
+/**
+ * A valid config with one protected domain and optional overrides. Fixtures send from example.org and
+ * example.net, which IANA holds with example.com: they are related domains, not look-alikes.
+ */
 export function testConfig(over: Record<string, unknown> = {}): SegConfig {
   return parseConfig({
     domains: [{ name: 'example.com', route: { host: '127.0.0.1', port: 587 } }],
     ...over,
+    detection: { relatedDomains: ['example.org', 'example.net'], ...(over['detection'] as object) },
   });
 }
 
@@ -59,6 +63,7 @@ export function ctxFrom(
     dlp: config.dlp,
     outbound: config.outbound,
     resolver,
+    detection: config.detection,
     signal: new AbortController().signal,
   };
 }

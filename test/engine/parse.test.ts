@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_LIMITS,
   extractLinks,
+  MAX_LINK_HOSTS,
   MAX_LINKS,
   parseMessage,
   problemKind,
@@ -28,18 +29,64 @@ describe('parseMessage', () => {
     expect(p.links).toContainEqual({
       href: 'http://login.secure-account-check.example.net/paypal/verify',
       text: 'https://www.paypal.com/signin',
+      source: 'a',
     });
     expect(p.htmlOnly).toBe(true);
   });
 
-  it('caps the number of links', () => {
-    const html = Array.from(
-      { length: MAX_LINKS + 50 },
-      (_, i) => `<a href="http://h${i}.example/">x</a>`,
-    ).join('');
-    const { links, truncated } = extractLinks(html, '');
-    expect(links).toHaveLength(MAX_LINKS);
+  it('keeps every link up to MAX_LINKS, then one per new host', () => {
+    const sameHost = Array.from(
+      { length: MAX_LINKS + 500 },
+      (_, i) => `<a href="http://h.example/${i}">x</a>`,
+    );
+    const newHosts = Array.from({ length: 50 }, (_, i) => `<a href="http://n${i}.example/">x</a>`);
+    const { links, truncated, total } = extractLinks([...sameHost, ...newHosts].join(''), '');
+    expect(links).toHaveLength(MAX_LINKS + 50);
+    expect(links.at(-1)?.href).toBe('http://n49.example/');
+    expect(total).toBe(MAX_LINKS + 550);
+    expect(truncated).toBe(false);
+  });
+
+  it('bounds a million links: at most MAX_LINKS + MAX_LINK_HOSTS kept, truncation flagged', () => {
+    // 10 chars a link; a million distinct hosts would not fit the body cap, 200,000 do.
+    const html = Array.from({ length: 200_000 }, (_, i) => `<a href=//${i.toString(36)}.x>`).join('');
+    const text = 'https://a.example/ '.repeat(1_000_000);
+    const { links, truncated, total } = extractLinks(html, text);
+    expect(links.length).toBe(MAX_LINKS + MAX_LINK_HOSTS);
     expect(truncated).toBe(true);
+    expect(total).toBeGreaterThanOrEqual(MAX_LINKS + MAX_LINK_HOSTS);
+  });
+
+  it('bounds deeply nested html: 100,000 open elements yield the one link inside, flagged too deep', () => {
+    const html = `${'<div><span>'.repeat(50_000)}<a href="https://deep.example.org/">x</a>`;
+    const { links, truncated, tooDeep } = extractLinks(html, '');
+    expect(links).toEqual([{ href: 'https://deep.example.org/', text: 'x', source: 'a' }]);
+    expect(truncated).toBe(false);
+    expect(tooDeep).toBe(true);
+  });
+
+  it('finds URLs in src, form action, meta refresh, CSS url() and background, with their source', () => {
+    const html = `<meta http-equiv="Refresh" content="0; URL=https://refresh.example/">
+      <style>.a { background: url('https://css.example/bg.png') }</style>
+      <body background="https://bg.example/b.gif"><img src="https://img.example/i.png">
+      <iframe src="https://frame.example/"></iframe><script src="https://js.example/s.js"></script>
+      <div style="background-image:url(https://inline.example/x.png)"></div>
+      <form action="https://post.example/login"><input type="PASSWORD" name="p"></form>
+      <area href="https://map.example/">`;
+    const { links } = extractLinks(html, 'and https://text.example/path.');
+    expect(links.map((l) => [l.source, l.href])).toEqual([
+      ['meta', 'https://refresh.example/'],
+      ['css', 'https://css.example/bg.png'],
+      ['img', 'https://bg.example/b.gif'],
+      ['img', 'https://img.example/i.png'],
+      ['iframe', 'https://frame.example/'],
+      ['script', 'https://js.example/s.js'],
+      ['css', 'https://inline.example/x.png'],
+      ['form', 'https://post.example/login'],
+      ['area', 'https://map.example/'],
+      ['text', 'https://text.example/path'],
+    ]);
+    expect(links.find((l) => l.source === 'form')?.password).toBe(true);
   });
 
   it('cuts bodies longer than maxBodyChars and flags truncation', async () => {

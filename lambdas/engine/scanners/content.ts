@@ -179,9 +179,15 @@ export const BRANDS = [
   'spotify',
 ] as const;
 
-// Only the start of the body is read: lures and pitches put their words up front, and this bounds
-// the work per message regardless of the body cap.
+// Only the start and the end of the body are read: lures and pitches put their words up front, padding
+// pushes them to the end (issue 7), and this bounds the work per message regardless of the body cap.
 const READ_CHARS = 20_000;
+
+/** The first and last READ_CHARS / 2 characters of a long text, joined. */
+function headAndTail(text: string): string {
+  if (text.length <= READ_CHARS) return text;
+  return `${text.slice(0, READ_CHARS / 2)}\n${text.slice(-READ_CHARS / 2)}`;
+}
 // Below this much visible text an HTML message is "images and links": real letters say something.
 const LITTLE_TEXT_CHARS = 100;
 
@@ -236,7 +242,7 @@ export const content: Scanner = {
   family: 'CONTENT',
   async scan({ parsed }) {
     const out: Finding[] = [];
-    const body = parsed.text.slice(0, READ_CHARS);
+    const body = headAndTail(parsed.text);
     const haystack = `${parsed.subject}\n${body}`.toLowerCase().replace(/\s+/g, ' ');
 
     const spam = hits(haystack, SPAM_MATCHERS);
@@ -256,7 +262,7 @@ export const content: Scanner = {
         evidence: `"${name.slice(0, 60)}" <${parsed.from?.address ?? ''}>`,
       });
     }
-    const greeting = GREETS_ADDRESS.exec(haystack.slice(0, 3000));
+    const greeting = GREETS_ADDRESS.exec(haystack);
     if (greeting) out.push({ symbol: 'CONTENT_GREETS_ADDRESS', evidence: greeting[0].slice(0, 100) });
     const shown = `${name} ${parsed.subject} ${body.slice(0, 3000)}`;
     const mixed = MIXED_SCRIPT.exec(shown) ?? MATH_LETTERS.exec(`${name} ${parsed.subject}`);
