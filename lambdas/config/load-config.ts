@@ -41,7 +41,11 @@ export function loadConfig(path: string): SegConfig {
   return parseConfig(json, path);
 }
 
-/** The configuration `seg serve` and `seg scan` use when no file is given: one protected domain. */
+/**
+ * The configuration `seg serve` and `seg scan` use when no file is given: one protected domain. IANA
+ * holds example.com, .net and .org alike, so the other two are related domains, not look-alikes.
+ */
 export const EMBEDDED_DEFAULT_CONFIG = {
   domains: [{ name: 'example.com', route: { host: '127.0.0.1', port: 587 } }],
+  detection: { relatedDomains: ['example.net', 'example.org'] },
 } as const;

@@ -138,6 +138,7 @@ async function parseWithin(raw: Uint8Array, limits: Limits): Promise<ParsedMessa
     html,
     links: links.links,
     linkCount: links.total,
+    ...(html ? { htmlStats: links.stats } : {}),
     attachments,
     sizeBytes,
     truncated,
@@ -211,6 +212,49 @@ export function linkHost(href: string): string {
   return authority.replace(/:\d*$/, '').toLowerCase();
 }
 
+// Inline styles that hide what they style. Read on at most STYLE_CHARS of a style attribute.
+const HIDING =
+  /(?:^|[;\s"'])(?:display\s*:\s*none|visibility\s*:\s*hidden|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)|font-size\s*:\s*(?:0|1)(?:\.\d+)?\s*(?:px|pt|em|%)?\s*(?:;|$|!))/i;
+const COLLAPSED = /(?:^|[;\s])(?:max-)?height\s*:\s*0/i;
+const OVERFLOW_HIDDEN = /overflow\s*:\s*hidden/i;
+const STYLE_COLOR = /(?:^|[;\s"'])color\s*:\s*([^;!"']{1,40})/i;
+const STYLE_BG = /background(?:-color)?\s*:\s*([^;!"']{1,60})/i;
+const STYLE_CHARS = 1000;
+const NAMED_COLORS: Record<string, string> = { white: '#ffffff', black: '#000000', red: '#ff0000' };
+const NO_TEXT_ELEMENTS = new Set(['style', 'script', 'title', 'head', 'noscript']);
+
+/** A CSS color as #rrggbb (white, #fff, rgb(255,255,255) -> #ffffff), or undefined for anything else. */
+export function cssColor(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const v = value.trim().toLowerCase();
+  const hex = /#([0-9a-f]{6}|[0-9a-f]{3})\b/.exec(v)?.[1];
+  if (hex) return `#${hex.length === 3 ? [...hex].map((c) => c + c).join('') : hex}`;
+  const rgb = /rgba?\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})/.exec(v);
+  if (rgb)
+    return `#${rgb
+      .slice(1, 4)
+      .map((n) => Number(n).toString(16).padStart(2, '0'))
+      .join('')}`;
+  return NAMED_COLORS[/^[a-z]+/.exec(v)?.[0] ?? ''];
+}
+
+/** What the html shows and hides, counted in the same pass as its links. */
+export interface HtmlStats {
+  /** Non-space characters of text a reader sees. */
+  readonly visibleChars: number;
+  /** Non-space characters hidden by display:none, visibility:hidden, zero opacity, 0-1px fonts, collapsed boxes or text colored as its background. */
+  readonly hiddenChars: number;
+  readonly images: number;
+  /** The start of the hidden text, for evidence. */
+  readonly hiddenSample?: string;
+}
+
+interface Frame {
+  readonly hidden: boolean;
+  readonly color: string | undefined;
+  readonly bg: string;
+}
+
 interface LinkDraft {
   href: string;
   text: string;
@@ -226,13 +270,17 @@ interface LinkDraft {
 export function extractLinks(
   html: string,
   text: string,
-): { links: ParsedLink[]; truncated: boolean; total: number; tooDeep: boolean } {
+): { links: ParsedLink[]; truncated: boolean; total: number; tooDeep: boolean; stats: HtmlStats } {
   const links: ParsedLink[] = [];
   const seenHref = new Set<string>();
   const seenKey = new Set<string>();
   let truncated = false;
   let tooDeep = false;
   let total = 0;
+  let visibleChars = 0;
+  let hiddenChars = 0;
+  let images = 0;
+  let hiddenSample = '';
   const add = (d: LinkDraft): void => {
     const href = d.href.trim().slice(0, MAX_HREF);
     if (!href) return;
@@ -271,11 +319,26 @@ export function extractLinks(
       for (const m of chunk.matchAll(CSS_URL)) add({ href: m[1]!, text: '', source });
     };
     let depth = 0;
+    // One frame per open element (htmlparser2 closes void elements at once, so pushes and pops pair up).
+    const root: Frame = { hidden: false, color: undefined, bg: '#ffffff' };
+    let frames: Frame[] = [];
+    let noText = 0;
     const newParser = (): Parser =>
       new Parser(
         {
           onopentag(name, attrs) {
             depth++;
+            const parent = frames.at(-1) ?? root;
+            const style = attrs['style']?.slice(0, STYLE_CHARS) ?? '';
+            const hides =
+              style !== '' && (HIDING.test(style) || (COLLAPSED.test(style) && OVERFLOW_HIDDEN.test(style)));
+            frames.push({
+              hidden: parent.hidden || hides || attrs['hidden'] !== undefined,
+              color: cssColor(STYLE_COLOR.exec(style)?.[1] ?? attrs['color']) ?? parent.color,
+              bg: cssColor(STYLE_BG.exec(style)?.[1] ?? attrs['bgcolor']) ?? parent.bg,
+            });
+            if (NO_TEXT_ELEMENTS.has(name)) noText++;
+            if (name === 'img') images++;
             css(attrs['style'], 'css');
             if (attrs['background']) add({ href: attrs['background'], text: '', source: 'img' });
             if (name === 'a' || name === 'area') {
@@ -306,11 +369,21 @@ export function extractLinks(
             }
           },
           ontext(t) {
+            if (noText === 0) {
+              const chars = t.replace(/\s+/g, '').length;
+              const top = frames.at(-1) ?? root;
+              if (top.hidden || (top.color !== undefined && top.color === top.bg)) {
+                hiddenChars += chars;
+                if (chars && hiddenSample.length < 80) hiddenSample += `${t.trim()} `;
+              } else visibleChars += chars;
+            }
             if (inStyle) css(t, 'css');
             else if (open && open.text.length < MAX_ANCHOR_TEXT) open.text += t;
           },
           onclosetag(name) {
             depth--;
+            frames.pop();
+            if (NO_TEXT_ELEMENTS.has(name) && noText > 0) noText--;
             if (name === 'a' && open) {
               add(open);
               open = undefined;
@@ -330,6 +403,8 @@ export function extractLinks(
         tooDeep = true;
         parser.end();
         depth = 0;
+        frames = [];
+        noText = 0;
         parser = newParser();
       }
     }
@@ -343,5 +418,11 @@ export function extractLinks(
     if (!seenHref.has(href)) add({ href, text: '', source: 'text' });
     if (truncated) break;
   }
-  return { links, truncated, total, tooDeep };
+  const stats: HtmlStats = {
+    visibleChars,
+    hiddenChars,
+    images,
+    ...(hiddenSample ? { hiddenSample: hiddenSample.trim().slice(0, 80) } : {}),
+  };
+  return { links, truncated, total, tooDeep, stats };
 }

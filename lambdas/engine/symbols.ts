@@ -119,6 +119,16 @@ export const SYMBOLS = {
     weight: 2,
     description: 'HTML hides text with a zero font size, a filter-evasion trick',
   },
+  CONTENT_HIDDEN_BLOCK: {
+    family: 'CONTENT',
+    weight: 2,
+    description: 'HTML hides a block of text (display:none, invisible, tiny or background-colored)',
+  },
+  CONTENT_ZERO_WIDTH: {
+    family: 'CONTENT',
+    weight: 2,
+    description: 'Zero-width or soft-hyphen characters split words, a filter-evasion trick',
+  },
   CONTENT_ERROR: { family: 'CONTENT', weight: 0, description: 'Our content scanner could not answer' },
 
   URL_HREF_TEXT_MISMATCH: {
@@ -254,6 +264,46 @@ export const SYMBOLS = {
   CLASSIFIER_ERROR: { family: 'CLASSIFIER', weight: 0, description: 'Our classifier could not answer' },
 
   // Impersonation and business email compromise.
+  IMPERSONATION_VIP_NAME: {
+    family: 'IMPERSONATION',
+    weight: 6,
+    description: 'The From name is a configured VIP, from outside the protected domains',
+  },
+  IMPERSONATION_ORG_NAME: {
+    family: 'IMPERSONATION',
+    weight: 3,
+    description: "The From name is the organisation's, from outside the protected domains",
+  },
+  IMPERSONATION_LOOKALIKE_DOMAIN: {
+    family: 'IMPERSONATION',
+    weight: 6,
+    description: 'The From or Reply-To domain imitates a protected domain (homoglyphs, a typo, another TLD)',
+  },
+  IMPERSONATION_NAME_ADDRESS: {
+    family: 'IMPERSONATION',
+    weight: 2,
+    description: 'The From name shows an address at another domain than the real sender',
+  },
+  IMPERSONATION_REPLY_TO_FREEMAIL: {
+    family: 'IMPERSONATION',
+    weight: 2,
+    description: 'Replies go to a free mailbox while the sender is a company domain',
+  },
+  IMPERSONATION_REPLY_TO_DIVERGES: {
+    family: 'IMPERSONATION',
+    weight: 2,
+    description: 'Mail from a protected domain steers replies to another domain',
+  },
+  IMPERSONATION_RETURN_PATH_DIVERGES: {
+    family: 'IMPERSONATION',
+    weight: 1,
+    description: 'Mail from a protected domain bounces to another domain',
+  },
+  IMPERSONATION_BEC_REQUEST: {
+    family: 'IMPERSONATION',
+    weight: 2.5,
+    description: 'A payment, gift card or bank-change request together with pressure or payment details',
+  },
   IMPERSONATION_ERROR: {
     family: 'IMPERSONATION',
     weight: 0,
@@ -261,6 +311,26 @@ export const SYMBOLS = {
   },
 
   // Header anomalies.
+  HEADER_MISSING_DATE: { family: 'HEADER', weight: 0.5, description: 'The message has no Date header' },
+  HEADER_DATE_MALFORMED: { family: 'HEADER', weight: 1, description: 'The Date header cannot be read' },
+  HEADER_DATE_FUTURE: {
+    family: 'HEADER',
+    weight: 2,
+    description: 'The Date is days after the receiving server got the message',
+  },
+  HEADER_DATE_PAST: {
+    family: 'HEADER',
+    weight: 1,
+    description: 'The Date is months before the receiving server got the message',
+  },
+  HEADER_MISSING_MESSAGE_ID: { family: 'HEADER', weight: 1, description: 'The message has no Message-ID' },
+  HEADER_MESSAGE_ID_MALFORMED: {
+    family: 'HEADER',
+    weight: 1,
+    description: 'The Message-ID is not <local@domain>',
+  },
+  HEADER_FROM_MULTIPLE: { family: 'HEADER', weight: 3, description: 'The message has several From headers' },
+  HEADER_FROM_MISSING: { family: 'HEADER', weight: 1.5, description: 'The message has no From address' },
   HEADER_ERROR: { family: 'HEADER', weight: 0, description: 'Our header scanner could not answer' },
 
   // Attachments: true types, risky formats, archives.

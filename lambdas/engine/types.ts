@@ -76,6 +76,13 @@ export interface ParsedMessage {
   readonly text: string;
   readonly html: string;
   readonly links: readonly ParsedLink[];
+  /** What the html shows and hides (absent without html). */
+  readonly htmlStats?: {
+    readonly visibleChars: number;
+    readonly hiddenChars: number;
+    readonly images: number;
+    readonly hiddenSample?: string;
+  };
   /** Links seen before deduplication (links holds the first MAX_LINKS, then one per new host). */
   readonly linkCount?: number;
   readonly attachments: readonly ParsedAttachment[];

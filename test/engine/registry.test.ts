@@ -12,7 +12,7 @@ describe('scanner registry', () => {
       Object.fromEntries(Object.entries(SCANNER_GROUPS).map(([g, list]) => [g, list.map((s) => s.name)])),
     ).toEqual({
       auth: ['auth', 'ses-verdicts'],
-      content: ['gtube', 'content', 'urls', 'mime', 'classifier'],
+      content: ['gtube', 'content', 'html', 'urls', 'mime', 'impersonation', 'headers', 'classifier'],
       lists: ['lists'],
     });
   });

@@ -7,6 +7,9 @@ import { classifier } from './classifier.ts';
 import { content } from './content.ts';
 import { dlp } from './dlp.ts';
 import { gtube } from './gtube.ts';
+import { headers } from './headers.ts';
+import { html } from './html.ts';
+import { impersonation } from './impersonation.ts';
 import { lists } from './lists.ts';
 import { mime } from './mime.ts';
 import { sesLimits } from './ses-limits.ts';
@@ -18,7 +21,7 @@ export type ScannerGroup = 'auth' | 'content' | 'lists';
 
 export const SCANNER_GROUPS = {
   auth: [auth, sesVerdicts],
-  content: [gtube, content, urls, mime, classifier],
+  content: [gtube, content, html, urls, mime, impersonation, headers, classifier],
   lists: [lists],
 } as const satisfies Record<ScannerGroup, readonly Scanner[]>;
 
