@@ -66,6 +66,30 @@ program
     run(await trainCommand(dirs, opts));
   });
 
+const feeds = program
+  .command('feeds')
+  .description('known-bad URL and domain feeds the URL scanner checks (local files, never downloaded)');
+feeds
+  .command('update')
+  .description('import a list (one URL or domain a line, # comments) into the feeds folder')
+  .argument('<file>', 'the list to import')
+  .option('--name <name>', 'feed name (default: the file name)')
+  .option('--dir <dir>', 'feeds folder (default: detection.feedsDir of the config)')
+  .option('-c, --config <file>', 'seg.config.json')
+  .action(async (file: string, opts) => {
+    const { feedsCommand } = await import('./commands/feeds.ts');
+    run(await feedsCommand('update', { ...opts, file }));
+  });
+feeds
+  .command('list')
+  .description('show the feeds and how many entries they hold')
+  .option('--dir <dir>', 'feeds folder (default: detection.feedsDir of the config)')
+  .option('-c, --config <file>', 'seg.config.json')
+  .action(async (opts) => {
+    const { feedsCommand } = await import('./commands/feeds.ts');
+    run(await feedsCommand('list', opts));
+  });
+
 program
   .command('serve')
   .description(
