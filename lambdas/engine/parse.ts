@@ -109,6 +109,7 @@ async function parseWithin(raw: Uint8Array, limits: Limits): Promise<ParsedMessa
     problems.push(`truncated: more than ${MAX_LINKS + MAX_LINK_HOSTS} links (${links.total} seen)`);
   }
   if (links.tooDeep) problems.push(`malformed: html nested deeper than ${MAX_HTML_DEPTH} elements`);
+  const attachedLinks = htmlAttachmentLinks(mail, limits, MAX_LINKS + MAX_LINK_HOSTS - links.links.length);
 
   const headers: (readonly [string, string])[] = [];
   for (const h of (mail.headerLines ?? []).slice(0, MAX_HEADER_LINES)) {
@@ -136,7 +137,7 @@ async function parseWithin(raw: Uint8Array, limits: Limits): Promise<ParsedMessa
     headers,
     text,
     html,
-    links: links.links,
+    links: attachedLinks.length ? [...links.links, ...attachedLinks] : links.links,
     linkCount: links.total,
     ...(html ? { htmlStats: links.stats } : {}),
     attachments,
@@ -145,6 +146,30 @@ async function parseWithin(raw: Uint8Array, limits: Limits): Promise<ParsedMessa
     problems,
     htmlOnly: structure.htmlOnly && html.length > 0,
   };
+}
+
+// HTML attachments read for links: phishing kits ship the login page as an .html attachment. Bounded
+// by count and by the body cap per attachment; the attachment scanner judges the files themselves.
+const MAX_HTML_ATTACHMENTS = 5;
+
+/** Links in text/html attachments (and .htm/.html files), each marked with its file name. */
+export function htmlAttachmentLinks(
+  mail: Pick<ParsedMail, 'attachments'>,
+  limits: Limits,
+  room: number,
+): ParsedLink[] {
+  const out: ParsedLink[] = [];
+  const html = (mail.attachments ?? [])
+    .filter((a) => a.contentType === 'text/html' || /\.s?html?$/i.test(a.filename ?? ''))
+    .slice(0, MAX_HTML_ATTACHMENTS);
+  for (const a of html) {
+    if (out.length >= room || !a.content) break;
+    const source = a.content.subarray(0, limits.maxBodyChars).toString('utf8');
+    const name = (a.filename ?? 'attachment.html').slice(0, 100);
+    for (const link of extractLinks(source, '').links.slice(0, room - out.length))
+      out.push({ ...link, attachment: name });
+  }
+  return out;
 }
 
 function emptyMessage(sizeBytes: number, problems: string[], truncated: boolean): ParsedMessage {

@@ -62,6 +62,8 @@ export interface ParsedLink {
   readonly source?: LinkSource;
   /** A form whose fields include a password input. */
   readonly password?: true;
+  /** The HTML attachment the link came from (absent for the message body). */
+  readonly attachment?: string;
 }
 
 /** The message parsed once, with limits applied. Bodies are capped; `problems` lists what went wrong. */

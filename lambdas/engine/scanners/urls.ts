@@ -209,7 +209,8 @@ export const urls: Scanner = {
         if (claimed && actual && claimed !== actual)
           note('URL_HREF_TEXT_MISMATCH', `${link.text.slice(0, 80)} -> ${href}`);
       }
-      if (link.source === 'form' && link.password && !ownDomains.has(domain)) note('URL_PASSWORD_FORM', href);
+      if (link.source === 'form' && link.password && !ownDomains.has(domain))
+        note('URL_PASSWORD_FORM', link.attachment ? `${href} (in ${link.attachment})` : href);
       if (feeds) {
         const listed = feedListing(feeds, href, host);
         if (listed) note('URL_FEED_LISTED', listed);

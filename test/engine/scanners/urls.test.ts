@@ -59,8 +59,21 @@ describe('urls scanner, deep checks', () => {
     ['url-data-uri.eml', ['URL_DATA_URI']],
     ['url-credential-form.eml', ['URL_PASSWORD_FORM']],
     ['url-numeric-host.eml', ['URL_NUMERIC_HOST']],
+    ['url-html-attachment-form.eml', ['URL_PASSWORD_FORM']],
   ])('flags %s with %j', async (file, expected) => {
     expect(await symbolsOf(file)).toEqual(expected);
+  });
+
+  it('reads links in HTML attachments and names the attachment', async () => {
+    const input = await inputFrom(fixture('url-html-attachment-form.eml'));
+    expect(input.parsed.links).toContainEqual({
+      href: 'https://collect.phish-kit.test/next.php',
+      source: 'form',
+      password: true,
+      attachment: 'Remittance.html',
+    });
+    const [finding] = await urls.scan(input, ctxFrom());
+    expect(finding?.evidence).toBe('https://collect.phish-kit.test/next.php (in Remittance.html)');
   });
 
   it('names the imitated domain and the kind of imitation in the evidence', async () => {
