@@ -27,6 +27,7 @@ export const FUNCTION_NAMES = [
   'scan-auth',
   'scan-content',
   'scan-lists',
+  'scan-attachments',
   'decide',
   'deliver',
   'quarantine',
@@ -54,6 +55,8 @@ const SPECS: Record<FunctionName, FunctionSpec> = {
   'scan-auth': { memoryMb: 512, timeout: Duration.seconds(55) },
   'scan-content': { memoryMb: 1024, timeout: Duration.seconds(55) },
   'scan-lists': { memoryMb: 256, timeout: Duration.seconds(55) },
+  // Extraction holds decoded attachments and archive members (attachments.limits.maxTotalBytes, 100 MB).
+  'scan-attachments': { memoryMb: 1536, timeout: Duration.seconds(55) },
   decide: { memoryMb: 256, timeout: Duration.seconds(25) },
   deliver: { memoryMb: 1024, timeout: Duration.seconds(110) },
   quarantine: { memoryMb: 256, timeout: Duration.seconds(55) },

@@ -53,6 +53,7 @@ export const WORKFLOW_FUNCTION_NAMES: Readonly<Record<WorkflowFunction, Function
   Parse: 'parse',
   ScanAuth: 'scan-auth',
   ScanContent: 'scan-content',
+  ScanAttachments: 'scan-attachments',
   ScanLists: 'scan-lists',
   Decide: 'decide',
   Deliver: 'deliver',

@@ -198,6 +198,33 @@ export const DetectionSchema = z
   })
   .strict();
 
+export const AttachmentsSchema = z
+  .object({
+    limits: AttachmentLimitsSchema.prefault({}),
+    blockedExtensions: z
+      .array(z.string().regex(/^[a-z0-9][a-z0-9.-]{0,30}$/, 'must be a lowercase extension without the dot'))
+      .default([
+        'ace',
+        'arj',
+        'cab',
+        'chm',
+        'hta',
+        'iso',
+        'img',
+        'jse',
+        'lnk',
+        'scr',
+        'vbe',
+        'vhd',
+        'vhdx',
+        'wsf',
+      ])
+      .describe(
+        'File types (extension or true type) always held, inside archives too: ATTACHMENT_BLOCKED_TYPE',
+      ),
+  })
+  .strict();
+
 export const DeliverySchema = z
   .object({
     maxQueueHours: z
@@ -375,6 +402,7 @@ export const ConfigSchema = z
     policy: PolicySchema.prefault({}),
     lists: ListsSchema.prefault({}),
     limits: LimitsSchema.prefault({}),
+    attachments: AttachmentsSchema.prefault({}),
     retention: z
       .object({
         quarantineDays: z.number().int().min(1).max(3650).default(30),
@@ -440,3 +468,4 @@ export type AttachmentLimits = z.infer<typeof AttachmentLimitsSchema>;
 export type DlpConfig = SegConfig['dlp'];
 export type OutboundConfig = SegConfig['outbound'];
 export type Submitter = OutboundConfig['submitters'][number];
+export type Attachments = SegConfig['attachments'];

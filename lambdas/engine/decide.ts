@@ -16,6 +16,8 @@ export const FORCED_ACTIONS: Partial<Record<SymbolName, Action>> = {
   GTUBE: 'quarantine',
   SES_VIRUS_FAIL: 'quarantine',
   LIST_SENDER_BLOCKED: 'quarantine',
+  // The operator's blocked attachment types are held whoever sends them.
+  ATTACHMENT_BLOCKED_TYPE: 'quarantine',
 };
 
 /** The weight a finding counts for: policy override, else the scanner's own, else the table's. */

@@ -51,6 +51,8 @@ export async function scanMessage(
     {
       policy: config.policy,
       lists: config.lists,
+      attachments: config.attachments,
+      limits: config.limits,
       protectedDomains: config.domains.map((d) => d.name.toLowerCase()),
       resolver: opts.resolver ?? offlineResolver,
       detection: config.detection,

@@ -2,7 +2,7 @@
 // returns findings. It never throws on bad mail; runScanners() turns a thrown error or a
 // timeout into the family's _ERROR symbol.
 
-import type { Detection, DlpConfig, Lists, OutboundConfig, Policy } from '../config/schema.ts';
+import type { Attachments, Detection, DlpConfig, Limits, Lists, OutboundConfig, Policy } from '../config/schema.ts';
 import type { DnsResolver } from '../ports/index.ts';
 import type { UrlFeeds } from './feeds.ts';
 import type { Family } from './symbols.ts';
@@ -11,6 +11,10 @@ import type { Finding, ScanInput } from './types.ts';
 export interface ScanContext {
   readonly policy: Policy;
   readonly lists: Lists;
+  /** Attachment extraction limits and the blocked-type list. */
+  readonly attachments: Attachments;
+  /** The MIME limits parse applies (extraction re-reads the raw message within them). */
+  readonly limits: Limits;
   /** Domains the gateway protects (lowercase). */
   readonly protectedDomains: readonly string[];
   /** DNS for SPF/DKIM/DMARC; tests and `seg scan --offline` inject a zone. */

@@ -333,7 +333,140 @@ export const SYMBOLS = {
   HEADER_FROM_MISSING: { family: 'HEADER', weight: 1.5, description: 'The message has no From address' },
   HEADER_ERROR: { family: 'HEADER', weight: 0, description: 'Our header scanner could not answer' },
 
-  // Attachments: true types, risky formats, archives.
+  // Attachments: true types, risky formats, archives. Programs, scripts, shortcuts, disk images, macros
+  // and bombs weigh the quarantine threshold (10) on their own: mail is no way to ship them.
+  ATTACHMENT_EXECUTABLE: {
+    family: 'ATTACHMENT',
+    weight: 10,
+    description: 'A program (PE, ELF, Mach-O, MSI, Java) by true type or name',
+  },
+  ATTACHMENT_SCRIPT: {
+    family: 'ATTACHMENT',
+    weight: 10,
+    description: 'A script Windows runs on a click (.js, .vbs, .wsf, .hta, .ps1, .bat, .cmd, .reg ...)',
+  },
+  ATTACHMENT_SHORTCUT: {
+    family: 'ATTACHMENT',
+    weight: 10,
+    description:
+      'A shortcut or search file (.lnk, .url, .library-ms, .searchConnector-ms, .settingcontent-ms)',
+  },
+  ATTACHMENT_DISK_IMAGE: {
+    family: 'ATTACHMENT',
+    weight: 10,
+    description: 'A disk image (ISO, IMG, VHD, VHDX, DMG): mounted, its files escape Mark-of-the-Web',
+  },
+  ATTACHMENT_OFFICE_MACRO: {
+    family: 'ATTACHMENT',
+    weight: 10,
+    description: 'An Office document with a VBA macro project (OOXML vbaProject.bin or an OLE VBA storage)',
+  },
+  ATTACHMENT_ONENOTE_EMBEDDED: {
+    family: 'ATTACHMENT',
+    weight: 10,
+    description: 'A OneNote section with embedded files',
+  },
+  ATTACHMENT_BLOCKED_TYPE: {
+    family: 'ATTACHMENT',
+    weight: 10,
+    description: "A file type on the config's blocked list (attachments.blockedExtensions)",
+  },
+  ATTACHMENT_DOUBLE_EXTENSION: {
+    family: 'ATTACHMENT',
+    weight: 5,
+    description: 'A risky file named like a document (invoice.pdf.exe, or spaces before the real extension)',
+  },
+  ATTACHMENT_RTLO_NAME: {
+    family: 'ATTACHMENT',
+    weight: 8,
+    description:
+      'A file name with a right-to-left override or other bidi control that disguises its extension',
+  },
+  ATTACHMENT_TYPE_MISMATCH: {
+    family: 'ATTACHMENT',
+    weight: 3,
+    description: 'The true type (magic bytes) contradicts the file name or the declared MIME type',
+  },
+  ATTACHMENT_HTML_SMUGGLING: {
+    family: 'ATTACHMENT',
+    weight: 8,
+    description: 'An HTML attachment that builds a file in the browser (atob/Blob/msSaveBlob/data: download)',
+  },
+  ATTACHMENT_HTML_FORM: {
+    family: 'ATTACHMENT',
+    weight: 6,
+    description: 'An HTML attachment with a form or password field: a local phishing page',
+  },
+  ATTACHMENT_HTML_SCRIPT: {
+    family: 'ATTACHMENT',
+    weight: 3,
+    description: 'An HTML attachment with scripts, obfuscation or a redirect on open',
+  },
+  ATTACHMENT_PDF_JAVASCRIPT: {
+    family: 'ATTACHMENT',
+    weight: 5,
+    description: 'A PDF with /JavaScript or /JS',
+  },
+  ATTACHMENT_PDF_LAUNCH: {
+    family: 'ATTACHMENT',
+    weight: 8,
+    description: 'A PDF with a /Launch action (runs a program)',
+  },
+  ATTACHMENT_PDF_AUTO_ACTION: {
+    family: 'ATTACHMENT',
+    weight: 1,
+    description: 'A PDF that acts on open (/OpenAction, /AA)',
+  },
+  ATTACHMENT_PDF_EMBEDDED_FILE: {
+    family: 'ATTACHMENT',
+    weight: 3,
+    description: 'A PDF with embedded files (/EmbeddedFile)',
+  },
+  ATTACHMENT_CALENDAR_LINKS: {
+    family: 'ATTACHMENT',
+    weight: 1.5,
+    description: 'A calendar invitation carrying links or attachments (invites bypass the inbox)',
+  },
+  ATTACHMENT_ARCHIVE_BOMB: {
+    family: 'ATTACHMENT',
+    weight: 10,
+    description: 'An archive member beyond the size or compression-ratio limit (a zip bomb); not inflated',
+  },
+  ATTACHMENT_ARCHIVE_TOO_MANY_ENTRIES: {
+    family: 'ATTACHMENT',
+    weight: 5,
+    description: 'An archive with more entries than we list (attachments.limits.maxArchiveEntries)',
+  },
+  ATTACHMENT_ARCHIVE_TOO_DEEP: {
+    family: 'ATTACHMENT',
+    weight: 5,
+    description: 'Archives nested deeper than we open (attachments.limits.maxArchiveDepth)',
+  },
+  ATTACHMENT_ARCHIVE_ENCRYPTED: {
+    family: 'ATTACHMENT',
+    weight: 5,
+    description: 'A password-protected archive: its contents cannot be scanned',
+  },
+  ATTACHMENT_ARCHIVE_UNSUPPORTED: {
+    family: 'ATTACHMENT',
+    weight: 3,
+    description: 'An archive we identify but do not open (7z, rar, cab, ace, arj, ...)',
+  },
+  ATTACHMENT_ARCHIVE_UNREADABLE: {
+    family: 'ATTACHMENT',
+    weight: 10,
+    description: 'A file named or typed as an archive that no reader opens: it cannot be scanned',
+  },
+  ATTACHMENT_AMBIGUOUS_MIME: {
+    family: 'ATTACHMENT',
+    weight: 6,
+    description: 'A file only a lenient MIME reading finds: mail parsers disagree about this part',
+  },
+  ATTACHMENT_TRUNCATED: {
+    family: 'ATTACHMENT',
+    weight: 1,
+    description: 'Attachment extraction stopped at a limit (files or bytes per message)',
+  },
   ATTACHMENT_ERROR: {
     family: 'ATTACHMENT',
     weight: 0,

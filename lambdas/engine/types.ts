@@ -13,6 +13,19 @@ export interface Finding {
   readonly weight?: number;
   /** Short human-readable evidence, e.g. the offending URL. At most a few hundred characters. */
   readonly evidence?: string;
+  /** The file the finding is about, for attachment and antivirus findings. */
+  readonly file?: FileRef;
+}
+
+/** A file as findings name it: as the sender named it, its true type, its sha256, where it sat. */
+export interface FileRef {
+  readonly name: string;
+  /** True type by magic bytes (file-type's extension), or 'unknown'. */
+  readonly type: string;
+  /** Full hex sha256 of the file's bytes. */
+  readonly sha256: string;
+  /** Containers from the outermost ([] for a top-level attachment). */
+  readonly path: readonly string[];
 }
 
 /** What one scanner returned, with how long it took. */

@@ -30,6 +30,7 @@ export const BUCKET_ACCESS = {
   'scan-auth': { read: [inbound, parsed], write: [], list: [] },
   'scan-content': { read: [inbound, parsed], write: [], list: [] },
   'scan-lists': { read: [inbound, parsed], write: [], list: [] },
+  'scan-attachments': { read: [inbound, parsed], write: [], list: [] },
   decide: { read: [], write: [verdicts], list: [] },
   deliver: { read: [inbound, verdicts], write: [], list: [] },
   quarantine: { read: [inbound, parsed], write: [], list: [] },

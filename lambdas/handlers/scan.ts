@@ -47,6 +47,8 @@ export function createScanHandler(
       dlp: deps.config.dlp,
       outbound: deps.config.outbound,
       lists: deps.config.lists,
+      attachments: deps.config.attachments,
+      limits: deps.config.limits,
       protectedDomains: deps.config.domains.map((d) => d.name.toLowerCase()),
       resolver: deps.resolver,
       detection: deps.config.detection,

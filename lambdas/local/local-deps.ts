@@ -127,6 +127,7 @@ export function buildLocalHandlers(deps: HandlerDeps): LocalHandlers {
       Parse: task(createParseHandler(deps)),
       ScanAuth: task(createScanHandler('auth', deps)),
       ScanContent: task(createScanHandler('content', deps)),
+      ScanAttachments: task(createScanHandler('attachments', deps)),
       ScanLists: task(createScanHandler('lists', deps)),
       Decide: task(createDecideHandler(deps)),
       Deliver: task(createDeliverHandler(deps)),

@@ -9,6 +9,7 @@ export const WORKFLOW_FUNCTIONS = [
   'ScanAuth',
   'ScanContent',
   'ScanLists',
+  'ScanAttachments',
   'Decide',
   'Deliver',
   'Quarantine',
@@ -42,6 +43,7 @@ const SCAN_BRANCHES = [
   { fn: 'ScanAuth', family: 'AUTH' },
   { fn: 'ScanContent', family: 'CONTENT' },
   { fn: 'ScanLists', family: 'LIST' },
+  { fn: 'ScanAttachments', family: 'ATTACHMENT' },
 ] as const satisfies readonly { fn: WorkflowFunction; family: string }[];
 
 export function scanBranch(fn: string, family: string) {

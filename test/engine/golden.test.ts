@@ -18,6 +18,11 @@ interface Golden {
 const OFFLINE_AUTH = ['DKIM_NONE', 'DMARC_TEMPERROR'];
 const GOLDEN: readonly Golden[] = [
   { file: 'clean-plain.eml', action: 'deliver', symbols: OFFLINE_AUTH },
+  {
+    file: 'attachment-exe-in-zip.eml',
+    action: 'quarantine',
+    symbols: ['ATTACHMENT_DOUBLE_EXTENSION', 'ATTACHMENT_EXECUTABLE', ...OFFLINE_AUTH],
+  },
   { file: 'gtube-in-body.eml', action: 'reject', symbols: ['GTUBE', 'CLASSIFIER_SPAM_80', ...OFFLINE_AUTH] },
   {
     file: 'phish-href-mismatch.eml',

@@ -59,6 +59,8 @@ export function ctxFrom(
   return {
     policy: config.policy,
     lists: config.lists,
+    attachments: config.attachments,
+    limits: config.limits,
     protectedDomains: config.domains.map((d) => d.name),
     dlp: config.dlp,
     outbound: config.outbound,

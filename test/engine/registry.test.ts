@@ -14,6 +14,7 @@ describe('scanner registry', () => {
       auth: ['auth', 'ses-verdicts'],
       content: ['gtube', 'content', 'html', 'urls', 'mime', 'impersonation', 'headers', 'classifier'],
       lists: ['lists'],
+      attachments: ['attachment-types', 'attachment-archives', 'attachment-content'],
     });
   });
 

@@ -16,6 +16,7 @@ const FUNCTIONS = [
   'release',
   'scan-auth',
   'scan-content',
+  'scan-attachments',
   'scan-lists',
 ];
 

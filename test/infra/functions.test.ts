@@ -70,7 +70,7 @@ describe('functions', () => {
   });
 
   it('gives scanners bucket read access and nothing else', () => {
-    for (const fn of ['scan-auth', 'scan-content', 'scan-lists']) {
+    for (const fn of ['scan-auth', 'scan-content', 'scan-lists', 'scan-attachments']) {
       const actions = actionsOf(statementsOf(template, fn));
       expect(
         actions.every((a) => a === 's3:GetObject'),

@@ -164,7 +164,7 @@ async function receive(messageId: string, file: string, recipients: string[]): P
   if (input?.messageId !== messageId) throw new Error('ingest did not start the workflow');
   const parse = await createParseHandler(as('parse'))(input);
   const scans: ScanResult[][] = await Promise.all(
-    (['auth', 'content', 'lists'] as const).map((g) =>
+    (['auth', 'content', 'lists', 'attachments'] as const).map((g) =>
       createScanHandler(g, as(`scan-${g}`))({ ...input, parse }),
     ),
   );

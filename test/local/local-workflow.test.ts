@@ -27,6 +27,7 @@ function recordingHandlers(overrides: Partial<Record<WorkflowFunction, TaskHandl
     ScanAuth: async () => ({ scanner: 'auth', family: 'AUTH', findings: [], ms: 1 }),
     ScanContent: async () => ({ scanner: 'content', family: 'CONTENT', findings: [], ms: 1 }),
     ScanLists: async () => ({ scanner: 'lists', family: 'LIST', findings: [], ms: 1 }),
+    ScanAttachments: async () => ({ scanner: 'attachment-types', family: 'ATTACHMENT', findings: [], ms: 1 }),
     Decide: async (event) => ({
       ...(event as object),
       verdict: { action: 'deliver', score: 0, symbols: [], reason: 'clean', traceKey: 'verdicts/m1.json' },

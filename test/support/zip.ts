@@ -23,7 +23,9 @@ export function buildZip(entries: readonly ZipEntry[]): Buffer {
     const name = Buffer.from(e.name, 'utf8');
     const data = Buffer.from(e.data);
     const method = e.deflate === false ? 0 : 8;
-    const packed = method === 8 ? deflateRawSync(data) : data;
+    const compressed = method === 8 ? deflateRawSync(data) : data;
+    // ZipCrypto puts a 12-byte header before the data; readers check sizes with it included.
+    const packed = e.encrypted ? Buffer.concat([Buffer.alloc(12, 0xa5), compressed]) : compressed;
     const crc = crc32(data);
     const flags = (e.encrypted ? 0x1 : 0) | 0x800;
     const local = Buffer.alloc(30);
@@ -82,8 +84,11 @@ export function mailWith(
         : Buffer.from(a.data).toString('latin1');
     return [
       '--b1',
-      `Content-Type: ${a.type ?? 'application/octet-stream'}; name="${a.name}"`,
-      `Content-Disposition: attachment; filename="${a.name}"`,
+      `Content-Type: ${a.type ?? 'application/octet-stream'}`,
+      // RFC 2231 keeps non-ASCII names (a right-to-left override) intact.
+      /^[\x20-\x7e]*$/.test(a.name)
+        ? `Content-Disposition: attachment; filename="${a.name}"`
+        : `Content-Disposition: attachment; filename*=utf-8''${encodeURIComponent(a.name)}`,
       `Content-Transfer-Encoding: ${enc}`,
       '',
       body,

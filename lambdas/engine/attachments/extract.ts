@@ -71,6 +71,8 @@ const MAX_SEGMENTS_PER_PART = 2;
 const MAX_CARVES = 4;
 // Blank-line-separated blocks read on their own per body: junk blocks before the data are few.
 const MAX_BLOCKS = 8;
+// One line break: CRLF, LF or a lone CR (a lone CR never swallows the LF of a CRLF).
+const NL = '(?:\\r\\n|\\n|\\r(?!\\n))';
 
 /**
  * Extracts every file `raw` carries within `limits` (and the MIME `mime` limits parse uses).
@@ -156,7 +158,7 @@ class Collector {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     if (this.seen.has(sha256)) return false;
     const detected = await detect(bytes);
-    if (mustBeValid && !detected) return false;
+    if (mustBeValid && (!detected || this.redecodes(bytes, detected.ext))) return false;
     const kind = archiveKind(bytes);
     const listing =
       kind && depth < this.limits.maxArchiveDepth
@@ -167,7 +169,8 @@ class Collector {
             maxRatio: this.limits.maxCompressionRatio,
           })
         : undefined;
-    if (mustBeValid && listing && listing.names.length === 0) return false;
+    // A lenient candidate that is an archive counts only if something in it could be read.
+    if (mustBeValid && listing && listing.members.length === 0) return false;
     if (this.files.length >= this.limits.maxFiles) {
       this.problem('files', meta.name, meta.path, `more than ${this.limits.maxFiles} files`);
       return false;
@@ -197,12 +200,10 @@ class Collector {
       this.listings.push({ path: inner, names: listing.names });
       for (const p of listing.problems) this.problem(p.kind, p.member, inner, p.detail);
       for (const m of listing.members) {
-        await this.add(
-          m.bytes,
-          { name: m.name, path: inner, declaredType: '', source: 'archive' },
-          depth + 1,
-          false,
-        );
+        // A gzip member without a stored name is the archive's name without its .gz.
+        const name =
+          m.name || meta.name.replace(/\.t?gz$/i, (e) => (e.toLowerCase() === '.tgz' ? '.tar' : ''));
+        await this.add(m.bytes, { name, path: inner, declaredType: '', source: 'archive' }, depth + 1, false);
       }
     }
     if (!kind && isMessage(meta.declaredType, detected?.ext)) {
@@ -216,6 +217,21 @@ class Collector {
         );
     }
     return true;
+  }
+
+  /**
+   * True when `bytes` is a lenient re-decode of an attachment mailparser found: same type, same start,
+   * a padding byte or two apart. A cleaner cut of a broken file (different length) is kept.
+   */
+  private redecodes(bytes: Buffer, ext: string): boolean {
+    const head = bytes.subarray(0, 256);
+    return this.files.some(
+      (f) =>
+        f.source === 'mime' &&
+        f.detected?.ext === ext &&
+        Math.abs(f.bytes.length - bytes.length) <= 3 &&
+        Buffer.from(f.bytes.subarray(0, head.length)).equals(head.subarray(0, f.bytes.length)),
+    );
   }
 
   /** Decodes every segment of `src` every plausible way; keeps what is a recognisable file. */
@@ -272,17 +288,18 @@ function splitSegments(src: string, max: number): string[] {
  */
 function bodies(seg: string): string[] {
   const out = new Set<string>();
-  const blank = /(\r\n|\r|\n)(\r\n|\r|\n)/.exec(seg);
+  const blank = new RegExp(`${NL}${NL}`).exec(seg);
   if (blank) out.add(seg.slice(blank.index + blank[0].length));
-  const wsLine = /(\r\n|\r|\n)[ \t\v\f]*(\r\n|\r|\n)/.exec(seg);
+  const wsLine = new RegExp(`${NL}[ \\t\\v\\f]*${NL}`).exec(seg);
   if (wsLine) out.add(seg.slice(wsLine.index + wsLine[0].length));
-  const headerLines = /^(?:[!-9;-~]+[ \t]*:[^\r\n]*(?:\r\n|\r|\n)(?:[ \t][^\r\n]*(?:\r\n|\r|\n))*)+/.exec(
+  const headerLines = new RegExp(`^(?:[!-9;-~]+[ \\t]*:[^\\r\\n]*${NL}(?:[ \\t][^\\r\\n]*${NL})*)+`).exec(
     seg,
   );
   if (headerLines) out.add(seg.slice(headerLines[0].length));
   out.add(seg);
+  const blockBreak = new RegExp(`${NL}[ \\t\\v\\f]*${NL}`);
   for (const body of [...out]) {
-    const blocks = body.split(/(?:\r\n|\r|\n)[ \t\v\f]*(?:\r\n|\r|\n)/).filter((b) => b.trim().length > 0);
+    const blocks = body.split(blockBreak).filter((b) => b.trim().length > 0);
     if (blocks.length > 1) for (const b of blocks.slice(0, MAX_BLOCKS)) out.add(b);
   }
   return [...out];
