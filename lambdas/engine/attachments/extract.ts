@@ -71,6 +71,8 @@ const MAX_SEGMENTS_PER_PART = 2;
 const MAX_CARVES = 4;
 // Blank-line-separated blocks read on their own per body: junk blocks before the data are few.
 const MAX_BLOCKS = 8;
+// A lenient candidate shorter than this is noise, not a file worth a type check.
+const MIN_LENIENT_BYTES = 16;
 // One line break: CRLF, LF or a lone CR (a lone CR never swallows the LF of a CRLF).
 const NL = '(?:\\r\\n|\\n|\\r(?!\\n))';
 
@@ -154,11 +156,11 @@ class Collector {
    * candidates), a file is kept only when its type is recognised and, for an archive, it opens.
    */
   async add(bytes: Buffer, meta: Meta, depth: number, mustBeValid: boolean): Promise<boolean> {
-    if (bytes.length === 0) return false;
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    if (this.seen.has(sha256)) return false;
+    if (bytes.length === 0 || (mustBeValid && bytes.length < MIN_LENIENT_BYTES)) return false;
     const detected = await detect(bytes);
     if (mustBeValid && (!detected || this.redecodes(bytes, detected.ext))) return false;
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (this.seen.has(sha256)) return false;
     const kind = archiveKind(bytes);
     const listing =
       kind && depth < this.limits.maxArchiveDepth
@@ -238,7 +240,9 @@ class Collector {
   private async lenientPass(src: string, path: readonly string[], depth: number): Promise<void> {
     const segments = splitSegments(src, this.mime.maxParts * MAX_SEGMENTS_PER_PART);
     const tried = new Set<string>();
-    for (const seg of segments) {
+    for (const [i, seg] of segments.entries()) {
+      // The whole text is read as one body only when nothing splits it: otherwise its parts are read.
+      if (i === 0 && segments.length > 1) continue;
       const headers = seg.slice(0, 4096);
       const name =
         /\b(?:file)?name\*?(?:\d\*?)?\s*=\s*["']?([^"';\r\n]{1,255})/i.exec(headers)?.[1]?.trim() ?? '';
@@ -312,11 +316,15 @@ interface Candidate {
 
 /** Every way a client might decode `body`. */
 function* candidates(body: string, maxBytes: number): Generator<Candidate> {
-  yield { bytes: decodeBase64(body, false) };
-  yield { bytes: decodeBase64(body, true) };
-  yield { bytes: decodeBase64(base64LinePrefixes(body), true) };
-  yield { bytes: decodeBase64(base64WholeQuads(body), true) };
-  if (body.includes('=')) {
+  // Prose (many spaces) is no base64, however it is read: skip the four base64 readings of it.
+  const spaces = body.length > 256 ? (body.match(/ /g)?.length ?? 0) / body.length : 0;
+  if (spaces < 0.05) {
+    yield { bytes: decodeBase64(body, false) };
+    yield { bytes: decodeBase64(body, true) };
+    yield { bytes: decodeBase64(base64LinePrefixes(body), true) };
+    yield { bytes: decodeBase64(base64WholeQuads(body), true) };
+  }
+  if (/=[0-9A-Fa-f]{2}/.test(body)) {
     for (const bad of ['drop-eq', 'keep', 'drop-1', 'drop-2'] as const) {
       yield { bytes: decodeQuotedPrintable(body, bad) };
     }
@@ -334,26 +342,16 @@ function* candidates(body: string, maxBytes: number): Generator<Candidate> {
   yield { bytes: Buffer.from(body, 'latin1') };
 }
 
-/** Zips that start inside `bytes` (after leading junk), each cut at its end-of-central-directory record. */
+/** Zips inside `bytes` (after leading junk, or before trailing data), each cut at its end-of-central-directory record. */
 function carveZips(bytes: Buffer): Buffer[] {
   const out: Buffer[] = [];
-  let from = 1;
-  while (out.length < MAX_CARVES) {
-    const start = bytes.indexOf('PK\x03\x04', from, 'latin1');
-    if (start < 0) break;
+  let start = archiveKind(bytes) === 'zip' ? 0 : bytes.indexOf('PK\x03\x04', 1, 'latin1');
+  while (start >= 0 && out.length < MAX_CARVES) {
     const eocd = bytes.indexOf('PK\x05\x06', start, 'latin1');
     if (eocd < 0 || eocd + 22 > bytes.length) break;
     const end = Math.min(bytes.length, eocd + 22 + bytes.readUInt16LE(eocd + 20));
-    out.push(bytes.subarray(start, end));
-    from = start + 4;
-  }
-  if (out.length === 0 && archiveKind(bytes) === 'zip') {
-    // A zip with trailing junk: cut it at its own end record.
-    const eocd = bytes.indexOf('PK\x05\x06', 0, 'latin1');
-    if (eocd > 0 && eocd + 22 <= bytes.length) {
-      const end = eocd + 22 + bytes.readUInt16LE(eocd + 20);
-      if (end < bytes.length) out.push(bytes.subarray(0, end));
-    }
+    if (start > 0 || end < bytes.length) out.push(bytes.subarray(start, end));
+    start = bytes.indexOf('PK\x03\x04', start + 4, 'latin1');
   }
   return out;
 }
