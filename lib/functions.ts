@@ -1,4 +1,4 @@
-// The ten Lambda functions, one NodejsFunction per entry file in lambdas/functions, bundled locally
+// The Lambda functions, one NodejsFunction per entry file in lambdas/functions, bundled locally
 // with esbuild (no Docker), plus their least-privilege grants on the bucket, tables and secrets.
 // It does not wire triggers (SES, schedule, workflow): the stack does that.
 

@@ -14,9 +14,9 @@ const FUNCTIONS = [
   'quarantine',
   'reconcile',
   'release',
+  'scan-attachments',
   'scan-auth',
   'scan-content',
-  'scan-attachments',
   'scan-lists',
 ];
 

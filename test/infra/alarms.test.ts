@@ -74,7 +74,7 @@ describe('function environment', () => {
   it('names the Powertools service and metrics namespace seg on every function', () => {
     const functions = Object.values(synthTemplate().findResources('AWS::Lambda::Function'));
     const ours = functions.filter((f) => f.Properties.Environment?.Variables?.SEG_BUCKET);
-    expect(ours).toHaveLength(10);
+    expect(ours).toHaveLength(11);
     for (const fn of ours)
       expect(fn.Properties.Environment.Variables).toMatchObject({
         POWERTOOLS_SERVICE_NAME: 'seg',

@@ -80,7 +80,7 @@ describe('LocalWorkflow', () => {
     expect(workflow.executions.get(executionId)?.status).toBe('SUCCEEDED');
     expect(calls.map((c) => c.fn)).toContain('Deliver');
     const decide = calls.find((c) => c.fn === 'Decide');
-    expect(decide?.event.scans).toHaveLength(3);
+    expect(decide?.event.scans).toHaveLength(4);
   });
 
   it('retries Deliver on TransientDeliveryError and succeeds', async () => {
