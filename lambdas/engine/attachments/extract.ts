@@ -106,6 +106,8 @@ class Collector {
   private readonly problems: ExtractionProblem[] = [];
   private readonly listings: { path: readonly string[]; names: readonly string[] }[] = [];
   private readonly seen = new Set<string>();
+  /** sha256 of the files mailparser gave that have a known type and open: decoded right. */
+  private readonly mimeShas = new Set<string>();
   private truncated = false;
   private bytes = 0;
 
@@ -186,6 +188,8 @@ class Collector {
       return false;
     }
     this.seen.add(sha256);
+    const whole = !listing?.problems.some((p) => p.kind === 'corrupt' && !p.member);
+    if (meta.source === 'mime' && detected && whole) this.mimeShas.add(sha256);
     this.bytes += bytes.length;
     this.files.push({ ...meta, bytes, sha256, ...(detected ? { detected } : {}) });
 
@@ -236,6 +240,15 @@ class Collector {
     );
   }
 
+  private agreesWithMime(body: string): boolean {
+    const plain = [
+      decodeBase64(body, false),
+      decodeQuotedPrintable(body, 'drop-eq'),
+      Buffer.from(body, 'latin1'),
+    ];
+    return plain.some((b) => b.length > 0 && this.mimeShas.has(createHash('sha256').update(b).digest('hex')));
+  }
+
   /** Decodes every segment of `src` every plausible way; keeps what is a recognisable file. */
   private async lenientPass(src: string, path: readonly string[], depth: number): Promise<void> {
     const segments = splitSegments(src, this.mime.maxParts * MAX_SEGMENTS_PER_PART);
@@ -250,6 +263,9 @@ class Collector {
       for (const body of bodies(seg)) {
         if (tried.has(body)) continue;
         tried.add(body);
+        // A reading whose plain decoding is an attachment mailparser already gave is no disagreement:
+        // skip its other decodings (the common case, and most of the work on clean mail).
+        if (this.agreesWithMime(body)) continue;
         for (const c of candidates(body, this.limits.maxFileBytes)) {
           const meta = { name: c.name ?? name, path, declaredType, source: 'lenient' as const };
           await this.add(c.bytes, meta, depth, true);
