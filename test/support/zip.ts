@@ -2,6 +2,7 @@
 // the encrypted flag, so archive limits can be exercised with files generated at test time.
 
 import { crc32, deflateRawSync } from 'node:zlib';
+import { ZipCryptoKeys } from '../../lambdas/engine/attachments/zip-crypto.ts';
 
 export interface ZipEntry {
   readonly name: string;
@@ -12,6 +13,8 @@ export interface ZipEntry {
   readonly encrypted?: boolean;
   /** Uncompressed size written in the headers, to lie as a zip bomb does (default: the true size). */
   readonly declaredSize?: number;
+  /** Encrypt with ZipCrypto under this password (what `zip -P` does). */
+  readonly password?: string;
 }
 
 /** Builds a zip archive holding `entries`. */
@@ -24,10 +27,17 @@ export function buildZip(entries: readonly ZipEntry[]): Buffer {
     const data = Buffer.from(e.data);
     const method = e.deflate === false ? 0 : 8;
     const compressed = method === 8 ? deflateRawSync(data) : data;
-    // ZipCrypto puts a 12-byte header before the data; readers check sizes with it included.
-    const packed = e.encrypted ? Buffer.concat([Buffer.alloc(12, 0xa5), compressed]) : compressed;
+    // ZipCrypto puts a 12-byte header before the data (its last byte checks the password against
+    // the CRC's high byte); readers check sizes with it included.
+    const header = Buffer.alloc(12, 0xa5);
+    header[11] = crc32(data) >>> 24;
+    const packed = e.password
+      ? new ZipCryptoKeys(e.password).encrypt(Buffer.concat([header, compressed]))
+      : e.encrypted
+        ? Buffer.concat([header, compressed])
+        : compressed;
     const crc = crc32(data);
-    const flags = (e.encrypted ? 0x1 : 0) | 0x800;
+    const flags = (e.encrypted || e.password ? 0x1 : 0) | 0x800;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);

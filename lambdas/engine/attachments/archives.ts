@@ -2,8 +2,9 @@
 // (a 512-byte header walk). Every read is bounded before it happens: entry count, declared size,
 // compression ratio. 7z, rar, cab, bz2 and xz are only identified by type (the scanner applies policy).
 
-import { gunzipSync } from 'node:zlib';
+import { crc32, gunzipSync, inflateRawSync } from 'node:zlib';
 import yauzl from 'yauzl';
+import { zipDecrypt } from './zip-crypto.ts';
 
 /** One member read out of an archive. */
 export interface ArchiveMember {
@@ -28,6 +29,8 @@ export interface ArchiveBounds {
   readonly maxTotalBytes: number;
   /** Uncompressed/compressed size above which a member is a bomb and is not inflated. */
   readonly maxRatio: number;
+  /** Passwords to try on encrypted (ZipCrypto) members, e.g. found in the message text. */
+  readonly passwords?: readonly string[];
 }
 
 export interface ArchiveListing {
@@ -107,11 +110,22 @@ async function readZip(bytes: Buffer, bounds: ArchiveBounds): Promise<ArchiveLis
       }
       names.push(entry.fileName);
       if (entry.fileName.endsWith('/')) continue;
+      const over = crossed(entry.uncompressedSize, entry.compressedSize, bounds, budget);
       if (entry.isEncrypted()) {
-        problems.push({ kind: 'encrypted', member: entry.fileName, detail: 'encrypted entry' });
+        const opened = over ? undefined : await decryptEntry(zip, entry, bounds.passwords ?? [], budget);
+        problems.push({
+          kind: 'encrypted',
+          member: entry.fileName,
+          detail: opened
+            ? `decrypted with "${opened.password}", a password found in the message`
+            : 'encrypted entry',
+        });
+        if (opened) {
+          budget -= opened.bytes.length;
+          members.push({ name: entry.fileName, bytes: opened.bytes });
+        }
         continue;
       }
-      const over = crossed(entry.uncompressedSize, entry.compressedSize, bounds, budget);
       if (over) {
         problems.push({
           kind: over,
@@ -146,6 +160,40 @@ function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | undefined> {
     zip.on('entry', onEntry).on('end', onEnd).on('error', onError);
     zip.readEntry();
   });
+}
+
+// Passwords tried per encrypted entry: a message names one or two; this bounds the work on a list.
+const MAX_PASSWORDS = 20;
+
+/** Tries `passwords` on a ZipCrypto entry; the packed data is read raw and inflated within `budget`. */
+async function decryptEntry(
+  zip: yauzl.ZipFile,
+  entry: yauzl.Entry,
+  passwords: readonly string[],
+  budget: number,
+): Promise<{ password: string; bytes: Buffer } | undefined> {
+  if (passwords.length === 0 || (entry.compressionMethod !== 0 && entry.compressionMethod !== 8))
+    return undefined;
+  const stream = await zip.openReadStreamPromise(entry, { decodeFileData: false });
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  const raw = Buffer.concat(chunks);
+  // With a data descriptor (bit 3) the check byte is the time's high byte, else the CRC's.
+  const check = entry.generalPurposeBitFlag & 0x8 ? (entry.lastModFileTime >> 8) & 0xff : entry.crc32 >>> 24;
+  for (const password of passwords.slice(0, MAX_PASSWORDS)) {
+    const packed = zipDecrypt(raw, password, check);
+    if (!packed) continue;
+    try {
+      const bytes =
+        entry.compressionMethod === 8
+          ? inflateRawSync(packed, { maxOutputLength: Math.max(1, budget) })
+          : packed;
+      if (crc32(bytes) >>> 0 === entry.crc32 >>> 0) return { password, bytes };
+    } catch {
+      // Wrong password that passed the one-byte check: the inflate fails or the CRC differs.
+    }
+  }
+  return undefined;
 }
 
 /** Reads one entry; yauzl stops the inflater if it yields more than the declared size (a lying header). */

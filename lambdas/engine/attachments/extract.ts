@@ -109,6 +109,8 @@ class Collector {
   /** sha256 of the files mailparser gave that have a known type and open: decoded right. */
   private readonly mimeShas = new Set<string>();
   private truncated = false;
+  /** Archive passwords the message text offers ("password: 1234"). */
+  private passwords: readonly string[] = [];
   private bytes = 0;
 
   constructor(
@@ -138,6 +140,8 @@ class Collector {
         skipTextToHtml: true,
         skipTextLinks: true,
       });
+      if (depth === 0)
+        this.passwords = passwordsIn(`${mail.subject ?? ''}\n${mail.text ?? ''}\n${mail.html || ''}`);
       for (const a of mail.attachments ?? []) {
         const meta = {
           name: a.filename ?? '',
@@ -171,6 +175,7 @@ class Collector {
             maxMemberBytes: this.limits.maxFileBytes,
             maxTotalBytes: Math.max(0, this.limits.maxTotalBytes - this.bytes - bytes.length),
             maxRatio: this.limits.maxCompressionRatio,
+            passwords: this.passwords,
           })
         : undefined;
     // A lenient candidate that is an archive counts only if something in it could be read.
@@ -274,6 +279,21 @@ class Collector {
       }
     }
   }
+}
+
+// "Password: 1234", "pass - Inv2024", "mot de passe : x", "Kennwort 55", up to 20 of them.
+const PASSWORD_HINT =
+  /\b(?:password|passwort|kennwort|passcode|pass|pwd|pw|code|mot de passe|contrase(?:ñ|n)a|senha|parola|wachtwoord|has(?:ł|l)o)\b[^\p{L}\p{N}\r\n]{0,12}(?:is\s+)?["'“«]?([^\s"'”»<>]{3,40})/giu;
+
+/** Candidate archive passwords named in the message text, in order of appearance. */
+export function passwordsIn(text: string): string[] {
+  const found = new Set<string>();
+  for (const m of text.slice(0, 200_000).matchAll(PASSWORD_HINT)) {
+    const word = (m[1] ?? '').replace(/[.,;:!?)\]]+$/, '');
+    if (word) found.add(word);
+    if (found.size >= 20) break;
+  }
+  return [...found];
 }
 
 async function detect(bytes: Buffer): Promise<ExtractedFile['detected']> {

@@ -276,6 +276,29 @@ describe('attachment-archives scanner', () => {
     ]);
   });
 
+  it('decrypts a ZipCrypto archive with a password the message gives, and judges its members', async () => {
+    const zip = buildZip([{ name: 'payload.exe', data: pe(), password: 'Inv2024' }]);
+    const raw = mailWith(
+      [{ name: 'invoice.zip', data: zip }],
+      'Your invoice is attached. Password: Inv2024.',
+    );
+    const input = await inputFrom(raw);
+    const found: Finding[] = [];
+    for (const s of [attachmentTypes, attachmentArchives]) found.push(...(await s.scan(input, ctxFrom())));
+    expect(found.find((f) => f.symbol === 'ATTACHMENT_ARCHIVE_ENCRYPTED')?.evidence).toContain(
+      'decrypted with "Inv2024"',
+    );
+    const exe = found.find((f) => f.symbol === 'ATTACHMENT_EXECUTABLE');
+    expect(exe?.file).toMatchObject({ name: 'payload.exe', type: 'exe', path: ['invoice.zip'] });
+  });
+
+  it('leaves an encrypted archive closed when the message offers a wrong password', async () => {
+    const zip = buildZip([{ name: 'payload.exe', data: pe(), password: 'Inv2024' }]);
+    const input = await inputFrom(mailWith([{ name: 'invoice.zip', data: zip }], 'Password: guess123'));
+    const found = await attachmentTypes.scan(input, ctxFrom());
+    expect(found.find((f) => f.symbol === 'ATTACHMENT_EXECUTABLE')?.file?.type).toBe('unknown');
+  });
+
   it('emits ATTACHMENT_ARCHIVE_UNSUPPORTED for 7z and rar archives', async () => {
     const sevenZ = Buffer.concat([Buffer.from('377abcaf271c0004', 'hex'), zeros(100)]);
     const rar = Buffer.concat([Buffer.from('Rar!\x1a\x07\x00', 'latin1'), zeros(100)]);
