@@ -2,7 +2,15 @@
 // returns findings. It never throws on bad mail; runScanners() turns a thrown error or a
 // timeout into the family's _ERROR symbol.
 
-import type { Attachments, Detection, DlpConfig, Limits, Lists, OutboundConfig, Policy } from '../config/schema.ts';
+import type {
+  Attachments,
+  Detection,
+  DlpConfig,
+  Limits,
+  Lists,
+  OutboundConfig,
+  Policy,
+} from '../config/schema.ts';
 import type { DnsResolver } from '../ports/index.ts';
 import type { UrlFeeds } from './feeds.ts';
 import type { Family } from './symbols.ts';
