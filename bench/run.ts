@@ -18,6 +18,8 @@ import nodemailer from 'nodemailer';
 import { LABELS, labeledSources, listFiles, stripMboxLine } from '../bin/commands/corpus-files.ts';
 import { partOf, type SplitName } from '../bin/commands/corpus-split.ts';
 import { EMBEDDED_DEFAULT_CONFIG, parseConfig } from '../lambdas/config/load-config.ts';
+import { messageFeatures } from '../lambdas/engine/classifier/features.ts';
+import { score } from '../lambdas/engine/classifier/model.ts';
 import { parseMessage } from '../lambdas/engine/parse.ts';
 import { offlineResolver, scanMessage } from '../lambdas/engine/scan-message.ts';
 import { builtInModel } from '../lambdas/engine/scanners/classifier.ts';
@@ -113,6 +115,17 @@ async function benchParse(messages: Buffer[]) {
     parseMessagePerSec: await rate((raw) => parseMessage(raw, config.limits)),
     bareMailparserPerSec: await rate((raw) => simpleParser(raw)),
   };
+}
+
+/** The classifier alone on parsed messages: features and scoring, what it adds to a message's cost. */
+async function benchClassifier(messages: Buffer[]) {
+  const parsed = await Promise.all(messages.map((raw) => parseMessage(raw, config.limits)));
+  const model = builtInModel();
+  for (const p of parsed.slice(0, 20)) score(model, messageFeatures(p));
+  const started = performance.now();
+  for (const p of parsed) score(model, messageFeatures(p));
+  const seconds = (performance.now() - started) / 1000;
+  return { classifierAlonePerSec: Math.round(parsed.length / seconds) };
 }
 
 /** rspamd's rate on the same messages over its HTTP protocol (POST /checkv2), 4 in flight, as the baseline harness. */
@@ -211,7 +224,7 @@ const engine = await benchEngine(messages);
 console.table(engine.figures);
 console.log('mean ms per message, per scanner (concurrent within a message):');
 console.table(engine.meanMsPerScanner);
-const parse = await benchParse(messages);
+const parse = { ...(await benchParse(messages)), ...(await benchClassifier(messages)) };
 console.table(parse);
 const rspamd = await benchRspamd(messages);
 console.table(rspamd);
