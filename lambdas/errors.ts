@@ -28,6 +28,18 @@ export class TransientDeliveryError extends TransientError {
   }
 }
 
+/**
+ * The whole message went out but the server's reply never came (timeout or cut connection after the
+ * end of DATA): it may have been delivered. Never retried (that could send a second copy); the ledger
+ * records the recipients as UNCONFIRMED for a person to check.
+ */
+export class UnconfirmedDeliveryError extends Error {
+  override readonly name: string = 'UnconfirmedDeliveryError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
 /** The downstream SMTP server answered 5xx: retrying will not help; the workflow quarantines. */
 export class PermanentDeliveryError extends Error {
   override readonly name: string = 'PermanentDeliveryError';

@@ -15,6 +15,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { SegConfig } from '../lambdas/config/schema.ts';
+import { DELIVER_FUNCTION_TIMEOUT_S } from '../lambdas/contracts/delivery-budget.ts';
 import { BUCKET_ACCESS, type BucketAccess } from '../lambdas/handlers/access.ts';
 import { ENV, SERVICE } from '../lambdas/handlers/deps.ts';
 
@@ -58,7 +59,7 @@ const SPECS: Record<FunctionName, FunctionSpec> = {
   // Extraction holds decoded attachments and archive members (attachments.limits.maxTotalBytes, 100 MB).
   'scan-attachments': { memoryMb: 1536, timeout: Duration.seconds(55) },
   decide: { memoryMb: 256, timeout: Duration.seconds(25) },
-  deliver: { memoryMb: 1024, timeout: Duration.seconds(110) },
+  deliver: { memoryMb: 1024, timeout: Duration.seconds(DELIVER_FUNCTION_TIMEOUT_S) },
   quarantine: { memoryMb: 256, timeout: Duration.seconds(55) },
   release: { memoryMb: 1024, timeout: Duration.seconds(120) },
   reconcile: { memoryMb: 256, timeout: Duration.seconds(300) },

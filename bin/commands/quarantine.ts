@@ -50,6 +50,7 @@ const STATUSES: readonly QuarantineStatus[] = [
   'RELEASED',
   'DELETED',
   'BLOCKED',
+  'UNCONFIRMED',
 ];
 /** Releasing a DEFERRED item delivers it now instead of at its next retry. */
 const RELEASABLE: readonly QuarantineStatus[] = ['QUARANTINED', 'DELIVERY_FAILED', 'DEFERRED'];

@@ -91,7 +91,7 @@ async function retryOne(deps: Deps, item: QuarantineItem, now: Date): Promise<Ou
     // The ledger row left DEFERRED elsewhere (a release, or a crash after the ledger write): the
     // ledger is the record of what happened, so the item follows it.
     const state = relayed.skipped[0]?.state;
-    if (state && state !== 'CLAIMED' && state !== 'NONE' && state !== 'DEFERRED') {
+    if (state && state !== 'CLAIMED' && state !== 'ATTEMPTING' && state !== 'NONE' && state !== 'DEFERRED') {
       await deps.quarantine.update(messageId, recipient, 'DEFERRED', {
         status: state,
         nextAttemptAt: undefined,

@@ -50,6 +50,7 @@ export function createQuarantineHandler(
     const now = deps.clock();
     const quarantined: string[] = [];
     const skipped: string[] = [];
+    const unresolved: string[] = [];
     // Claim everyone first, so a crash leaves CLAIMED rows (which the reconciler re-drives), not gaps.
     for (const recipient of state.envelope.recipients) {
       if (await deps.ledger.claim(state.messageId, recipient, 'quarantine', CLAIM_LEASE_MS)) {
@@ -57,6 +58,12 @@ export function createQuarantineHandler(
         continue;
       }
       const current = (await deps.ledger.get(state.messageId))[recipient];
+      if (current === 'ATTEMPTING') {
+        // An attempt sent (or is sending) it: not ours to hold. The pending entry stays, so the
+        // reconciler records it UNCONFIRMED once that attempt's lease is over.
+        unresolved.push(recipient);
+        continue;
+      }
       if (current === 'CLAIMED') {
         await Promise.all(quarantined.map((r) => deps.ledger.abandon(state.messageId, r)));
         throw new TransientError(`${recipient} is claimed by another attempt`);
@@ -95,7 +102,7 @@ export function createQuarantineHandler(
       deps.metrics.count('Dispositions', status);
     }
     // Every recipient is now settled here or was already: the message is no longer pending.
-    await deps.pending.remove(state.messageId);
+    if (!unresolved.length) await deps.pending.remove(state.messageId);
     return { messageId: state.messageId, status, quarantined, skipped };
   };
 }

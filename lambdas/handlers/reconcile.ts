@@ -158,7 +158,7 @@ async function reconcileOne(
     loadOptionalJson<WorkflowInput>(deps.store, KEYS.envelope(messageId)),
   ]);
   const recipients = stored?.envelope?.recipients ?? [];
-  const open = recipients.filter((r) => !ledger[r] || ledger[r] === 'CLAIMED');
+  const open = recipients.filter((r) => !ledger[r] || ledger[r] === 'CLAIMED' || ledger[r] === 'ATTEMPTING');
   if (recipients.length && !open.length) {
     // Disposed, but the step that settled the last recipient died before removing the entry.
     await deps.pending.remove(messageId);

@@ -42,6 +42,10 @@ export function createReleaseHandler(
     if (!item) return refuse('not in quarantine');
     const state = (await deps.ledger.get(messageId))[recipient];
     if (state === 'DELIVERED') return refuse('already delivered');
+    if (state === 'UNCONFIRMED' || state === 'ATTEMPTING')
+      return refuse(
+        'a delivery attempt sent it without a reply (UNCONFIRMED): check the mailbox; releasing would send a second copy',
+      );
     if (!(RELEASABLE as readonly string[]).includes(item.status))
       return refuse(`quarantine status is ${item.status}`);
 

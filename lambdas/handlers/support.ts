@@ -1,13 +1,14 @@
 // Small helpers the handlers share: reading stored objects with the right error class, grouping
 // recipients by domain, and the verdict headers for an outgoing message. No handler logic here.
 
+import { DELIVER_STATE_TIMEOUT_S } from '../contracts/delivery-budget.ts';
 import type { Verdict } from '../engine/types.ts';
 import { NotFoundError, TransientError } from '../errors.ts';
 import type { MessageStore } from '../ports/index.ts';
 import { KEYS } from './deps.ts';
 
-/** A deliver or quarantine claim outlives the 120 s task timeout, so a live attempt is never overlapped. */
-export const CLAIM_LEASE_MS = 130_000;
+/** A deliver or quarantine claim outlives the Deliver step's timeout, so a live attempt is never overlapped. */
+export const CLAIM_LEASE_MS = (DELIVER_STATE_TIMEOUT_S + 10) * 1000;
 
 /** Reads an object the workflow cannot do without: any failure (missing included) is worth a retry. */
 export async function loadRequired(store: MessageStore, key: string): Promise<Uint8Array> {

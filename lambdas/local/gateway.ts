@@ -3,6 +3,7 @@
 // `seg serve` and the end-to-end tests both start it through startLocalGateway().
 
 import { resolve } from 'node:path';
+import type { SmtpTimeouts } from '../adapters/aws/smtp-mailer.ts';
 import type { SegConfig } from '../config/schema.ts';
 import type { HandlerDeps } from '../handlers/deps.ts';
 import { createEnvelopeRecorder } from '../handlers/ingest.ts';
@@ -41,6 +42,8 @@ export interface LocalGatewayOptions {
   readonly interceptIngest?: (ingest: IngestHandler) => IngestHandler;
   /** Pause between the listener's ingest retries. @default the listener's */
   readonly ingestRetryMs?: number;
+  /** The downstream SMTP waits (tests shorten them). @default the delivery budget's */
+  readonly smtpTimeouts?: Partial<SmtpTimeouts>;
   /** Where each message's outcome is reported (accepted, delivered, quarantined). @default silent */
   readonly info?: (line: string) => void;
 }
@@ -77,7 +80,10 @@ export interface LocalRuntime {
 }
 
 export function createLocalRuntime(
-  options: Pick<LocalGatewayOptions, 'config' | 'retryIntervalMs' | 'resolver' | 'clock' | 'log' | 'info'> & {
+  options: Pick<
+    LocalGatewayOptions,
+    'config' | 'retryIntervalMs' | 'resolver' | 'clock' | 'log' | 'info' | 'smtpTimeouts'
+  > & {
     readonly endpoints: EmbeddedEndpoints;
     readonly dataDir: string;
   },
@@ -93,6 +99,7 @@ export function createLocalRuntime(
     starter: { start: (input) => workflow!.start(input) },
     ...(options.resolver ? { resolver: options.resolver } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.smtpTimeouts ? { smtpTimeouts: options.smtpTimeouts } : {}),
   });
   const handlers = buildLocalHandlers(deps);
   workflow = new LocalWorkflow({

@@ -9,7 +9,7 @@ import { DynamoLedger } from '../adapters/aws/dynamo-ledger.ts';
 import { DynamoPendingIndex } from '../adapters/aws/dynamo-pending-index.ts';
 import { DynamoQuarantineStore } from '../adapters/aws/dynamo-quarantine-store.ts';
 import { S3MessageStore } from '../adapters/aws/s3-message-store.ts';
-import { SmtpMailer } from '../adapters/aws/smtp-mailer.ts';
+import { SmtpMailer, type SmtpTimeouts } from '../adapters/aws/smtp-mailer.ts';
 import { FolderFailedIngestQueue } from '../adapters/local/folder-failed-ingests.ts';
 import { FolderMailer } from '../adapters/local/folder-mailer.ts';
 import { CountingMetrics, RecordingLogger } from '../adapters/local/observability.ts';
@@ -45,6 +45,8 @@ export interface LocalDepsOptions {
   readonly logger?: Logger;
   /** @default in-memory CountingMetrics */
   readonly metrics?: Metrics;
+  /** The downstream SMTP waits (tests shorten them). @default the delivery budget's */
+  readonly smtpTimeouts?: Partial<SmtpTimeouts>;
 }
 
 /** Where delivered mail goes when no downstream server is configured. */
@@ -56,7 +58,7 @@ export const ingestFailuresFolder = (dataDir: string): string => join(dataDir, '
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
 
 /** The local mailer: the downstream SMTP server when configured, else the delivered/ folder. */
-export function localMailer(config: SegConfig, dataDir: string): Mailer {
+export function localMailer(config: SegConfig, dataDir: string, timeouts?: Partial<SmtpTimeouts>): Mailer {
   const downstream = config.local.downstream;
   if (!downstream) return new FolderMailer(deliveredFolder(dataDir));
   const route = {
@@ -68,6 +70,7 @@ export function localMailer(config: SegConfig, dataDir: string): Mailer {
   return new SmtpMailer({
     domains: config.domains.map((d) => ({ name: d.name, route })),
     allowPlain: LOOPBACK.test(downstream.host) && !downstream.secure,
+    ...(timeouts ? { timeouts } : {}),
   });
 }
 
@@ -97,7 +100,7 @@ export function localDeps(
       tableName: endpoints.ledgerTable,
       retentionDays: config.retention.messageDays,
     }),
-    mailer: localMailer(config, options.dataDir),
+    mailer: localMailer(config, options.dataDir, options.smtpTimeouts),
     starter: options.starter,
     failedIngests: new FolderFailedIngestQueue(ingestFailuresFolder(options.dataDir), logger),
     resolver: options.resolver ?? ((name, rrtype) => dns.resolve(name, rrtype)),

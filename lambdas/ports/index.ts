@@ -14,6 +14,8 @@ export interface MessageStore {
 }
 
 /**
+ * UNCONFIRMED: a delivery attempt sent the whole message but its outcome is unknown (no reply, or the
+ * attempt died): the server may have it, so it is never sent again automatically.
  * DEFERRED is final for the workflow (the run is over) but not for the message: the reconciler
  * claims it back to retry delivery, as an MTA's queue would.
  */
@@ -27,8 +29,12 @@ export const DISPOSITIONS = [
   // Outbound: handed to SES, or refused by policy (the sender was told why).
   'SENT',
   'BLOCKED',
+  'UNCONFIRMED',
 ] as const;
 export type Disposition = (typeof DISPOSITIONS)[number];
+
+/** A ledger row's state: a lease (CLAIMED, then ATTEMPTING while the message goes out) or a disposition. */
+export type LedgerState = Disposition | 'CLAIMED' | 'ATTEMPTING';
 
 /** Options of DispositionLedger.claim. */
 export interface ClaimOptions {
@@ -57,6 +63,12 @@ export interface DispositionLedger {
     leaseMs: number,
     options?: ClaimOptions,
   ): Promise<boolean>;
+  /**
+   * Marks a claimed row ATTEMPTING just before the message goes out: from then on, an attempt that ends
+   * without a recorded outcome is UNCONFIRMED (claim turns an expired ATTEMPTING row into it), never
+   * re-sent. Throws TransientError when the row is not this claim's.
+   */
+  attempt(messageId: string, recipient: string, leaseMs: number): Promise<void>;
   /** Records the final disposition; conditional on the claim, so a duplicate cannot overwrite it. */
   settle(messageId: string, recipient: string, disposition: Disposition, detail?: string): Promise<void>;
   /**
@@ -71,7 +83,7 @@ export interface DispositionLedger {
    */
   expireClaims(messageId: string, claimedBefore: Date): Promise<number>;
   /** Recorded state per recipient (CLAIMED includes expired and abandoned leases); empty when none yet. */
-  get(messageId: string): Promise<Record<string, Disposition | 'CLAIMED'>>;
+  get(messageId: string): Promise<Record<string, LedgerState>>;
 }
 
 /**
@@ -87,7 +99,8 @@ export type QuarantineStatus =
   | 'DELETED'
   // Outbound: BLOCKED by policy (kept as a record of what was refused); SENT after a release.
   | 'BLOCKED'
-  | 'SENT';
+  | 'SENT'
+  | 'UNCONFIRMED';
 
 /** One quarantine item: flat attributes, readable in the DynamoDB console. */
 export interface QuarantineItem {

@@ -3,6 +3,12 @@
 // aws-local-stepfunctions, mapping each ARN placeholder to the in-process handler.
 // No CDK import here: the local runtime loads this file too.
 
+import {
+  DEFER_STATE_TIMEOUT_S,
+  DELIVER_RETRY,
+  DELIVER_STATE_TIMEOUT_S,
+} from '../../lambdas/contracts/delivery-budget.ts';
+
 /** Every Lambda the workflow calls, by its ARN placeholder name. */
 export const WORKFLOW_FUNCTIONS = [
   'Parse',
@@ -92,7 +98,7 @@ export function inboundDefinition() {
   const recordDisposition = {
     Type: 'Task',
     Resource: arn('Quarantine'),
-    TimeoutSeconds: 60,
+    TimeoutSeconds: DEFER_STATE_TIMEOUT_S,
     Retry: [retryTransient],
     Catch: [toFailSafe],
     Next: 'Done',
@@ -137,17 +143,29 @@ export function inboundDefinition() {
       Deliver: {
         Type: 'Task',
         Resource: arn('Deliver'),
-        TimeoutSeconds: 120,
-        // Express workflows end after 5 minutes: about 150 s of backoff leaves room for the fallback.
+        // The delivery budget (lambdas/contracts/delivery-budget.ts): every attempt timing out and Defer
+        // still end inside Express's 5 minutes; the deferred queue retries for hours after that.
+        TimeoutSeconds: DELIVER_STATE_TIMEOUT_S,
         Retry: [
-          { ErrorEquals: ['TransientDeliveryError'], IntervalSeconds: 10, MaxAttempts: 4, BackoffRate: 2 },
+          {
+            ErrorEquals: ['TransientDeliveryError'],
+            IntervalSeconds: DELIVER_RETRY.intervalSeconds,
+            MaxAttempts: DELIVER_RETRY.maxAttempts,
+            BackoffRate: DELIVER_RETRY.backoffRate,
+          },
           retryTransient,
         ],
         // A server still unavailable after the retries is queued, as an MTA would: Defer records the
         // message DEFERRED and the scheduled reconciler retries it with backoff for delivery.maxQueueHours.
         // Only a permanent refusal (5xx) or an unexpected error is a failure for a person to look at.
+        // A timed-out step is deferred too: the ledger knows which recipients were delivered, attempted
+        // (outcome unknown: never re-sent) or untouched, and the next round acts on that alone.
         Catch: [
-          { ErrorEquals: ['TransientDeliveryError'], ResultPath: '$.deferral', Next: 'Defer' },
+          {
+            ErrorEquals: ['TransientDeliveryError', 'States.Timeout', 'Sandbox.Timedout'],
+            ResultPath: '$.deferral',
+            Next: 'Defer',
+          },
           { ErrorEquals: ['States.ALL'], ResultPath: '$.deliveryFailure', Next: 'DeliveryFailed' },
         ],
         Next: 'Done',

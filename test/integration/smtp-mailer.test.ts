@@ -129,7 +129,11 @@ describe('SmtpMailer', () => {
   it('treats a refused connection as transient and an unknown domain as permanent', async () => {
     const closed = await startSmtpSink();
     await closed.stop();
-    const mailer = new SmtpMailer({ domains: route(closed.port), allowPlain: true, timeoutMs: 2_000 });
+    const mailer = new SmtpMailer({
+      domains: route(closed.port),
+      allowPlain: true,
+      timeouts: { connect: 2_000, greeting: 2_000, socket: 2_000 },
+    });
     await expect(mailer.send({ envelope, raw: RAW, domain: 'example.com' })).rejects.toBeInstanceOf(
       TransientDeliveryError,
     );

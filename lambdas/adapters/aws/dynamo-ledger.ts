@@ -5,14 +5,14 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '../../errors.ts';
-import type { ClaimOptions, Clock, Disposition, DispositionLedger } from '../../ports/index.ts';
+import type { ClaimOptions, Clock, Disposition, DispositionLedger, LedgerState } from '../../ports/index.ts';
 import { PENDING_ROW } from './table-schemas.ts';
 
 /** The stored row. `previous` remembers the disposition a claim took over (release from quarantine). */
 interface LedgerRow {
   messageId: string;
   recipient: string;
-  state: Disposition | 'CLAIMED';
+  state: LedgerState;
   action?: string;
   /** Epoch milliseconds after which a CLAIMED row may be taken over. */
   leaseUntil?: number;
@@ -73,6 +73,21 @@ export class DynamoLedger implements DispositionLedger {
         ),
       );
     }
+    if (row.state === 'ATTEMPTING') {
+      // The attempt sent (or was sending) the message: if it ended without an outcome, that outcome
+      // is unknown, and a second copy is worse than a question for a person.
+      if ((row.leaseUntil ?? 0) <= now.getTime()) {
+        const { leaseUntil: _lease, previous: _previous, ...rest } = row;
+        await this.replace(row, {
+          ...rest,
+          state: 'UNCONFIRMED',
+          detail: 'the delivery attempt ended without a recorded outcome; the server may have the message',
+          version: row.version + 1,
+          ...this.stamp(now),
+        });
+      }
+      return false;
+    }
     if (row.state === 'CLAIMED') {
       if ((row.leaseUntil ?? 0) > now.getTime()) return false;
     } else if (!(options.from ?? []).includes(row.state)) {
@@ -88,6 +103,23 @@ export class DynamoLedger implements DispositionLedger {
     });
   }
 
+  async attempt(messageId: string, recipient: string, leaseMs: number): Promise<void> {
+    const row = await this.read(messageId, recipient);
+    const now = this.clock();
+    if (row?.state !== 'CLAIMED' || (row.leaseUntil ?? 0) <= now.getTime()) {
+      throw new TransientError(`ledger: ${messageId}/${recipient} is not claimed by this attempt`);
+    }
+    const next = {
+      ...row,
+      state: 'ATTEMPTING' as const,
+      leaseUntil: now.getTime() + leaseMs,
+      version: row.version + 1,
+      ...this.stamp(now),
+    };
+    if (!(await this.replace(row, next)))
+      throw new TransientError(`ledger: ${messageId}/${recipient} changed before the attempt; retry`);
+  }
+
   async settle(
     messageId: string,
     recipient: string,
@@ -96,7 +128,7 @@ export class DynamoLedger implements DispositionLedger {
   ): Promise<void> {
     const row = await this.read(messageId, recipient);
     if (row?.state === disposition) return;
-    if (row?.state !== 'CLAIMED') {
+    if (row?.state !== 'CLAIMED' && row?.state !== 'ATTEMPTING') {
       throw new TransientError(
         `ledger: cannot settle ${messageId}/${recipient} as ${disposition}: not claimed`,
       );
@@ -117,7 +149,7 @@ export class DynamoLedger implements DispositionLedger {
 
   async abandon(messageId: string, recipient: string): Promise<void> {
     const row = await this.read(messageId, recipient);
-    if (row?.state !== 'CLAIMED') return;
+    if (row?.state !== 'CLAIMED' && row?.state !== 'ATTEMPTING') return;
     if (row.previous) {
       const { leaseUntil: _lease, previous, ...rest } = row;
       await this.replace(row, {
@@ -130,13 +162,20 @@ export class DynamoLedger implements DispositionLedger {
     }
     // Keep the row as an expired lease rather than deleting it: a message whose workflow dies after
     // this still shows an unfinished recipient, which the reconciler re-drives.
-    await this.replace(row, { ...row, leaseUntil: 0, version: row.version + 1, ...this.stamp(this.clock()) });
+    await this.replace(row, {
+      ...row,
+      state: 'CLAIMED',
+      leaseUntil: 0,
+      version: row.version + 1,
+      ...this.stamp(this.clock()),
+    });
   }
 
   async expireClaims(messageId: string, claimedBefore: Date): Promise<number> {
     let ended = 0;
     for (const row of await this.rows(messageId)) {
-      if (row.state !== 'CLAIMED' || (row.leaseUntil ?? 0) <= this.clock().getTime()) continue;
+      if (row.state !== 'CLAIMED' && row.state !== 'ATTEMPTING') continue;
+      if ((row.leaseUntil ?? 0) <= this.clock().getTime()) continue;
       if (!(Date.parse(row.updatedAt) < claimedBefore.getTime())) continue;
       const next = { ...row, leaseUntil: 0, version: row.version + 1, ...this.stamp(this.clock()) };
       if (await this.replace(row, next)) ended++;
@@ -144,8 +183,8 @@ export class DynamoLedger implements DispositionLedger {
     return ended;
   }
 
-  async get(messageId: string): Promise<Record<string, Disposition | 'CLAIMED'>> {
-    const result: Record<string, Disposition | 'CLAIMED'> = {};
+  async get(messageId: string): Promise<Record<string, LedgerState>> {
+    const result: Record<string, LedgerState> = {};
     for (const row of await this.rows(messageId)) result[row.recipient] = row.state;
     return result;
   }

@@ -2,12 +2,14 @@
 // TLS is required by default (STARTTLS with requireTLS, or implicit TLS on 465); plain SMTP exists
 // only for the local runtime's loopback downstream. SMTP replies map to transient/permanent errors.
 
+import { Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import nodemailer from 'nodemailer';
 import type { SmtpRoute } from '../../config/schema.ts';
+import { SMTP_ATTEMPT_MS, SMTP_TIMEOUTS_MS } from '../../contracts/delivery-budget.ts';
 import type { Envelope } from '../../engine/types.ts';
-import { PermanentDeliveryError, TransientDeliveryError } from '../../errors.ts';
+import { PermanentDeliveryError, TransientDeliveryError, UnconfirmedDeliveryError } from '../../errors.ts';
 import type { Mailer, MailerResult } from '../../ports/index.ts';
 
 /** SMTP AUTH credentials as stored in the route's Secrets Manager secret. */
@@ -27,11 +29,21 @@ export interface SmtpMailerProps {
    * @default false
    */
   readonly allowPlain?: boolean;
-  /** @default 30_000 */
-  readonly timeoutMs?: number;
+  /** Per-phase waits and the transaction's hard deadline. @default the delivery budget's */
+  readonly timeouts?: Partial<SmtpTimeouts>;
   /** Extra TLS options, e.g. `ca` to trust an organization's private CA. Certificates are always verified unless a caller says otherwise. */
   readonly tls?: ConnectionOptions;
 }
+
+/** nodemailer's per-phase waits and one transaction's hard deadline, in milliseconds. */
+export interface SmtpTimeouts {
+  readonly connect: number;
+  readonly greeting: number;
+  readonly socket: number;
+  readonly attempt: number;
+}
+
+export const DEFAULT_SMTP_TIMEOUTS: SmtpTimeouts = { ...SMTP_TIMEOUTS_MS, attempt: SMTP_ATTEMPT_MS };
 
 export class SmtpMailer implements Mailer {
   private readonly routes: Map<string, SmtpRoute>;
@@ -46,7 +58,7 @@ export class SmtpMailer implements Mailer {
     if (!route) throw new PermanentDeliveryError(`no SMTP route for domain ${input.domain}`);
     const auth = route.authSecretName ? await this.credentialsFor(route.authSecretName) : undefined;
     const implicit = route.tls ? route.tls === 'implicit' : route.port === 465;
-    const timeout = this.props.timeoutMs ?? 30_000;
+    const timeouts = { ...DEFAULT_SMTP_TIMEOUTS, ...this.props.timeouts };
     const transport = nodemailer.createTransport({
       host: route.host,
       port: route.port,
@@ -55,15 +67,35 @@ export class SmtpMailer implements Mailer {
       ignoreTLS: !implicit && this.props.allowPlain === true,
       ...(auth ? { auth: { user: auth.username, pass: auth.password } } : {}),
       ...(this.props.tls ? { tls: this.props.tls } : {}),
-      connectionTimeout: timeout,
-      greetingTimeout: timeout,
-      socketTimeout: timeout,
+      connectionTimeout: timeouts.connect,
+      greetingTimeout: timeouts.greeting,
+      socketTimeout: timeouts.socket,
+    });
+    // The body as a stream: once it has been read to its end, the server may have the whole message,
+    // so a failure after that is "unconfirmed", never "not delivered". Destroying it before its end
+    // makes the transaction fail before the final dot, so a late connection cannot deliver it after all.
+    const body = Readable.from([Buffer.from(input.raw.buffer, input.raw.byteOffset, input.raw.byteLength)]);
+    let bodySent = false;
+    body.once('end', () => {
+      bodySent = true;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        body.destroy(new Error(`no reply within ${timeouts.attempt} ms`));
+        reject(
+          Object.assign(new Error(`SMTP transaction exceeded ${timeouts.attempt} ms`), { code: 'ETIMEDOUT' }),
+        );
+      }, timeouts.attempt);
     });
     try {
-      const info = await transport.sendMail({
-        envelope: { from: input.envelope.mailFrom, to: [...input.envelope.recipients] },
-        raw: Buffer.from(input.raw.buffer, input.raw.byteOffset, input.raw.byteLength),
-      });
+      const info = await Promise.race([
+        transport.sendMail({
+          envelope: { from: input.envelope.mailFrom, to: [...input.envelope.recipients] },
+          raw: body,
+        }),
+        deadline,
+      ]);
       const rejected = (info.rejected ?? []).map((r) => {
         const recipient = typeof r === 'string' ? r : (r as { address: string }).address;
         const detail = info.rejectedErrors?.find(
@@ -77,8 +109,16 @@ export class SmtpMailer implements Mailer {
       });
       return { response: info.response, ...(rejected.length ? { rejected } : {}) };
     } catch (error) {
-      throw toDeliveryError(error, `${route.host} for ${input.envelope.recipients.join(', ')}`);
+      const where = `${route.host} for ${input.envelope.recipients.join(', ')}`;
+      const replied = typeof (error as { responseCode?: unknown }).responseCode === 'number';
+      if (bodySent && !replied)
+        throw new UnconfirmedDeliveryError(
+          `delivery to ${where} unconfirmed: the message was sent but no reply came (${(error as Error).message})`,
+          { cause: error },
+        );
+      throw toDeliveryError(error, where);
     } finally {
+      clearTimeout(timer);
       transport.close();
     }
   }
