@@ -1,10 +1,18 @@
 // The seg command line: scan, eval, serve, quarantine and config. Each command lives in
 // bin/commands and is loaded on use, so `seg scan` does not pay for the AWS SDK or the servers.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 const program = new Command('seg')
   .description('seg: a Secure Email Gateway you can run on one machine or deploy to AWS')
   .showHelpAfterError();
+
+/** A TCP port number, or commander's one-line "invalid argument" error. */
+const portNumber = (value: string): number => {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535)
+    throw new InvalidArgumentError('a port is a number from 0 to 65535.');
+  return port;
+};
 
 const run = (exitCode: number | undefined) => {
   if (exitCode) process.exitCode = exitCode;
@@ -96,7 +104,7 @@ program
     'run the gateway on this machine: SMTP on 127.0.0.1, embedded S3 and DynamoDB, the same workflow',
   )
   .option('-c, --config <file>', 'seg.config.json (default: ./seg.config.json, else embedded defaults)')
-  .option('-p, --port <port>', 'inbound SMTP port (default 2525)', (v) => Number.parseInt(v, 10))
+  .option('-p, --port <port>', 'inbound SMTP port (default 2525)', portNumber)
   .option('-d, --data-dir <dir>', 'where messages, quarantine and delivered mail are kept (default .seg)')
   .action(async (opts) => {
     const { serveCommand } = await import('./commands/serve.ts');

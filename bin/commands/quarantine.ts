@@ -54,6 +54,23 @@ const STATUSES: readonly QuarantineStatus[] = [
 ];
 /** Releasing a DEFERRED item delivers it now instead of at its next retry. */
 const RELEASABLE: readonly QuarantineStatus[] = ['QUARANTINED', 'DELIVERY_FAILED', 'DEFERRED'];
+/** Message ids as SES and the local listener make them (20-40 letters and digits), with room for others; never a path. */
+const MAX_MESSAGE_ID_CHARS = 128;
+const MESSAGE_ID = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${MAX_MESSAGE_ID_CHARS - 1}}$`);
+/** Statuses an administrator may delete: held ones. A released or delivered item keeps its history. */
+const DELETABLE: readonly QuarantineStatus[] = ['QUARANTINED', 'DELIVERY_FAILED', 'DEFERRED'];
+
+/**
+ * Text from a message (subject, sender) as one safe terminal line: control characters (ESC sequences,
+ * CR/LF that could forge a table row) are shown escaped, never sent to the terminal.
+ */
+export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+    c === '\t' ? ' ' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
 /** Items listed per call; the table's byStatus index is newest first. */
 const LIST_LIMIT = 100;
 
@@ -81,6 +98,10 @@ export async function quarantineCommand(action: QuarantineAction, args: Quaranti
     const status = (args.status ?? 'QUARANTINED').toUpperCase() as QuarantineStatus;
     if (!STATUSES.includes(status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
     if (action !== 'list' && !args.messageId) throw new UsageError(`${action} needs a message id`);
+    if (args.messageId !== undefined && !MESSAGE_ID.test(args.messageId))
+      throw new UsageError(
+        `not a message id: ${printable(args.messageId.slice(0, 60))}${args.messageId.length > 60 ? '…' : ''} (letters, digits, '.', '_' or '-', at most ${MAX_MESSAGE_ID_CHARS} characters)`,
+      );
     backend = args.stack ? await stackBackend(args.stack, stackRegion(args)) : await localBackend(args);
     switch (action) {
       case 'list':
@@ -189,9 +210,15 @@ async function release(backend: Backend, messageId: string, args: QuarantineArgs
 }
 
 async function remove(backend: Backend, messageId: string, args: QuarantineArgs): Promise<number> {
-  const items = (await itemsOf(backend, messageId, args.recipient)).filter((i) => i.status !== 'DELETED');
+  const all = await itemsOf(backend, messageId, args.recipient);
+  const items = all.filter((i) => DELETABLE.includes(i.status));
   if (!items.length) {
-    printError(`seg quarantine delete: no quarantine item to delete for ${messageId}`);
+    const kept = all.filter((i) => i.status !== 'DELETED');
+    printError(
+      kept.length
+        ? `seg quarantine delete: nothing held to delete for ${messageId} (${kept.map((i) => `${i.recipient}: ${i.status}`).join(', ')}; their history is kept)`
+        : `seg quarantine delete: no quarantine item to delete for ${messageId}`,
+    );
     return 1;
   }
   for (const item of items) {
@@ -232,16 +259,18 @@ async function itemsOf(backend: Backend, messageId: string, recipient?: string):
 }
 
 function printTable(items: readonly QuarantineItem[]): void {
-  const rows = items.map((i) => [
-    i.receivedAt.replace('T', ' ').slice(0, 19),
-    i.messageId,
-    i.recipient,
-    i.direction === 'outbound' ? `${i.status} (out)` : i.status,
-    String(i.score),
-    i.sender,
-    truncate(i.subject, 40),
-    truncate(i.status === 'DEFERRED' ? deferredNote(i) : i.reason, 60),
-  ]);
+  const rows = items.map((i) =>
+    [
+      i.receivedAt.replace('T', ' ').slice(0, 19),
+      i.messageId,
+      i.recipient,
+      i.direction === 'outbound' ? `${i.status} (out)` : i.status,
+      String(i.score),
+      i.sender,
+      truncate(printable(i.subject), 40),
+      truncate(i.status === 'DEFERRED' ? deferredNote(i) : i.reason, 60),
+    ].map(printable),
+  );
   const header = ['RECEIVED', 'MESSAGE ID', 'RECIPIENT', 'STATUS', 'SCORE', 'SENDER', 'SUBJECT', 'REASON'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   for (const row of [header, ...rows])

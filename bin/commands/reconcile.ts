@@ -50,5 +50,5 @@ export async function reconcileCommand(args: ReconcileArgs): Promise<number> {
         `${result.deferred.delivered.length} deferred delivered\n`,
     );
   }
-  return result.reingestFailed.length ? 1 : 0;
+  return result.reingestFailed.length || result.failed.length ? 1 : 0;
 }

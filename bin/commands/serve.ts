@@ -32,6 +32,10 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
     // Expected start-up problems get one clear line, not a stack trace.
     const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
     if (e instanceof DataDirBusyError) console.error(`seg serve: ${e.message}`);
+    else if (e.code === 'ENOTDIR' || e.code === 'EEXIST')
+      console.error(
+        `seg serve: the data folder ${opts.dataDir ?? config.local.dataDir} is not a folder; choose another with --data-dir`,
+      );
     else if (e.code === 'EADDRINUSE')
       console.error(`seg serve: ${e.address}:${e.port} is already in use; choose another with --port`);
     else throw error;

@@ -34,7 +34,8 @@ export function loadConfig(path: string): SegConfig {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // A UTF-8 byte order mark (Windows editors add one) is not JSON but says nothing: drop it.
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (cause) {
     throw new ConfigError(path, [`not valid JSON: ${(cause as Error).message}`]);
   }

@@ -100,6 +100,25 @@ export const LimitsSchema = z
     maxParts: z.number().int().positive().default(500),
     maxDepth: z.number().int().positive().default(20),
     maxBodyChars: z.number().int().positive().default(2_000_000),
+    maxRecipients: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(100)
+      .describe('RCPT TO accepted per message; past it the listener answers 452, as Postfix does (SES: 100)'),
+    maxConnections: z
+      .number()
+      .int()
+      .min(1)
+      .default(100)
+      .describe('Concurrent SMTP connections the local listener serves; more are refused with 421'),
+    maxDataSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .default(600)
+      .describe('Longest a client may take to send one message (DATA), however slowly it trickles'),
   })
   .strict();
 

@@ -41,6 +41,8 @@ export interface ReconcileResult {
   readonly heldWithoutEnvelope: readonly string[];
   /** Pending entries dropped: disposed already, or never stored (no 250 was given). */
   readonly cleared: readonly string[];
+  /** Pending entries that could not be read or re-driven this run (logged; due again next run). */
+  readonly failed: readonly string[];
   /** The deferred-delivery retries of this run. */
   readonly deferred: DeferredResult;
 }
@@ -103,18 +105,28 @@ export function createReconcileHandler(deps: Deps, limits: ReconcileLimits = {})
       cleared: string[];
     };
     let examined = 0;
+    const failed: string[] = [];
     for (const entry of entries) {
       if (result.redriven.length >= maxRedrives || !hasTime()) break;
       examined++;
       if (justStarted.has(entry.messageId)) continue;
-      await reconcileOne(
-        deps,
-        hold,
-        entry,
-        now,
-        result,
-        Number.isFinite(orphanedBefore) ? new Date(orphanedBefore) : undefined,
-      );
+      // One unreadable entry must not stop the others; it stays due for the next run.
+      try {
+        await reconcileOne(
+          deps,
+          hold,
+          entry,
+          now,
+          result,
+          Number.isFinite(orphanedBefore) ? new Date(orphanedBefore) : undefined,
+        );
+      } catch (error) {
+        failed.push(entry.messageId);
+        deps.logger.warn('cannot reconcile; left for the next run', {
+          messageId: entry.messageId,
+          ...errorFields(error),
+        });
+      }
     }
     const deferred = await retryDeferred(deps, {
       limit: limits.maxDeliveries ?? DEFERRED_MAX_RETRIES,
@@ -132,7 +144,7 @@ export function createReconcileHandler(deps: Deps, limits: ReconcileLimits = {})
       deferredFailed: deferred.failed.length,
       deferredPostponed: deferred.postponed.length,
     });
-    return { reingested, reingestFailed, examined, ...result, deferred };
+    return { reingested, reingestFailed, examined, ...result, failed, deferred };
   };
 }
 
@@ -153,6 +165,17 @@ async function reconcileOne(
   // Claims the dead runtime held would otherwise block the re-drive until their leases run out.
   if (orphanedBefore) await deps.ledger.expireClaims(messageId, orphanedBefore);
   const key = KEYS.inbound(messageId);
+  if (!(await deps.store.exists(key))) {
+    // The envelope is written before the message, and the reply waits for both: no message, no 250
+    // (or the bucket's lifecycle removed it). Nothing to deliver; its envelope may be half written.
+    await deps.pending.remove(messageId);
+    result.cleared.push(messageId);
+    deps.logger.warn('pending message has no stored body; dropped', {
+      messageId,
+      ageMs: now.getTime() - Date.parse(entry.receivedAt),
+    });
+    return;
+  }
   const [ledger, stored] = await Promise.all([
     deps.ledger.get(messageId),
     loadOptionalJson<WorkflowInput>(deps.store, KEYS.envelope(messageId)),
@@ -163,15 +186,6 @@ async function reconcileOne(
     // Disposed, but the step that settled the last recipient died before removing the entry.
     await deps.pending.remove(messageId);
     result.cleared.push(messageId);
-    return;
-  }
-  const age = now.getTime() - Date.parse(entry.receivedAt);
-  if (!(await deps.store.exists(key))) {
-    // The envelope is written before the message, and the reply waits for both: no message, no 250
-    // (or the bucket's lifecycle removed it). Nothing to deliver.
-    await deps.pending.remove(messageId);
-    result.cleared.push(messageId);
-    deps.logger.warn('pending message has no stored body; dropped', { messageId, ageMs: age });
     return;
   }
   if (!recipients.length) {

@@ -82,12 +82,15 @@ async function sendToDomain(
   const failures: (TransientDeliveryError | PermanentDeliveryError)[] = [];
   let answered = false;
   try {
-    // From here an attempt that dies leaves ATTEMPTING rows: unconfirmed, never sent blindly again.
-    for (const r of claimed) await deps.ledger.attempt(messageId, r, CLAIM_LEASE_MS);
     const result = await deps.mailer.send({
       envelope: { ...input.envelope, recipients: [...claimed] },
       raw: input.outgoing,
       domain,
+      // Recorded just before the commit (SMTP's final dot): an attempt that dies before it delivered
+      // nothing and may be retried; one that dies after it is UNCONFIRMED, never sent blindly again.
+      beforeCommit: async () => {
+        for (const r of claimed) await deps.ledger.attempt(messageId, r, CLAIM_LEASE_MS);
+      },
     });
     answered = true;
     const rejected = new Map((result.rejected ?? []).map((r) => [r.recipient.toLowerCase(), r]));

@@ -56,11 +56,22 @@ const REPLY = {
   },
   unknownRecipient: { code: 550, text: '5.7.1 Recipient address rejected: not a protected recipient' },
   tooBig: { code: 552, text: '5.3.4 Message size exceeds the fixed maximum message size' },
+  tooManyRecipients: { code: 452, text: '4.5.3 Too many recipients' },
+  /** `user%other@domain` asks us to forward to `other` (the percent hack): a relay, refused. */
+  percentHack: { code: 550, text: '5.7.1 Relaying denied: % routing in the local part is not accepted' },
+  dataTooSlow: { code: 421, text: '4.4.2 DATA took too long, closing connection' },
   storeFailed: { code: 451, text: '4.3.0 Temporary storage failure, please retry' },
 } as const;
 
 function smtpError(reply: { code: number; text: string }): Error {
   return Object.assign(new Error(reply.text), { responseCode: reply.code });
+}
+
+/** The part of smtp-server's connection object the DATA time limit uses (not in its typings). */
+interface SmtpConnection {
+  readonly session: SMTPServerSession;
+  send(code: number, text: string): void;
+  close(): void;
 }
 
 /** SES message ids are 20-40 lowercase letters and digits; these are 40, from 200 random bits. */
@@ -80,13 +91,19 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
 
   const acceptsRecipient = (address: string): { code: number; text: string } | undefined => {
     const at = address.lastIndexOf('@');
+    const local = address.slice(0, Math.max(at, 0)).toLowerCase();
     const domain = domains.get(address.slice(at + 1).toLowerCase());
     if (at < 1 || !domain) return REPLY.relayDenied;
+    if (local.includes('%')) return REPLY.percentHack;
+    // RFC 5321 section 4.5.1: postmaster of every domain we receive for must be accepted.
+    if (local === 'postmaster') return undefined;
     if (domain.recipients && !domain.recipients.some((r) => r.toLowerCase() === address.toLowerCase())) {
       return REPLY.unknownRecipient;
     }
     return undefined;
   };
+  /** RFC 5321 4.5.1: a bare `postmaster` is our postmaster (at the first protected domain). */
+  const postmaster = `postmaster@${config.domains[0]?.name ?? 'localhost'}`;
 
   const ingestInBackground = (event: SesLambdaEvent, messageId: string) => {
     // Lambda's async invocation: the event is queued, and a failing function is retried twice.
@@ -122,15 +139,27 @@ export async function startSmtpListener(options: SmtpListenerOptions): Promise<S
     // No DNS from the listener: the Received header carries the IP, as SES does when rDNS is absent.
     disableReverseLookup: true,
     size: config.limits.maxMessageBytes,
-    onRcptTo(
-      address: SMTPServerAddress,
-      _session: SMTPServerSession,
-      callback: (err?: Error | null) => void,
-    ) {
+    // More connections than this get 421 at once: idle clients cannot exhaust the process.
+    maxClients: config.limits.maxConnections,
+    onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error | null) => void) {
+      // Past the limit, 452: the client sends the rest in another transaction (RFC 5321 4.5.3.1.10).
+      if (session.envelope.rcptTo.length >= config.limits.maxRecipients)
+        return callback(smtpError(REPLY.tooManyRecipients));
+      if (address.address.toLowerCase() === 'postmaster') address.address = postmaster;
       const refused = acceptsRecipient(address.address);
       callback(refused ? smtpError(refused) : null);
     },
     onData(stream, session, callback) {
+      // However slowly a client trickles bytes (each resetting the idle timeout), DATA ends in time.
+      const timer = setTimeout(() => {
+        const connection = [...(server as unknown as { connections: Set<SmtpConnection> }).connections].find(
+          (c) => c.session === session,
+        );
+        connection?.send(REPLY.dataTooSlow.code, REPLY.dataTooSlow.text);
+        connection?.close();
+      }, config.limits.maxDataSeconds * 1000);
+      stream.once('end', () => clearTimeout(timer));
+      stream.once('close', () => clearTimeout(timer));
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => {
         // Past the limit smtp-server keeps reading to the end of DATA; keep no more bytes than needed.

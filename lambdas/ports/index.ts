@@ -165,9 +165,26 @@ export interface MailerResult {
   }[];
 }
 
-/** Relays one message to its destination. Throws TransientDeliveryError or PermanentDeliveryError. */
+/** What Mailer.send takes. */
+export interface MailerInput {
+  readonly envelope: Envelope;
+  readonly raw: Uint8Array;
+  readonly domain: string;
+  /**
+   * Awaited after the whole body is handed over and before the transaction is committed (SMTP's final
+   * dot, a file's rename): the caller records the attempt there, so a crash before it leaves nothing
+   * delivered and a crash after it leaves an attempt whose outcome is known to be unknown. A rejection
+   * aborts the transaction uncommitted.
+   */
+  readonly beforeCommit?: () => Promise<void>;
+}
+
+/**
+ * Relays one message to its destination. Throws TransientDeliveryError or PermanentDeliveryError when
+ * nothing was committed, UnconfirmedDeliveryError when it may have been.
+ */
 export interface Mailer {
-  send(input: { envelope: Envelope; raw: Uint8Array; domain: string }): Promise<MailerResult>;
+  send(input: MailerInput): Promise<MailerResult>;
 }
 
 /** One accepted message without a final disposition yet, as the pending index holds it. */

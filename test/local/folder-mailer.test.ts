@@ -36,6 +36,22 @@ describe('FolderMailer', () => {
       raw: new Uint8Array(Buffer.from('Received: from a (b [1.1.1.1]) by c with SMTP id id1;\r\n\r\nx')),
       domain: 'example.com',
     });
-    expect(await readdir(folder)).toEqual(['id1-.._.._evil@example.com.eml']);
+    expect(await readdir(folder)).toEqual(['id1-..%2F..%2Fevil@example.com.eml']);
+  });
+
+  it('gives recipients whose addresses differ only in unsafe characters files of their own', async () => {
+    const mailer = new FolderMailer(folder);
+    const recipients = ['a!b@example.com', 'a#b@example.com', 'a_b@example.com', 'a%21b@example.com'];
+    for (const r of recipients) {
+      await mailer.send({
+        envelope: { mailFrom: '', recipients: [r] },
+        raw: new Uint8Array(Buffer.from(`Received: from a (b [1.1.1.1]) by c with SMTP id id2;\r\n\r\n${r}`)),
+        domain: 'example.com',
+      });
+    }
+    const files = await readdir(folder);
+    expect(files).toHaveLength(4);
+    const bodies = await Promise.all(files.map((f) => readFile(join(folder, f), 'latin1')));
+    expect(bodies.map((b) => b.slice(b.indexOf('\r\n\r\n') + 4)).sort()).toEqual([...recipients].sort());
   });
 });

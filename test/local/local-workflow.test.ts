@@ -83,12 +83,12 @@ describe('LocalWorkflow', () => {
     expect(decide?.event.scans).toHaveLength(4);
   });
 
-  it('retries Deliver on TransientDeliveryError and succeeds', async () => {
+  it('retries Deliver on TransientDeliveryError once (the delivery budget) and succeeds', async () => {
     let attempts = 0;
     const { handlers, calls } = recordingHandlers({
       Deliver: async () => {
         attempts++;
-        if (attempts < 3) throw new TransientDeliveryError('451 try later', 451);
+        if (attempts < 2) throw new TransientDeliveryError('451 try later', 451);
         return { delivered: 1 };
       },
     });
@@ -96,7 +96,7 @@ describe('LocalWorkflow', () => {
     const { executionId } = await workflow.start(input);
     await workflow.drain();
     expect(workflow.executions.get(executionId)?.status).toBe('SUCCEEDED');
-    expect(calls.filter((c) => c.fn === 'Deliver')).toHaveLength(3);
+    expect(calls.filter((c) => c.fn === 'Deliver')).toHaveLength(2);
     expect(calls.filter((c) => c.fn === 'Quarantine')).toHaveLength(0);
   });
 

@@ -2,15 +2,14 @@
 // TLS is required by default (STARTTLS with requireTLS, or implicit TLS on 465); plain SMTP exists
 // only for the local runtime's loopback downstream. SMTP replies map to transient/permanent errors.
 
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import nodemailer from 'nodemailer';
 import type { SmtpRoute } from '../../config/schema.ts';
 import { SMTP_ATTEMPT_MS, SMTP_TIMEOUTS_MS } from '../../contracts/delivery-budget.ts';
-import type { Envelope } from '../../engine/types.ts';
 import { PermanentDeliveryError, TransientDeliveryError, UnconfirmedDeliveryError } from '../../errors.ts';
-import type { Mailer, MailerResult } from '../../ports/index.ts';
+import type { Mailer, MailerInput, MailerResult } from '../../ports/index.ts';
 
 /** SMTP AUTH credentials as stored in the route's Secrets Manager secret. */
 interface SmtpCredentials {
@@ -53,7 +52,7 @@ export class SmtpMailer implements Mailer {
     this.routes = new Map(props.domains.map((d) => [d.name.toLowerCase(), d.route]));
   }
 
-  async send(input: { envelope: Envelope; raw: Uint8Array; domain: string }): Promise<MailerResult> {
+  async send(input: MailerInput): Promise<MailerResult> {
     const route = this.routes.get(input.domain.toLowerCase());
     if (!route) throw new PermanentDeliveryError(`no SMTP route for domain ${input.domain}`);
     const auth = route.authSecretName ? await this.credentialsFor(route.authSecretName) : undefined;
@@ -74,7 +73,17 @@ export class SmtpMailer implements Mailer {
     // The body as a stream: once it has been read to its end, the server may have the whole message,
     // so a failure after that is "unconfirmed", never "not delivered". Destroying it before its end
     // makes the transaction fail before the final dot, so a late connection cannot deliver it after all.
-    const body = Readable.from([Buffer.from(input.raw.buffer, input.raw.byteOffset, input.raw.byteLength)]);
+    // The body ends only once beforeCommit has resolved: nodemailer writes the final dot after the end.
+    const body = new Transform({
+      transform: (chunk, _encoding, done) => done(null, chunk),
+      flush: (done) => {
+        (input.beforeCommit ?? (async () => undefined))().then(
+          () => done(),
+          (error: Error) => done(error),
+        );
+      },
+    });
+    Readable.from([Buffer.from(input.raw.buffer, input.raw.byteOffset, input.raw.byteLength)]).pipe(body);
     let bodySent = false;
     body.once('end', () => {
       bodySent = true;
