@@ -58,7 +58,7 @@ const RELEASABLE: readonly QuarantineStatus[] = ['QUARANTINED', 'DELIVERY_FAILED
 const MAX_MESSAGE_ID_CHARS = 128;
 const MESSAGE_ID = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${MAX_MESSAGE_ID_CHARS - 1}}$`);
 /** Statuses an administrator may delete: held ones. A released or delivered item keeps its history. */
-const DELETABLE: readonly QuarantineStatus[] = ['QUARANTINED', 'DELIVERY_FAILED', 'DEFERRED'];
+const DELETABLE: readonly QuarantineStatus[] = ['QUARANTINED', 'DELIVERY_FAILED', 'DEFERRED', 'BLOCKED'];
 
 /**
  * Text from a message (subject, sender) as one safe terminal line: control characters (ESC sequences,
