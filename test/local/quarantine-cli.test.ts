@@ -7,7 +7,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { quarantineCommand } from '../../bin/commands/quarantine.ts';
 import { parseConfig } from '../../lambdas/config/load-config.ts';
 import { offlineResolver } from '../../lambdas/engine/scan-message.ts';
@@ -117,13 +117,19 @@ describe('seg quarantine without a running seg serve', () => {
     expect(await readdir(join(dataDir, 'delivered'))).toHaveLength(1);
   });
 
-  it('marks the message deleted', async () => {
-    const { result } = await captureStdout(() =>
-      quarantineCommand('delete', { messageId, config: configFile }),
-    );
-    expect(result).toBe(0);
+  it('refuses to delete the released message, keeping its history', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const { result } = await captureStdout(() =>
+        quarantineCommand('delete', { messageId, config: configFile }),
+      );
+      expect(result).toBe(1);
+      expect(String(stderr.mock.calls.flat()[0])).toContain('RELEASED');
+    } finally {
+      stderr.mockRestore();
+    }
     const { stdout } = await captureStdout(() =>
-      quarantineCommand('list', { json: true, status: 'DELETED', config: configFile }),
+      quarantineCommand('list', { json: true, status: 'RELEASED', config: configFile }),
     );
     expect((JSON.parse(stdout) as QuarantineItem[]).map((i) => i.messageId)).toEqual([messageId]);
   });
