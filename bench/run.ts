@@ -1,6 +1,8 @@
 // Benchmarks: engine throughput and memory on a corpus sample, beside the bare parse ceiling and, when
 // rspamd is running, rspamd's rate on the same messages; then the local gateway end to end (SMTP in,
-// workflow, delivery to the folder). Prints figures; asserts nothing. `npm run bench`.
+// workflow, delivery to the folder). First, each Lambda bundle's size and cold init time (bench/bundles.ts).
+// Prints figures; asserts nothing. `npm run bench`.
+//   SEG_BENCH_ONLY=bundles  stop after the bundle figures; SEG_BENCH_INIT_RUNS=N imports per bundle (default 5)
 //   SEG_BENCH_CORPUS=DIR   a corpus root with spamassassin/, phishing_pot/, modern/ (default: ../shared/corpus
 //                          if present); the sample is taken from the held-back part of the split
 //                          (bin/commands/corpus-split.ts), the messages the classifier never trained on
@@ -24,6 +26,7 @@ import { parseMessage } from '../lambdas/engine/parse.ts';
 import { offlineResolver, scanMessage } from '../lambdas/engine/scan-message.ts';
 import { builtInModel } from '../lambdas/engine/scanners/classifier.ts';
 import { startLocalGateway } from '../lambdas/local/gateway.ts';
+import { benchBundles } from './bundles.ts';
 
 const config = parseConfig(EMBEDDED_DEFAULT_CONFIG);
 const perLabel = Number(process.env.SEG_BENCH_PER_LABEL ?? 300);
@@ -212,6 +215,13 @@ async function benchGateway(messages: Buffer[]) {
   }
 }
 
+console.log(
+  'bundles: each Lambda entry built as CDK builds it; init = its import in a fresh Node process (median)',
+);
+const bundles = await benchBundles();
+console.table(bundles);
+if (process.env.SEG_BENCH_ONLY === 'bundles') process.exit(0);
+
 const corpus = process.env.SEG_BENCH_CORPUS ?? join(import.meta.dirname, '../../shared/corpus');
 const sample = existsSync(corpus) ? await loadSample(corpus) : [];
 const messages = sample.length ? sample : generated(perLabel * 3);
@@ -241,4 +251,4 @@ console.log(
 const gateway =
   process.env.SEG_BENCH_SMTP === '0' ? undefined : await benchGateway(messages.slice(0, smtpCount));
 if (gateway) console.table(gateway);
-console.log(JSON.stringify({ engine, parse, rspamd, gateway }));
+console.log(JSON.stringify({ bundles, engine, parse, rspamd, gateway }));

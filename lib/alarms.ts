@@ -2,7 +2,7 @@
 // that ended in the Undisposed Fail state (ExecutionsFailed) or timed out. With an address set, an
 // encrypted SNS topic mails them. It does not alarm on verdicts: a spam wave is the gateway working.
 
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -66,6 +66,20 @@ export class SegAlarms extends Construct {
     });
 
     if (!props.email) return;
+    // CloudWatch may act for this account's alarms in this region only (confused deputy).
+    const stack = Stack.of(this);
+    const fromOurAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    };
+    const cloudWatchService = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
     // A customer managed key: the AWS managed SNS key's policy does not let CloudWatch publish.
     const key = new kms.Key(this, 'TopicKey', {
       description: 'Encrypts the seg alarm topic',
@@ -73,12 +87,24 @@ export class SegAlarms extends Construct {
     });
     key.addToResourcePolicy(
       new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        principals: [cloudWatchService],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: fromOurAlarms,
       }),
     );
     this.topic = new sns.Topic(this, 'Topic', { masterKey: key, enforceSSL: true });
+    // enforceSSL writes a topic policy holding only its Deny, and a topic policy replaces the default
+    // one that let CloudWatch publish: without this statement no alarm mail would ever arrive.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [cloudWatchService],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: fromOurAlarms,
+      }),
+    );
     this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
     for (const alarm of [this.ingestFailed, this.undisposed]) {
       alarm.addAlarmAction(new actions.SnsAction(this.topic));

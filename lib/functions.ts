@@ -18,6 +18,7 @@ import type { SegConfig } from '../lambdas/config/schema.ts';
 import { DELIVER_FUNCTION_TIMEOUT_S } from '../lambdas/contracts/delivery-budget.ts';
 import { BUCKET_ACCESS, type BucketAccess } from '../lambdas/handlers/access.ts';
 import { ENV, SERVICE } from '../lambdas/handlers/deps.ts';
+import { bundlingOptions, cdkBundling } from './bundling.ts';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -97,6 +98,7 @@ export class SegFunctions extends Construct {
     const { config, bucket } = props;
     const vpcPlacement = config.vpc ? this.deliveryVpc(config.vpc) : undefined;
 
+    const bundling = bundlingOptions(config);
     const make = (name: FunctionName): nodejs.NodejsFunction => {
       const spec = SPECS[name];
       const logGroup = new logs.LogGroup(this, `${name}-logs`, {
@@ -121,20 +123,11 @@ export class SegFunctions extends Construct {
           [ENV.logLevel]: props.logLevel ?? 'INFO',
           [ENV.serviceName]: SERVICE,
           [ENV.metricsNamespace]: SERVICE,
-          NODE_OPTIONS: '--enable-source-maps',
+          ...(bundling.nodeOptions ? { NODE_OPTIONS: bundling.nodeOptions } : {}),
         },
-        bundling: {
-          forceDockerBundling: false,
-          format: nodejs.OutputFormat.ESM,
-          target: 'node22',
-          minify: true,
-          sourceMap: true,
-          mainFields: ['module', 'main'],
-          // CommonJS dependencies (mailparser, nodemailer) call require() inside an ESM bundle.
-          banner:
-            "import { createRequire as __segCreateRequire } from 'node:module'; const require = __segCreateRequire(import.meta.url);",
-          define: { [`process.env.${ENV.configJson}`]: JSON.stringify(JSON.stringify(config)) },
-        },
+        // The state machine traces too, so one X-Ray trace follows a message through every function.
+        tracing: lambda.Tracing.ACTIVE,
+        bundling: cdkBundling(config),
         ...(placement ?? {}),
       });
     };
@@ -240,6 +233,11 @@ export class SegFunctions extends Construct {
 
   private acknowledgeFindings(fns: Record<FunctionName, nodejs.NodejsFunction>, inVpc: boolean) {
     for (const [name, fn] of Object.entries(fns)) {
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permission; no other statement uses *.',
+      });
       Validations.of(fn).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         reason:

@@ -2,7 +2,7 @@
 // runtime executes (lib/workflow/inbound-definition.ts); only the function ARNs are substituted.
 // It does not build the definition with CDK's states constructs, on purpose: one document, two runtimes.
 
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -33,6 +33,9 @@ export class InboundWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: InboundWorkflowProps) {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
+      // Under /aws/vendedlogs/ CloudWatch Logs grants log delivery without growing the account's
+      // 5,120-character log resource policy with every state machine (AWS's advice for Step Functions).
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-${id}`,
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
     });

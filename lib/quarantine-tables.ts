@@ -27,6 +27,9 @@ export class QuarantineTables extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // RETAIN keeps a table when the stack goes; this also refuses a DeleteTable by hand or by a
+      // replacement, so held mail and the idempotency ledger are never lost to one call.
+      deletionProtection: true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     };
     const S = dynamodb.AttributeType.STRING;

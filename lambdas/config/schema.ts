@@ -460,6 +460,14 @@ export const ConfigSchema = z
         });
       }
     });
+    // A quarantine item points at its raw message: an item that outlives the message cannot be released.
+    if (c.retention.quarantineDays > c.retention.messageDays) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retention', 'quarantineDays'],
+        message: `must not exceed retention.messageDays (${c.retention.messageDays}): a quarantined item would outlive its message and could not be released`,
+      });
+    }
     // The retries need the raw message and the item: both must outlive the queue.
     const keptHours = 24 * Math.min(c.retention.messageDays, c.retention.quarantineDays);
     if (c.delivery.maxQueueHours > keptHours) {

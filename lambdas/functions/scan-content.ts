@@ -1,8 +1,9 @@
 // Lambda entry for the scan-content step. Adapters are built at module scope, so a missing setting
-// fails the cold start, not the hundredth message.
+// fails the cold start, not the hundredth message; it imports only the adapters it uses.
 import { awsDeps } from '../adapters/aws/deps.ts';
 import { withLambdaContext } from '../adapters/aws/observability.ts';
+import { s3MessageStore } from '../adapters/aws/s3-message-store.ts';
 import { createScanHandler } from '../handlers/scan.ts';
 
-const deps = awsDeps(['store']);
+const deps = awsDeps({ store: s3MessageStore });
 export const handler = withLambdaContext(createScanHandler('content', deps), deps);

@@ -2,7 +2,7 @@
 // AUTH findings (the engine formats those). Shared by deliver and release.
 
 import type { SegConfig } from '../config/schema.ts';
-import { authResultsHeader } from '../engine/scanners/auth.ts';
+import { authResultsHeader } from '../engine/auth-results.ts';
 import type { Action, Verdict } from '../engine/types.ts';
 import type { VerdictHeaders } from './outgoing-message.ts';
 

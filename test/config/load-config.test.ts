@@ -22,14 +22,40 @@ describe('parseConfig', () => {
   it('refuses a delivery queue that outlives the retention of the message or the item', () => {
     const domains = [{ name: 'example.org', route: { host: 'mx.example.org' } }];
     expect(() =>
-      parseConfig({ domains, delivery: { maxQueueHours: 72 }, retention: { messageDays: 3 } }),
+      parseConfig({
+        domains,
+        delivery: { maxQueueHours: 72 },
+        retention: { messageDays: 3, quarantineDays: 3 },
+      }),
     ).not.toThrow();
     expect(() =>
-      parseConfig({ domains, delivery: { maxQueueHours: 73 }, retention: { messageDays: 3 } }),
+      parseConfig({
+        domains,
+        delivery: { maxQueueHours: 73 },
+        retention: { messageDays: 3, quarantineDays: 3 },
+      }),
     ).toThrow(/delivery\.maxQueueHours/);
     expect(() =>
       parseConfig({ domains, delivery: { maxQueueHours: 49 }, retention: { quarantineDays: 2 } }),
     ).toThrow(/deleted before their last retry/);
+  });
+
+  it('refuses quarantine items that outlive their messages', () => {
+    const domains = [{ name: 'example.org', route: { host: 'mx.example.org' } }];
+    expect(() =>
+      parseConfig({
+        domains,
+        delivery: { maxQueueHours: 24 },
+        retention: { quarantineDays: 7, messageDays: 7 },
+      }),
+    ).not.toThrow();
+    expect(() =>
+      parseConfig({
+        domains,
+        delivery: { maxQueueHours: 24 },
+        retention: { quarantineDays: 8, messageDays: 7 },
+      }),
+    ).toThrow(/retention\.quarantineDays.*could not be released/s);
   });
 
   it('lists every problem at once', () => {

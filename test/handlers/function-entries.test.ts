@@ -2,8 +2,12 @@
 // module scope (no AWS call at import), and failing fast when a setting it needs is missing.
 
 import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { awsDeps } from '../../lambdas/adapters/aws/deps.ts';
+import { awsDeps, bucketName } from '../../lambdas/adapters/aws/deps.ts';
+import { dynamoLedger } from '../../lambdas/adapters/aws/dynamo-ledger.ts';
+import { s3MessageStore } from '../../lambdas/adapters/aws/s3-message-store.ts';
 import { ENV } from '../../lambdas/handlers/deps.ts';
 
 const FUNCTIONS = [
@@ -55,7 +59,7 @@ describe('lambdas/functions', () => {
 
 describe('awsDeps', () => {
   it('builds only the deps asked for', () => {
-    const deps = awsDeps(['store', 'bucket'], ENVIRONMENT);
+    const deps = awsDeps({ store: s3MessageStore, bucket: bucketName }, ENVIRONMENT);
     expect(Object.keys(deps).sort()).toEqual([
       'bucket',
       'clock',
@@ -70,12 +74,69 @@ describe('awsDeps', () => {
 
   it('names the missing environment variable', () => {
     const { [ENV.ledgerTable]: _dropped, ...env } = ENVIRONMENT;
-    expect(() => awsDeps(['ledger'], env)).toThrow(`environment variable ${ENV.ledgerTable} is not set`);
+    expect(() => awsDeps({ ledger: dynamoLedger }, env)).toThrow(
+      `environment variable ${ENV.ledgerTable} is not set`,
+    );
   });
 
   it('fails on an invalid inlined config with every problem listed', () => {
-    expect(() => awsDeps(['store'], { ...ENVIRONMENT, [ENV.configJson]: '{"domains":[]}' })).toThrow(
-      /domains/,
-    );
+    expect(() =>
+      awsDeps({ store: s3MessageStore }, { ...ENVIRONMENT, [ENV.configJson]: '{"domains":[]}' }),
+    ).toThrow(/domains/);
+  });
+});
+
+/** The AWS SDK packages (external in the bundle, as CDK builds it) and npm packages each entry pulls in. */
+async function bundleImports(name: string): Promise<{ sdk: string[]; packages: Set<string> }> {
+  const result = await build({
+    entryPoints: [fileURLToPath(new URL(`../../lambdas/functions/${name}.ts`, import.meta.url))],
+    bundle: true,
+    write: false,
+    platform: 'node',
+    format: 'esm',
+    outdir: 'out',
+    metafile: true,
+    external: ['@aws-sdk/*'],
+    mainFields: ['module', 'main'],
+    logLevel: 'silent',
+  });
+  const sdk = new Set<string>();
+  const packages = new Set<string>();
+  for (const [path, input] of Object.entries(result.metafile.inputs)) {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1];
+    if (pkg) packages.add(pkg);
+    for (const imported of input.imports)
+      if (imported.external && imported.path.startsWith('@aws-sdk/')) sdk.add(imported.path);
+  }
+  return { sdk: [...sdk].sort(), packages };
+}
+
+describe('per-function bundles', () => {
+  const S3 = '@aws-sdk/client-s3';
+  const DDB = ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'];
+  const SECRETS = '@aws-sdk/client-secrets-manager';
+  const SFN = '@aws-sdk/client-sfn';
+  const SQS = '@aws-sdk/client-sqs';
+  const expected: Record<string, string[]> = {
+    decide: [S3],
+    parse: [S3],
+    'scan-auth': [S3],
+    'scan-content': [S3],
+    'scan-lists': [S3],
+    'scan-attachments': [S3],
+    ingest: [S3, ...DDB, SFN],
+    deliver: [S3, ...DDB, SECRETS],
+    quarantine: [S3, ...DDB],
+    release: [S3, ...DDB, SECRETS],
+    reconcile: [S3, ...DDB, SECRETS, SFN, SQS],
+  };
+
+  it.each(FUNCTIONS)('%s loads only the SDK clients of its own adapters', async (name) => {
+    const { sdk, packages } = await bundleImports(name);
+    expect(sdk).toEqual([...(expected[name] ?? [])].sort());
+    // nodemailer is the mailer's: only the functions that deliver carry it.
+    expect(packages.has('nodemailer')).toBe(['deliver', 'release', 'reconcile'].includes(name));
+    // mailauth is the auth scanner's (the scanner groups share one registry): delivery only formats its header.
+    expect(packages.has('mailauth')).toBe(name.startsWith('scan-'));
   });
 });

@@ -65,6 +65,50 @@ describe('alarms', () => {
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
   });
 
+  describe('with notifications.email', () => {
+    const withEmail = synthTemplate(testConfig({ notifications: { email: 'ops@example.com' } }));
+    const fromOurAlarms = {
+      StringEquals: { 'aws:SourceAccount': '123456789012' },
+      ArnLike: { 'aws:SourceArn': Match.anyValue() },
+    };
+
+    it("lets CloudWatch publish to the topic beside the TLS-only Deny, for this account's alarms only", () => {
+      const [policy] = Object.values(withEmail.findResources('AWS::SNS::TopicPolicy'));
+      const statements = policy?.Properties.PolicyDocument.Statement as Record<string, unknown>[];
+      expect(statements).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      );
+      const allow = statements.find((s) => s.Effect === 'Allow');
+      expect(allow).toMatchObject({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+      });
+      const sourceArn = JSON.stringify((allow?.Condition as { ArnLike?: unknown } | undefined)?.ArnLike);
+      expect(sourceArn).toContain(':cloudwatch:');
+      expect(sourceArn).toContain(':alarm:*');
+    });
+
+    it("lets CloudWatch use the topic key only for this account's alarms", () => {
+      withEmail.hasResourceProperties('AWS::KMS::Key', {
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+              Condition: fromOurAlarms,
+            }),
+          ]),
+        },
+      });
+    });
+  });
+
   it('refuses a notifications.email that is not an address', () => {
     expect(() => testConfig({ notifications: { email: 'ops at example' } })).toThrow(/notifications\.email/);
   });

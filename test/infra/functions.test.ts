@@ -69,9 +69,18 @@ describe('functions', () => {
     }
   });
 
+  it('traces every function with X-Ray, like the state machine', () => {
+    const ours = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+      (f) => f.Properties.Environment?.Variables?.SEG_BUCKET,
+    );
+    expect(ours).toHaveLength(11);
+    for (const fn of ours) expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+  });
+
   it('gives scanners bucket read access and nothing else', () => {
     for (const fn of ['scan-auth', 'scan-content', 'scan-lists', 'scan-attachments']) {
-      const actions = actionsOf(statementsOf(template, fn));
+      // X-Ray trace submission is every function's, and touches no data.
+      const actions = actionsOf(statementsOf(template, fn)).filter((a) => !a.startsWith('xray:'));
       expect(
         actions.every((a) => a === 's3:GetObject'),
         fn,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { synthTemplate, testConfig } from './synth.ts';
 
 describe('message bucket', () => {
-  const template = synthTemplate(testConfig({ retention: { messageDays: 12 } }));
+  const template = synthTemplate(testConfig({ retention: { messageDays: 12, quarantineDays: 12 } }));
   const buckets = template.findResources('AWS::S3::Bucket');
   const [messagesId, messages] =
     Object.entries(buckets).find(([id]) => id.startsWith('MessagesBucket')) ?? [];
@@ -113,5 +113,9 @@ describe('quarantine tables', () => {
       });
       expect(table?.DeletionPolicy).toBe('Retain');
     }
+  });
+
+  it('protects both tables from deletion', () => {
+    for (const table of [quarantine, ledger]) expect(table?.Properties.DeletionProtectionEnabled).toBe(true);
   });
 });

@@ -76,6 +76,17 @@ describe('inbound state machine', () => {
     expect(machine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
   });
 
+  it('logs to a group under /aws/vendedlogs/states/, kept for a bounded time', () => {
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup')).filter((g) =>
+      String(g.Properties.LogGroupName ?? '').startsWith('/aws/vendedlogs/states/'),
+    );
+    expect(groups).toHaveLength(1);
+    expect(groups[0]?.Properties.RetentionInDays).toBeGreaterThan(0);
+    const destination = JSON.stringify(machine?.Properties.LoggingConfiguration.Destinations);
+    const [groupId] = Object.keys(template.findResources('AWS::Logs::LogGroup', groups[0]));
+    expect(destination).toContain(groupId);
+  });
+
   it('may invoke exactly the workflow functions', () => {
     const roleId = machine?.Properties.RoleArn['Fn::GetAtt'][0];
     const policies = Object.values(

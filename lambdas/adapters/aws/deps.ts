@@ -1,33 +1,29 @@
-// Builds HandlerDeps from AWS adapters and environment variables, at a Lambda's cold start. Each
-// function asks only for the deps it uses, so it needs only those settings; a missing one throws here.
+// Builds HandlerDeps at a Lambda's cold start from the builders an entry names. Each builder lives
+// in its adapter's module, so a function's bundle carries only the adapters (and SDK clients) it
+// uses; a builder reads only its own settings, and a missing one throws here, at cold start.
 
 import { promises as dns } from 'node:dns';
 import { parseConfig } from '../../config/load-config.ts';
 import type { SegConfig } from '../../config/schema.ts';
 import { ENV, type HandlerDeps } from '../../handlers/deps.ts';
-import {
-  createDynamoClient,
-  createS3Client,
-  createSecretsClient,
-  createSfnClient,
-  createSqsClient,
-} from './aws-clients.ts';
-import { DynamoLedger } from './dynamo-ledger.ts';
-import { DynamoPendingIndex } from './dynamo-pending-index.ts';
-import { DynamoQuarantineStore } from './dynamo-quarantine-store.ts';
+import type { Clock, Logger } from '../../ports/index.ts';
 import { PowertoolsLogAdapter, PowertoolsMetricsAdapter } from './observability.ts';
-import { S3MessageStore } from './s3-message-store.ts';
-import { SfnWorkflowStarter } from './sfn-starter.ts';
-import { SmtpMailer } from './smtp-mailer.ts';
-import { SqsFailedIngestQueue } from './sqs-failed-ingests.ts';
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
-function required(env: Env, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
+/** What a builder gets: the settings, the config and the deps every function has. */
+export interface BuildContext {
+  readonly env: Env;
+  readonly config: SegConfig;
+  readonly region: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The environment variable's value; throws naming it when it is not set. */
+  required(name: string): string;
 }
+
+/** A function's adapters, by the dep they provide. */
+export type DepBuilders = { readonly [K in keyof HandlerDeps]?: (ctx: BuildContext) => HandlerDeps[K] };
 
 /** The validated config from SEG_CONFIG_JSON. */
 export function configFromEnv(env: Env = process.env): SegConfig {
@@ -41,71 +37,40 @@ export function configFromEnv(env: Env = process.env): SegConfig {
 /** What every function gets, whatever it asks for. */
 type Always = 'config' | 'clock' | 'resolver' | 'logger' | 'metrics';
 
+/** The bucket name from SEG_BUCKET. */
+export const bucketName = (ctx: BuildContext): string => ctx.required(ENV.bucket);
+
 /**
- * The deps named in `keys`, built from AWS adapters. `config`, `clock`, `resolver`, `logger` and
- * `metrics` are always included; the rest read their environment variable only when asked for.
+ * The deps `builders` name, plus `config`, `clock`, `resolver`, `logger` and `metrics`, which every
+ * function gets. Example: `awsDeps({ store: s3MessageStore })`.
  */
-export function awsDeps<K extends keyof HandlerDeps>(
-  keys: readonly K[],
+export function awsDeps<B extends DepBuilders>(
+  builders: B,
   env: Env = process.env,
-): Pick<HandlerDeps, K | Always> {
+): Pick<HandlerDeps, Always | (keyof B & keyof HandlerDeps)> {
   const config = configFromEnv(env);
-  const region = env.AWS_REGION ?? config.region;
-  const want = new Set<keyof HandlerDeps>(keys);
-  const clock = () => new Date();
   const logger = new PowertoolsLogAdapter();
-  const deps: Partial<Record<keyof HandlerDeps, unknown>> = {
+  const ctx: BuildContext = {
+    env,
     config,
-    clock,
+    region: env.AWS_REGION ?? config.region,
+    clock: () => new Date(),
+    logger,
+    required(name) {
+      const value = env[name];
+      if (!value) throw new Error(`environment variable ${name} is not set`);
+      return value;
+    },
+  };
+  const deps: Record<string, unknown> = {
+    config,
+    clock: ctx.clock,
     resolver: (name: string, rrtype: string) => dns.resolve(name, rrtype),
     logger,
     metrics: new PowertoolsMetricsAdapter(),
   };
-  if (want.has('bucket') || want.has('store')) {
-    const bucket = required(env, ENV.bucket);
-    deps.bucket = bucket;
-    deps.store = new S3MessageStore({ client: createS3Client({ region }), bucket });
+  for (const [key, build] of Object.entries(builders)) {
+    if (build) deps[key] = (build as (ctx: BuildContext) => unknown)(ctx);
   }
-  if (want.has('quarantine') || want.has('ledger') || want.has('pending')) {
-    const client = createDynamoClient({ region });
-    if (want.has('quarantine')) {
-      deps.quarantine = new DynamoQuarantineStore({
-        client,
-        tableName: required(env, ENV.quarantineTable),
-        clock,
-      });
-    }
-    if (want.has('ledger')) {
-      deps.ledger = new DynamoLedger({
-        client,
-        tableName: required(env, ENV.ledgerTable),
-        clock,
-        retentionDays: config.retention.messageDays,
-      });
-    }
-    if (want.has('pending')) {
-      deps.pending = new DynamoPendingIndex({
-        client,
-        tableName: required(env, ENV.ledgerTable),
-        retentionDays: config.retention.messageDays,
-      });
-    }
-  }
-  if (want.has('mailer')) {
-    deps.mailer = new SmtpMailer({ domains: config.domains, secrets: createSecretsClient({ region }) });
-  }
-  if (want.has('starter')) {
-    deps.starter = new SfnWorkflowStarter({
-      client: createSfnClient({ region }),
-      stateMachineArn: required(env, ENV.stateMachineArn),
-    });
-  }
-  if (want.has('failedIngests')) {
-    deps.failedIngests = new SqsFailedIngestQueue({
-      client: createSqsClient({ region }),
-      queueUrl: required(env, ENV.ingestFailureQueueUrl),
-      logger,
-    });
-  }
-  return deps as Pick<HandlerDeps, K | Always>;
+  return deps as Pick<HandlerDeps, Always | (keyof B & keyof HandlerDeps)>;
 }

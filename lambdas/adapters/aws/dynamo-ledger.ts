@@ -2,10 +2,13 @@
 // or a final disposition. Every change is a compare-and-set on a `version` attribute, so under
 // at-least-once execution exactly one worker wins a claim and a settled row is never overwritten.
 
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '../../errors.ts';
+import { ENV } from '../../handlers/deps.ts';
 import type { ClaimOptions, Clock, Disposition, DispositionLedger, LedgerState } from '../../ports/index.ts';
+import { clientConfig } from './client-config.ts';
+import type { BuildContext } from './deps.ts';
 import { PENDING_ROW } from './table-schemas.ts';
 
 /** The stored row. `previous` remembers the disposition a claim took over (release from quarantine). */
@@ -250,3 +253,12 @@ export class DynamoLedger implements DispositionLedger {
     }
   }
 }
+
+/** The Lambda builder: the ledger table from SEG_LEDGER_TABLE; rows live as long as the messages. */
+export const dynamoLedger = (ctx: BuildContext): DynamoLedger =>
+  new DynamoLedger({
+    client: new DynamoDBClient(clientConfig({ region: ctx.region })),
+    tableName: ctx.required(ENV.ledgerTable),
+    clock: ctx.clock,
+    retentionDays: ctx.config.retention.messageDays,
+  });

@@ -1,9 +1,12 @@
 // PendingIndex on DynamoDB: one row per undisposed message in the ledger table (sort key PENDING_ROW),
 // found through the sparse byDue index by due time. It never lists the bucket.
 
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ENV } from '../../handlers/deps.ts';
 import type { PendingIndex, PendingMessage } from '../../ports/index.ts';
+import { clientConfig } from './client-config.ts';
+import type { BuildContext } from './deps.ts';
 import { LEDGER_TABLE, PENDING_ROW } from './table-schemas.ts';
 
 /**
@@ -107,3 +110,11 @@ export class DynamoPendingIndex implements PendingIndex {
     }
   }
 }
+
+/** The Lambda builder: pending rows live in the ledger table (SEG_LEDGER_TABLE), as long as the messages. */
+export const dynamoPendingIndex = (ctx: BuildContext): DynamoPendingIndex =>
+  new DynamoPendingIndex({
+    client: new DynamoDBClient(clientConfig({ region: ctx.region })),
+    tableName: ctx.required(ENV.ledgerTable),
+    retentionDays: ctx.config.retention.messageDays,
+  });

@@ -1,7 +1,7 @@
 // QuarantineStore on DynamoDB: flat items keyed (messageId, recipient), listed through the byStatus
 // and byRecipient indexes newest first. DynamoDB TTL deletes late, so expired items are filtered here.
 
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -10,6 +10,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../../errors.ts';
+import { ENV } from '../../handlers/deps.ts';
 import type {
   Clock,
   QuarantineChanges,
@@ -17,6 +18,8 @@ import type {
   QuarantineStatus,
   QuarantineStore,
 } from '../../ports/index.ts';
+import { clientConfig } from './client-config.ts';
+import type { BuildContext } from './deps.ts';
 import { QUARANTINE_TABLE } from './table-schemas.ts';
 
 const DEFAULT_LIMIT = 50;
@@ -196,3 +199,11 @@ export class DynamoQuarantineStore implements QuarantineStore {
     return items.slice(0, limit);
   }
 }
+
+/** The Lambda builder: the quarantine table from SEG_QUARANTINE_TABLE. */
+export const dynamoQuarantineStore = (ctx: BuildContext): DynamoQuarantineStore =>
+  new DynamoQuarantineStore({
+    client: new DynamoDBClient(clientConfig({ region: ctx.region })),
+    tableName: ctx.required(ENV.quarantineTable),
+    clock: ctx.clock,
+  });

@@ -7,10 +7,13 @@ import {
   ListObjectsCommand,
   NoSuchKey,
   PutObjectCommand,
-  type S3Client,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { NotFoundError } from '../../errors.ts';
+import { ENV } from '../../handlers/deps.ts';
 import type { MessageStore } from '../../ports/index.ts';
+import { s3ClientConfig } from './client-config.ts';
+import type { BuildContext } from './deps.ts';
 
 export class S3MessageStore implements MessageStore {
   private readonly client: S3Client;
@@ -92,3 +95,10 @@ export class S3MessageStore implements MessageStore {
     } while (marker);
   }
 }
+
+/** The Lambda builder: the message bucket from SEG_BUCKET. */
+export const s3MessageStore = (ctx: BuildContext): S3MessageStore =>
+  new S3MessageStore({
+    client: new S3Client(s3ClientConfig({ region: ctx.region })),
+    bucket: ctx.required(ENV.bucket),
+  });

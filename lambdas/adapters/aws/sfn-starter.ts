@@ -2,9 +2,12 @@
 // WorkflowInput as JSON. Express workflows have no name dedup; idempotency lives in the ledger.
 // Throttling, server faults and network failures become TransientError; other errors pass unchanged.
 
-import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { TransientError } from '../../errors.ts';
+import { ENV } from '../../handlers/deps.ts';
 import type { WorkflowInput, WorkflowStarter } from '../../ports/index.ts';
+import { clientConfig } from './client-config.ts';
+import type { BuildContext } from './deps.ts';
 
 /** Error names AWS uses for "slow down" (KMS throttling applies to encrypted state machines). */
 const THROTTLING = new Set([
@@ -63,3 +66,10 @@ function isTransient(error: unknown): boolean {
     NETWORK.has(e.code ?? '')
   );
 }
+
+/** The Lambda builder: the inbound state machine from SEG_STATE_MACHINE_ARN. */
+export const sfnWorkflowStarter = (ctx: BuildContext): SfnWorkflowStarter =>
+  new SfnWorkflowStarter({
+    client: new SFNClient(clientConfig({ region: ctx.region })),
+    stateMachineArn: ctx.required(ENV.stateMachineArn),
+  });

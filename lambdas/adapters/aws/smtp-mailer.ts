@@ -4,12 +4,14 @@
 
 import { Readable, Transform } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import nodemailer from 'nodemailer';
 import type { SmtpRoute } from '../../config/schema.ts';
 import { SMTP_ATTEMPT_MS, SMTP_TIMEOUTS_MS } from '../../contracts/delivery-budget.ts';
 import { PermanentDeliveryError, TransientDeliveryError, UnconfirmedDeliveryError } from '../../errors.ts';
 import type { Mailer, MailerInput, MailerResult } from '../../ports/index.ts';
+import { clientConfig } from './client-config.ts';
+import type { BuildContext } from './deps.ts';
 
 /** SMTP AUTH credentials as stored in the route's Secrets Manager secret. */
 interface SmtpCredentials {
@@ -185,3 +187,10 @@ export function toDeliveryError(
   }
   return new TransientDeliveryError(message, e.responseCode, { cause: error });
 }
+
+/** The Lambda builder: the configured routes, with SMTP AUTH secrets read from Secrets Manager. */
+export const smtpMailer = (ctx: BuildContext): SmtpMailer =>
+  new SmtpMailer({
+    domains: ctx.config.domains,
+    secrets: new SecretsManagerClient(clientConfig({ region: ctx.region })),
+  });

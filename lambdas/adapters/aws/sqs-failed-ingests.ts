@@ -2,9 +2,12 @@
 // event that failed every retry ({ requestContext, requestPayload, responseContext, responsePayload });
 // this receives them, hands back requestPayload (the SES event) and deletes a record only on ack.
 
-import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
+import { ENV } from '../../handlers/deps.ts';
 import type { FailedIngest, FailedIngestQueue, Logger } from '../../ports/index.ts';
+import { clientConfig } from './client-config.ts';
+import type { BuildContext } from './deps.ts';
 
 /** SQS returns at most 10 messages per ReceiveMessage. */
 const SQS_MAX_BATCH = 10;
@@ -97,3 +100,11 @@ function requestPayload(
   }
   return { ok: true, value: parsed.data.requestPayload };
 }
+
+/** The Lambda builder: ingest's on-failure queue from SEG_INGEST_FAILURE_QUEUE_URL. */
+export const sqsFailedIngestQueue = (ctx: BuildContext): SqsFailedIngestQueue =>
+  new SqsFailedIngestQueue({
+    client: new SQSClient(clientConfig({ region: ctx.region })),
+    queueUrl: ctx.required(ENV.ingestFailureQueueUrl),
+    logger: ctx.logger,
+  });

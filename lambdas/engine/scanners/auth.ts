@@ -1,13 +1,17 @@
 // SPF, DKIM, DMARC and ARC through mailauth's authenticate(), with the DNS resolver injected from
-// the context, mapped to SPF_*/DKIM_*/DMARC_*/ARC_* symbols (RFC 8601 result words). Also builds the
-// Authentication-Results header value that delivery prepends. It sends no mail and seals nothing.
+// the context, mapped to SPF_*/DKIM_*/DMARC_*/ARC_* symbols (RFC 8601 result words). The
+// Authentication-Results header is built by ../auth-results.ts, apart, so delivery does not load
+// mailauth. It sends no mail and seals nothing.
 
 import { authenticate } from 'mailauth';
 import type { DnsResolver } from '../../ports/index.ts';
+import { clean } from '../auth-results.ts';
 import type { Scanner } from '../scanner.ts';
 import type { SymbolName } from '../symbols.ts';
 import type { Finding } from '../types.ts';
 import { sesAnsweredMethods } from './ses-verdicts.ts';
+
+export { authResultsHeader } from '../auth-results.ts';
 
 type AuthResult = Awaited<ReturnType<typeof authenticate>>;
 
@@ -17,7 +21,6 @@ export function isOfflineError(err: unknown): boolean {
 }
 
 /** The header value's characters are limited: property values never carry separators or line breaks. */
-const clean = (s: string | undefined): string => (s ?? '').replace(/[\r\n;"\\()]/g, '').trim();
 
 const props = (...pairs: [string, string | undefined][]): string =>
   pairs
@@ -134,45 +137,3 @@ export const auth: Scanner = {
     ].filter((f): f is Finding => f !== undefined);
   },
 };
-
-const METHOD_RESULT: Partial<Record<SymbolName, [string, string]>> = {
-  SPF_PASS: ['spf', 'pass'],
-  SPF_FAIL: ['spf', 'fail'],
-  SPF_SOFTFAIL: ['spf', 'softfail'],
-  SPF_NEUTRAL: ['spf', 'neutral'],
-  SPF_NONE: ['spf', 'none'],
-  SPF_TEMPERROR: ['spf', 'temperror'],
-  SPF_PERMERROR: ['spf', 'permerror'],
-  DKIM_PASS: ['dkim', 'pass'],
-  DKIM_FAIL: ['dkim', 'fail'],
-  DKIM_NONE: ['dkim', 'none'],
-  DKIM_TEMPERROR: ['dkim', 'temperror'],
-  DKIM_PERMERROR: ['dkim', 'permerror'],
-  DMARC_PASS: ['dmarc', 'pass'],
-  DMARC_FAIL_REJECT: ['dmarc', 'fail'],
-  DMARC_FAIL_QUARANTINE: ['dmarc', 'fail'],
-  DMARC_FAIL_NONE: ['dmarc', 'fail'],
-  DMARC_NONE: ['dmarc', 'none'],
-  DMARC_TEMPERROR: ['dmarc', 'temperror'],
-  ARC_PASS: ['arc', 'pass'],
-  ARC_FAIL: ['arc', 'fail'],
-};
-
-/**
- * The RFC 8601 Authentication-Results header value (without the field name) for the AUTH findings,
- * e.g. `mx.example.com; spf=pass smtp.mailfrom=a@b.example; dkim=none; dmarc=none header.from=b.example`.
- */
-export function authResultsHeader(hostname: string, findings: readonly Finding[]): string {
-  const rows = findings.flatMap((f) => {
-    const mr = METHOD_RESULT[f.symbol];
-    if (!mr) return [];
-    // Only `ptype.property=value` tokens belong in the header; free-text evidence stays in the trace.
-    const ev = (f.evidence ?? '')
-      .split(/\s+/)
-      .filter((t) => /^[a-z]+\.[a-z-]+=[^\s;()"\\]+$/i.test(t))
-      .join(' ');
-    return [`${mr[0]}=${mr[1]}${ev ? ` ${ev}` : ''}`];
-  });
-  const authserv = clean(hostname).replace(/\s/g, '') || 'localhost';
-  return rows.length ? `${authserv}; ${rows.join('; ')}` : `${authserv}; none`;
-}
