@@ -1,6 +1,7 @@
 // The CDK app: loads and validates seg.config.json, builds the SegStack and runs the cdk-nag
 // AwsSolutions checks at synth. An invalid config fails synth with every problem listed.
-// Usage: `npx cdk synth [-c config=path/to/seg.config.json] [-c stackName=Seg] [-c activateRuleSet=false]`.
+// Usage: `npx cdk synth [-c config=path/to/seg.config.json] [-c stackName=Seg] [-c activateRuleSet=false]
+// [-c replaceActiveRuleSet=true]`.
 
 import { existsSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
@@ -37,9 +38,12 @@ try {
 const stackName = (app.node.tryGetContext('stackName') as string | undefined) || 'Seg';
 // `-c activateRuleSet=false` deploys the rule set without making it the region's active one.
 const activateRuleSet = String(app.node.tryGetContext('activateRuleSet') ?? 'true') !== 'false';
+// `-c replaceActiveRuleSet=true` lets the deploy replace another active rule set (else it fails safely).
+const replaceContext = app.node.tryGetContext('replaceActiveRuleSet') as string | boolean | undefined;
 new SegStack(app, stackName, {
   config,
   activateRuleSet,
+  ...(replaceContext === undefined ? {} : { replaceActiveRuleSet: String(replaceContext) === 'true' }),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: config.region },
   description: 'seg: serverless secure email gateway (SES receiving, Step Functions, Lambda)',
 });

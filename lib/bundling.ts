@@ -1,9 +1,14 @@
 // How every Lambda entry is bundled: one set of esbuild options shared by lib/functions.ts (through
 // NodejsFunction) and `npm run bench` (through esbuild directly), so the measured bundle is the deployed one.
 
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { SegConfig } from '../lambdas/config/schema.ts';
 import { ENV } from '../lambdas/handlers/deps.ts';
+
+/** The repository root: NodejsFunction's projectRoot. */
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The esbuild options of a function bundle, and the NODE_OPTIONS its runtime gets. */
 export interface SegBundling {

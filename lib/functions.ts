@@ -2,8 +2,7 @@
 // with esbuild (no Docker), plus their least-privilege grants on the bucket, tables and secrets.
 // It does not wire triggers (SES, schedule, workflow): the stack does that.
 
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Annotations, type CfnElement, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -18,9 +17,7 @@ import type { SegConfig } from '../lambdas/config/schema.ts';
 import { DELIVER_FUNCTION_TIMEOUT_S } from '../lambdas/contracts/delivery-budget.ts';
 import { BUCKET_ACCESS, type BucketAccess } from '../lambdas/handlers/access.ts';
 import { ENV, SERVICE } from '../lambdas/handlers/deps.ts';
-import { bundlingOptions, cdkBundling } from './bundling.ts';
-
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { bundlingOptions, cdkBundling, REPO_ROOT } from './bundling.ts';
 
 /** Every Lambda entry file under lambdas/functions, by name (the keys of BUCKET_ACCESS). */
 export const FUNCTION_NAMES = [

@@ -1,18 +1,25 @@
-// Per protected domain: an SES domain identity with Easy DKIM, stack outputs that spell out the
-// exact DNS records to publish (MX and three DKIM CNAMEs), and, when the domain names a Route 53
-// hosted zone, those records themselves. It does not touch zones it was not given.
+// Per protected domain: an SES domain identity with Easy DKIM (or the one the account already has),
+// stack outputs that spell out the DNS records to publish (MX and, for a created identity, three DKIM
+// CNAMEs), and, when the domain names a Route 53 hosted zone, the DKIM records. The MX record is
+// created only when asked (`manageMx`), and only after the rule set is active and the identity is
+// verified: changing the MX moves the domain's mail, so it is the last step of a cut-over.
 
 import { CfnOutput } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ses from 'aws-cdk-lib/aws-ses';
-import { Construct } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
 import type { DomainConfig } from '../lambdas/config/schema.ts';
+import type { ReceivingSetup } from './receiving-setup.ts';
 import { inboundSmtpHost, type SesReceivingRegion } from './ses-regions.ts';
 
 export interface MailIdentitiesProps {
   readonly domains: readonly DomainConfig[];
   /** The receiving region: the MX record points at its inbound SMTP endpoint. */
   readonly region: SesReceivingRegion;
+  /** Waits for verification before a managed MX record; needed when a domain sets `manageMx`. */
+  readonly setup?: ReceivingSetup;
+  /** What a managed MX record waits for besides verification: the rule set's activation. */
+  readonly activation?: IDependable;
   /**
    * Preference of the MX record.
    * @default 10
@@ -22,14 +29,16 @@ export interface MailIdentitiesProps {
 
 /** SES identities and DNS records for the protected domains. */
 export class MailIdentities extends Construct {
+  /** The identities this stack created (domains with `identity: 'existing'` have none). */
   readonly identities: readonly ses.EmailIdentity[];
 
   constructor(scope: Construct, id: string, props: MailIdentitiesProps) {
     super(scope, id);
     const priority = props.mxPriority ?? 10;
     const mxHost = inboundSmtpHost(props.region);
+    const identities: ses.EmailIdentity[] = [];
 
-    this.identities = props.domains.map((domain, i) => {
+    props.domains.forEach((domain, i) => {
       const n = i + 1;
       // The zone name doubles as the identity's domain: the domain may be the zone apex or a name in it.
       const zone = domain.hostedZoneId
@@ -38,23 +47,40 @@ export class MailIdentities extends Construct {
             zoneName: domain.name,
           })
         : undefined;
-      const identity = new ses.EmailIdentity(this, `Identity${n}`, {
-        identity: zone ? ses.Identity.publicHostedZone(zone) : ses.Identity.domain(domain.name),
-        dkimIdentity: ses.DkimIdentity.easyDkim(ses.EasyDkimSigningKeyLength.RSA_2048_BIT),
-      });
-      if (zone) {
-        new route53.MxRecord(this, `Mx${n}`, {
+      // An identity that already exists in the region (the organisation sends through SES) cannot be
+      // created again: CloudFormation would fail. It is used as it is, with its own DKIM records.
+      const identity =
+        domain.identity === 'create'
+          ? new ses.EmailIdentity(this, `Identity${n}`, {
+              identity: zone ? ses.Identity.publicHostedZone(zone) : ses.Identity.domain(domain.name),
+              dkimIdentity: ses.DkimIdentity.easyDkim(ses.EasyDkimSigningKeyLength.RSA_2048_BIT),
+            })
+          : undefined;
+      if (identity) identities.push(identity);
+
+      if (zone && domain.manageMx) {
+        if (!props.setup || !props.activation) {
+          throw new Error(
+            `domain ${domain.name}: manageMx needs the stack to activate its rule set (deploy without -c activateRuleSet=false)`,
+          );
+        }
+        const verified = props.setup.verified(domain.name, n, identity ? [identity] : []);
+        const mx = new route53.MxRecord(this, `Mx${n}`, {
           zone,
           recordName: `${domain.name}.`,
           values: [{ priority, hostName: mxHost }],
         });
+        mx.node.addDependency(verified, props.activation);
       }
 
+      const mxState =
+        zone && domain.manageMx ? ' (created in Route 53 after verification and activation)' : '';
       new CfnOutput(this, `Domain${n}Mx`, {
         key: `Domain${n}Mx`,
-        description: `MX record for ${domain.name}${zone ? ' (created in Route 53)' : ''}`,
+        description: `MX record for ${domain.name}${mxState}; publish it last (docs/deploy.md, "Cut-over")`,
         value: `${domain.name} MX ${priority} ${mxHost}`,
       });
+      if (!identity) return;
       const dkim = [
         [identity.dkimDnsTokenName1, identity.dkimDnsTokenValue1],
         [identity.dkimDnsTokenName2, identity.dkimDnsTokenValue2],
@@ -67,7 +93,7 @@ export class MailIdentities extends Construct {
           value: `${name} CNAME ${value}`,
         });
       });
-      return identity;
     });
+    this.identities = identities;
   }
 }

@@ -1,20 +1,20 @@
-// SES receiving: one receipt rule set with one rule per protected domain (TLS required, spam and
-// virus scan on, S3 action then Lambda action), and a custom resource that makes the rule set the
-// active one. SES has ONE active rule set per region and account: activating ours replaces any other.
+// SES receiving: one receipt rule set with ONE rule for every protected recipient (TLS required, spam
+// and virus scan on, S3 action then Lambda action), and its activation through the cut-over custom
+// resource. One rule because SES runs each matching rule separately with only the recipients it
+// matched: with a rule per domain, a message to two domains would be ingested twice, each time with
+// part of its envelope. SES has ONE active rule set per region and account (see ReceivingSetup).
 
-import { Stack, Validations } from 'aws-cdk-lib';
+import type { CustomResource } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sesActions from 'aws-cdk-lib/aws-ses-actions';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import type { DomainConfig } from '../lambdas/config/schema.ts';
+import { type DomainConfig, ruleRecipients } from '../lambdas/config/schema.ts';
 import { KEYS } from '../lambdas/handlers/deps.ts';
-
-/** Construct id of the singleton provider function AwsCustomResource adds to the stack. */
-const AWS_CUSTOM_RESOURCE_PROVIDER_ID = `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`;
+import type { ReceivingSetup } from './receiving-setup.ts';
 
 export interface ReceiptRulesProps {
   readonly domains: readonly DomainConfig[];
@@ -23,10 +23,16 @@ export interface ReceiptRulesProps {
   /** Invoked asynchronously (InvocationType Event) after the S3 action stored the message. */
   readonly ingest: lambda.IFunction;
   /**
-   * Make the rule set the region's active one on deploy (and deactivate it on delete).
-   * @default true
+   * Make the rule set the region's active one on deploy (and deactivate it on delete) with this
+   * custom resource provider.
+   * @default - not activated; the README says how to activate it by hand
    */
-  readonly activate?: boolean;
+  readonly setup?: ReceivingSetup;
+  /**
+   * Replace another rule set that is active in the region; without it the deploy fails instead.
+   * @default false
+   */
+  readonly replaceActive?: boolean;
 }
 
 /**
@@ -46,7 +52,9 @@ class StoreInS3 implements ses.IReceiptRuleAction {
 /** The receipt rule set, its rules, the SES write permission on the bucket and the activation. */
 export class ReceiptRules extends Construct {
   readonly ruleSet: ses.ReceiptRuleSet;
-  readonly rules: readonly ses.ReceiptRule[];
+  readonly rule: ses.ReceiptRule;
+  /** The activation custom resource, when the stack activates the rule set. */
+  readonly activation?: CustomResource;
 
   constructor(scope: Construct, id: string, props: ReceiptRulesProps) {
     super(scope, id);
@@ -83,65 +91,26 @@ export class ReceiptRules extends Construct {
     );
     const bucketPolicy = props.bucket.policy;
 
-    const rules: ses.ReceiptRule[] = [];
-    props.domains.forEach((domain, i) => {
-      const rule = new ses.ReceiptRule(this, `Rule${i}`, {
-        ruleSet: this.ruleSet,
-        // Rules are chained so CloudFormation creates them one at a time, in config order.
-        after: rules[i - 1],
-        recipients: domain.recipients ? [...domain.recipients] : [domain.name],
-        tlsPolicy: ses.TlsPolicy.REQUIRE,
-        scanEnabled: true,
-        enabled: true,
-        actions: [
-          new StoreInS3(props.bucket, KEYS.inboundPrefix),
-          new sesActions.Lambda({
-            function: props.ingest,
-            invocationType: sesActions.LambdaInvocationType.EVENT,
-          }),
-        ],
-      });
-      if (bucketPolicy) rule.node.addDependency(bucketPolicy);
-      rules.push(rule);
+    this.rule = new ses.ReceiptRule(this, 'Rule', {
+      ruleSet: this.ruleSet,
+      recipients: ruleRecipients(props.domains),
+      tlsPolicy: ses.TlsPolicy.REQUIRE,
+      scanEnabled: true,
+      enabled: true,
+      actions: [
+        new StoreInS3(props.bucket, KEYS.inboundPrefix),
+        new sesActions.Lambda({
+          function: props.ingest,
+          invocationType: sesActions.LambdaInvocationType.EVENT,
+        }),
+      ],
     });
-    this.rules = rules;
+    if (bucketPolicy) this.rule.node.addDependency(bucketPolicy);
 
-    if (props.activate ?? true) this.activate(rules);
-  }
-
-  private activate(rules: readonly ses.ReceiptRule[]) {
-    const ruleSetName = this.ruleSet.receiptRuleSetName;
-    const setActive: cr.AwsSdkCall = {
-      service: 'SES',
-      action: 'setActiveReceiptRuleSet',
-      parameters: { RuleSetName: ruleSetName },
-      physicalResourceId: cr.PhysicalResourceId.of(`active-receipt-rule-set`),
-    };
-    const activation = new cr.AwsCustomResource(this, 'Activate', {
-      onCreate: setActive,
-      onUpdate: setActive,
-      // No RuleSetName deactivates every rule set: ours must not stay active once its rules are gone,
-      // and an active rule set cannot be deleted.
-      onDelete: { service: 'SES', action: 'setActiveReceiptRuleSet', parameters: {} },
-      // SetActiveReceiptRuleSet has no resource-level permissions.
-      policy: cr.AwsCustomResourcePolicy.fromStatements([
-        new iam.PolicyStatement({ actions: ['ses:SetActiveReceiptRuleSet'], resources: ['*'] }),
-      ]),
-      installLatestAwsSdk: false,
-    });
-    for (const rule of rules) activation.node.addDependency(rule);
-    // The custom resource provider is one Lambda function per stack, shared by every AwsCustomResource.
-    const provider = Stack.of(this).node.tryFindChild(AWS_CUSTOM_RESOURCE_PROVIDER_ID);
-    if (provider) {
-      Validations.of(provider).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'The AwsCustomResource provider function only writes its own logs with this AWS policy.',
-      });
+    if (props.setup) {
+      this.activation = props.setup.activate(this.ruleSet.receiptRuleSetName, props.replaceActive ?? false, [
+        this.rule,
+      ]);
     }
-    Validations.of(activation).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ses:SetActiveReceiptRuleSet supports no resource-level permission; it is the only action allowed.',
-    });
   }
 }

@@ -21,6 +21,7 @@ import { MailIdentities } from './mail-identities.ts';
 import { MessageBucket } from './message-bucket.ts';
 import { QuarantineTables } from './quarantine-tables.ts';
 import { ReceiptRules } from './receipt-rules.ts';
+import { ReceivingSetup } from './receiving-setup.ts';
 import { assertReceivingRegion } from './ses-regions.ts';
 import type { WorkflowFunction } from './workflow/inbound-definition.ts';
 
@@ -28,10 +29,16 @@ export interface SegStackProps extends StackProps {
   /** The validated seg.config.json. Its `region` is the stack's region unless `env.region` says otherwise. */
   readonly config: SegConfig;
   /**
-   * Activate the receipt rule set on deploy. Activation replaces the region's active rule set.
+   * Activate the receipt rule set on deploy. It never replaces another active rule set unless
+   * `replaceActiveRuleSet` (or the config's `receiving.replaceActiveRuleSet`) says so.
    * @default true
    */
   readonly activateRuleSet?: boolean;
+  /**
+   * Replace another receipt rule set active in the region.
+   * @default config.receiving.replaceActiveRuleSet
+   */
+  readonly replaceActiveRuleSet?: boolean;
   /**
    * How often the reconciler re-drives stored messages that have no final disposition.
    * @default Duration.minutes(15)
@@ -125,13 +132,25 @@ export class SegStack extends Stack {
       ...(config.notifications.email ? { email: config.notifications.email } : {}),
     });
 
-    new ReceiptRules(this, 'Receiving', {
+    // The cut-over resources: activation, then (per managed MX) verification, then the MX record.
+    const activate = props.activateRuleSet ?? true;
+    const setup =
+      activate || config.domains.some((d) => d.manageMx)
+        ? new ReceivingSetup(this, 'ReceivingSetup')
+        : undefined;
+    const receiving = new ReceiptRules(this, 'Receiving', {
       domains: config.domains,
       bucket: this.bucket,
       ingest: fns.ingest,
-      activate: props.activateRuleSet ?? true,
+      ...(activate && setup ? { setup } : {}),
+      replaceActive: props.replaceActiveRuleSet ?? config.receiving.replaceActiveRuleSet,
     });
-    new MailIdentities(this, 'Identities', { domains: config.domains, region });
+    new MailIdentities(this, 'Identities', {
+      domains: config.domains,
+      region,
+      ...(setup ? { setup } : {}),
+      ...(receiving.activation ? { activation: receiving.activation } : {}),
+    });
 
     new events.Rule(this, 'ReconcileSchedule', {
       description: 'Re-drives stored inbound messages that have no final disposition',

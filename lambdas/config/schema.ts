@@ -48,9 +48,31 @@ export const DomainSchema = z
     hostedZoneId: z
       .string()
       .optional()
-      .describe('Route 53 hosted zone: the stack then creates the MX and DKIM records'),
+      .describe('Route 53 hosted zone: the stack then creates the DKIM records (and the MX with manageMx)'),
+    identity: z
+      .enum(['create', 'existing'])
+      .default('create')
+      .describe(
+        "'create' makes an SES domain identity with Easy DKIM; 'existing' uses the one the account already has in the region (CloudFormation cannot create it twice)",
+      ),
+    manageMx: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Create the MX record in hostedZoneId, after the rule set is active and the identity verified. Off by default: changing the MX moves live mail (docs/deploy.md, "Cut-over")',
+      ),
   })
   .strict();
+
+/** SES receipt limits (SES quotas): recipient conditions per rule, rules per rule set. */
+export const SES_RECEIPT_LIMITS = { recipientsPerRule: 100, rulesPerSet: 200 } as const;
+
+/** The recipient conditions of the one receipt rule: each domain, or its listed addresses. */
+export function ruleRecipients(
+  domains: readonly { name: string; recipients?: readonly string[] | undefined }[],
+) {
+  return domains.flatMap((d) => (d.recipients ? [...d.recipients] : [d.name]));
+}
 
 const symbolName = z.enum(Object.keys(SYMBOLS) as [keyof typeof SYMBOLS, ...(keyof typeof SYMBOLS)[]]);
 
@@ -445,6 +467,17 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    receiving: z
+      .object({
+        replaceActiveRuleSet: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Let the deploy replace another receipt rule set that is active in the region (SES has one active set per region); otherwise the deploy fails and changes nothing',
+          ),
+      })
+      .strict()
+      .prefault({}),
     local: LocalSchema.prefault({}),
     dlp: DlpSchema.prefault({}),
     outbound: OutboundSchema.prefault({}),
@@ -475,6 +508,25 @@ export const ConfigSchema = z
         code: 'custom',
         path: ['delivery', 'maxQueueHours'],
         message: `must not exceed the retention (${keptHours} hours): deferred messages would be deleted before their last retry`,
+      });
+    }
+    c.domains.forEach((d, i) => {
+      if (d.manageMx && !d.hostedZoneId) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['domains', i, 'manageMx'],
+          message: 'manageMx needs hostedZoneId: the MX record is created in that zone',
+        });
+      }
+    });
+    // One receipt rule holds every condition (so a message to two domains is ingested once, whole),
+    // so the set has one rule of SES's 200 and the conditions must fit SES's 100 per rule.
+    const conditions = ruleRecipients(c.domains).length;
+    if (conditions > SES_RECEIPT_LIMITS.recipientsPerRule) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['domains'],
+        message: `${conditions} recipient conditions (domains, or their listed recipients) exceed SES's ${SES_RECEIPT_LIMITS.recipientsPerRule} per receipt rule: list fewer addresses, or protect whole domains`,
       });
     }
     const names = c.domains.map((d) => d.name);

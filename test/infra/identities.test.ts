@@ -39,21 +39,21 @@ describe('mail identities and DNS', () => {
     template.resourceCountIs('AWS::Route53::RecordSet', 0);
   });
 
-  it('creates DNS records when a hosted zone is configured', () => {
-    const template = synthTemplate(
-      testConfig({
-        region: 'us-west-2',
-        domains: [
-          { name: 'mail.example.com', route: { host: 'mx.example.com' }, hostedZoneId: 'Z0123456789ABC' },
-        ],
-      }),
-    );
-    template.hasResourceProperties('AWS::Route53::RecordSet', {
-      HostedZoneId: 'Z0123456789ABC',
-      Name: 'mail.example.com.',
-      Type: 'MX',
-      ResourceRecords: ['10 inbound-smtp.us-west-2.amazonaws.com'],
+  const zoned = (extra: Record<string, unknown> = {}) =>
+    testConfig({
+      region: 'us-west-2',
+      domains: [
+        {
+          name: 'mail.example.com',
+          route: { host: 'mx.example.com' },
+          hostedZoneId: 'Z0123456789ABC',
+          ...extra,
+        },
+      ],
     });
+
+  it('creates the DKIM records in a configured hosted zone but leaves the MX alone by default', () => {
+    const template = synthTemplate(zoned());
     const cnames = Object.values(
       template.findResources('AWS::Route53::RecordSet', {
         Properties: { Type: 'CNAME', HostedZoneId: 'Z0123456789ABC' },
@@ -64,6 +64,75 @@ describe('mail identities and DNS', () => {
       'DkimDNSTokenName2',
       'DkimDNSTokenName3',
     ]);
+    expect(
+      Object.keys(template.findResources('AWS::Route53::RecordSet', { Properties: { Type: 'MX' } })),
+    ).toEqual([]);
+    template.hasOutput('Domain1Mx', { Value: 'mail.example.com MX 10 inbound-smtp.us-west-2.amazonaws.com' });
+  });
+
+  it('creates a managed MX only after the identity is verified and the rule set is active', () => {
+    const template = synthTemplate(zoned({ manageMx: true }));
+    const mx = Object.values(
+      template.findResources('AWS::Route53::RecordSet', { Properties: { Type: 'MX' } }),
+    );
+    expect(mx).toHaveLength(1);
+    expect(mx[0]?.Properties).toMatchObject({
+      HostedZoneId: 'Z0123456789ABC',
+      Name: 'mail.example.com.',
+      ResourceRecords: ['10 inbound-smtp.us-west-2.amazonaws.com'],
+    });
+    const [verifiedId, verified] =
+      Object.entries(
+        template.findResources('Custom::SegReceivingSetup', { Properties: { Kind: 'VerifiedIdentity' } }),
+      )[0] ?? [];
+    expect(verified?.Properties.Identity).toBe('mail.example.com');
+    const [activationId] = Object.keys(
+      template.findResources('Custom::SegReceivingSetup', { Properties: { Kind: 'ActiveRuleSet' } }),
+    );
+    expect(mx[0]?.DependsOn).toEqual(expect.arrayContaining([verifiedId, activationId]));
+    // The wait starts once the identity (and its DKIM records) exist.
+    const [identityId] = Object.keys(template.findResources('AWS::SES::EmailIdentity'));
+    expect(verified?.DependsOn).toContain(identityId);
+  });
+
+  it('lets the setup function read only the managed identities', () => {
+    const template = synthTemplate(zoned({ manageMx: true }));
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'ses:GetEmailIdentity',
+            Resource: Match.objectLike({
+              'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':identity/mail\\.example\\.com$')])],
+            }),
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('refuses a managed MX without a hosted zone, or without the stack activating the rule set', () => {
+    expect(() =>
+      testConfig({ domains: [{ name: 'example.com', route: { host: 'mx.example.com' }, manageMx: true }] }),
+    ).toThrow(/manageMx needs hostedZoneId/);
+    expect(() => synthTemplate(zoned({ manageMx: true }), { activateRuleSet: false })).toThrow(
+      /manageMx needs the stack to activate its rule set/,
+    );
+  });
+
+  it('reuses an existing SES identity: no identity resource and no DKIM records or outputs', () => {
+    const template = synthTemplate(zoned({ identity: 'existing', manageMx: true }));
+    template.resourceCountIs('AWS::SES::EmailIdentity', 0);
+    expect(
+      Object.keys(template.findResources('AWS::Route53::RecordSet', { Properties: { Type: 'CNAME' } })),
+    ).toEqual([]);
+    expect(Object.keys(template.findOutputs('*')).filter((k) => k.includes('Dkim'))).toEqual([]);
+    template.hasOutput('Domain1Mx', Match.anyValue());
+    // Its verification is still awaited before the MX moves.
+    template.hasResourceProperties('Custom::SegReceivingSetup', {
+      Kind: 'VerifiedIdentity',
+      Identity: 'mail.example.com',
+    });
   });
 
   it('outputs the names the CLI reads in --stack mode', () => {

@@ -8,7 +8,12 @@ import { buildStack, testConfig } from './synth.ts';
 
 const fullConfig = testConfig({
   domains: [
-    { name: 'example.com', route: { host: '10.0.0.25', port: 25 }, hostedZoneId: 'Z0123456789ABC' },
+    {
+      name: 'example.com',
+      route: { host: '10.0.0.25', port: 25 },
+      hostedZoneId: 'Z0123456789ABC',
+      manageMx: true,
+    },
     { name: 'example.org', route: { host: 'mail.example.org', authSecretName: 'seg/smtp/example.org' } },
   ],
   vpc: { vpcId: 'vpc-0abc', subnetIds: ['subnet-01', 'subnet-02'] },

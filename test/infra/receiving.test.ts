@@ -13,9 +13,22 @@ describe('SES receiving', () => {
   const template = synthTemplate(twoDomains);
   const rules = Object.values(template.findResources('AWS::SES::ReceiptRule'));
 
-  it('creates one receipt rule per configured domain in one rule set', () => {
+  it('puts every protected recipient in one receipt rule of one rule set', () => {
     template.resourceCountIs('AWS::SES::ReceiptRuleSet', 1);
-    expect(rules.map((r) => r.Properties.Rule.Recipients)).toEqual([['example.com'], ['ceo@example.org']]);
+    expect(rules.map((r) => r.Properties.Rule.Recipients)).toEqual([['example.com', 'ceo@example.org']]);
+  });
+
+  it("refuses more recipient conditions than SES's 100 per rule", () => {
+    const many = Array.from({ length: 101 }, (_, i) => `user${i}@example.org`);
+    expect(() =>
+      testConfig({ domains: [{ name: 'example.org', route: { host: 'mx.example.org' }, recipients: many }] }),
+    ).toThrow(/101 recipient conditions .* 100 per receipt rule/);
+    const hundred = many.slice(0, 100);
+    expect(() =>
+      testConfig({
+        domains: [{ name: 'example.org', route: { host: 'mx.example.org' }, recipients: hundred }],
+      }),
+    ).not.toThrow();
   });
 
   it('requires TLS and scanning on every receipt rule', () => {
@@ -85,24 +98,56 @@ describe('SES receiving', () => {
     for (const rule of rules) expect(rule.DependsOn).toContain(policyId);
   });
 
-  it('activates the rule set with a custom resource allowed only SetActiveReceiptRuleSet', () => {
-    const [activation] = Object.values(template.findResources('Custom::AWS'));
-    expect(activation).toBeDefined();
-    const create = JSON.stringify(activation?.Properties.Create);
-    expect(create).toMatch(/setActiveReceiptRuleSet/);
-    expect(create).toMatch(/RuleSetName/);
-    const del = JSON.stringify(activation?.Properties.Delete);
-    expect(del).toMatch(/setActiveReceiptRuleSet/);
-    expect(del).not.toMatch(/RuleSetName/);
+  it('activates the rule set after its rule, refusing to replace another active set by default', () => {
+    const activations = Object.entries(
+      template.findResources('Custom::SegReceivingSetup', { Properties: { Kind: 'ActiveRuleSet' } }),
+    );
+    expect(activations).toHaveLength(1);
+    const [, activation] = activations[0] ?? [];
+    expect(activation?.Properties).toMatchObject({
+      RuleSetName: { Ref: expect.stringMatching(/^ReceivingRuleSet/) },
+      ReplaceActive: 'false',
+    });
+    const [ruleId] = Object.keys(template.findResources('AWS::SES::ReceiptRule'));
+    expect(activation?.DependsOn).toContain(ruleId);
+  });
+
+  it('replaces another active rule set only when the config says so', () => {
+    const replacing = synthTemplate(testConfig({ receiving: { replaceActiveRuleSet: true } }));
+    replacing.hasResourceProperties('Custom::SegReceivingSetup', {
+      Kind: 'ActiveRuleSet',
+      ReplaceActive: 'true',
+    });
+    const byContext = synthTemplate(testConfig(), { replaceActiveRuleSet: true });
+    byContext.hasResourceProperties('Custom::SegReceivingSetup', {
+      Kind: 'ActiveRuleSet',
+      ReplaceActive: 'true',
+    });
+  });
+
+  it('lets the setup function read and set the active rule set, and keeps its logs for a bounded time', () => {
+    const [setupFn] = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) =>
+      id.startsWith('ReceivingSetupFunction'),
+    );
+    expect(setupFn).toBeDefined();
     template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^ReceivingSetupFunctionServiceRole') }],
       PolicyDocument: {
-        Statement: [{ Action: 'ses:SetActiveReceiptRuleSet', Effect: 'Allow', Resource: '*' }],
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['ses:DescribeActiveReceiptRuleSet', 'ses:SetActiveReceiptRuleSet'],
+            Resource: '*',
+          }),
+        ]),
       },
     });
+    const logGroupId = setupFn?.[1].Properties.LoggingConfig.LogGroup.Ref as string;
+    expect(template.toJSON().Resources[logGroupId].Properties.RetentionInDays).toBeGreaterThan(0);
+    template.resourceCountIs('Custom::AWS', 0);
   });
 
   it('does not activate the rule set when told not to', () => {
     const quiet = synthTemplate(twoDomains, { activateRuleSet: false });
-    quiet.resourceCountIs('Custom::AWS', 0);
+    quiet.resourceCountIs('Custom::SegReceivingSetup', 0);
   });
 });
