@@ -41,13 +41,14 @@ export const FUNCTIONS_MATCH_BUCKET_ACCESS: Same<FunctionName, keyof typeof BUCK
 /** The functions that relay mail downstream (reconcile retries deferred deliveries). */
 const DELIVERING: readonly FunctionName[] = ['deliver', 'release', 'reconcile'];
 
-interface FunctionSpec {
+export interface FunctionSpec {
   readonly memoryMb: number;
   /** Below the workflow state's TimeoutSeconds, so Step Functions sees the function's own error. */
   readonly timeout: Duration;
 }
 
-const SPECS: Record<FunctionName, FunctionSpec> = {
+/** Memory and timeout per function (docs/cost.md prices GB-seconds with these memory sizes). */
+export const SPECS: Record<FunctionName, FunctionSpec> = {
   ingest: { memoryMb: 256, timeout: Duration.seconds(30) },
   // Parsing a 40 MB message with attachments needs memory; the workflow state allows 120 s.
   parse: { memoryMb: 1536, timeout: Duration.seconds(110) },

@@ -4,6 +4,8 @@
 
 import { promises as dns } from 'node:dns';
 import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { createDynamoClient, createS3Client } from '../adapters/aws/aws-clients.ts';
 import { DynamoLedger } from '../adapters/aws/dynamo-ledger.ts';
 import { DynamoPendingIndex } from '../adapters/aws/dynamo-pending-index.ts';
@@ -75,9 +77,12 @@ export function localMailer(config: SegConfig, dataDir: string, timeouts?: Parti
 }
 
 /** HandlerDeps over the embedded servers. `close()` releases the SDK clients. */
-export function localDeps(
-  options: LocalDepsOptions,
-): HandlerDeps & { readonly failedIngests: FolderFailedIngestQueue; close(): void } {
+export function localDeps(options: LocalDepsOptions): HandlerDeps & {
+  readonly failedIngests: FolderFailedIngestQueue;
+  /** The SDK clients behind the adapters (e.g. to count the AWS calls a message makes). */
+  readonly clients: { readonly s3: S3Client; readonly dynamo: DynamoDBClient };
+  close(): void;
+} {
   const { config, endpoints } = options;
   const clock = options.clock ?? (() => new Date());
   const logger = options.logger ?? new RecordingLogger();
@@ -108,6 +113,7 @@ export function localDeps(
     clock,
     logger,
     metrics: options.metrics ?? new CountingMetrics(),
+    clients: { s3, dynamo },
     close() {
       s3.destroy();
       dynamo.destroy();
