@@ -33,5 +33,5 @@ export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
 }
 
 export function createSesClient(options: AwsClientOptions = {}): SESv2Client {
-  return new SESv2Client(common(options));
+  return new SESv2Client(clientConfig(options));
 }
