@@ -97,7 +97,8 @@ describe('cost per inbound message', () => {
         try {
           return await handler(event);
         } finally {
-          const row = (counts.lambda[fn] ??= { invocations: 0, ms: 0 });
+          const row = counts.lambda[fn] ?? { invocations: 0, ms: 0 };
+          counts.lambda[fn] = row;
           row.invocations += 1;
           row.ms += performance.now() - started;
           counts.transitions += 1;
