@@ -3,11 +3,13 @@
 // the CLI can reach a running `seg serve`. It does not build SDK clients or adapters (local-deps.ts does).
 // startS3rver/startDynalite start one bare server each; the test helpers start theirs with them too.
 
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTables } from '../adapters/aws/table-schemas.ts';
 import type { SegConfig } from '../config/schema.ts';
@@ -18,6 +20,46 @@ const require = createRequire(import.meta.url);
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
+  readonly store: S3rverStore;
+}
+
+/** An object as s3rver's store receives it. */
+interface S3rverObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly content: Buffer | AsyncIterable<Buffer>;
+  readonly metadata: unknown;
+}
+
+/** The parts of s3rver's FilesystemStore the durable put needs. */
+export interface S3rverStore {
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  putMetadata(bucket: string, key: string, metadata: unknown, md5: string): Promise<void>;
+  putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
+}
+
+/**
+ * Makes `store` answer a PUT only once the object and its metadata are written. s3rver resolves its own
+ * putObject before its write stream has even opened the file, so a process killed right after a 200 lost
+ * the object, and a 250 the gateway gave on the strength of that PUT lost the message. Written files
+ * survive the process being killed; a power cut would need fsync, which the local runtime does not pay for.
+ */
+export function makeDurable(store: S3rverStore): void {
+  store.putObject = async (object) => {
+    let content: Buffer;
+    if (Buffer.isBuffer(object.content)) content = object.content;
+    else {
+      const chunks: Buffer[] = [];
+      for await (const chunk of object.content) chunks.push(chunk);
+      content = Buffer.concat(chunks);
+    }
+    const objectPath = store.getResourcePath(object.bucket, object.key, 'object');
+    await mkdir(dirname(objectPath), { recursive: true });
+    await writeFile(objectPath, content);
+    const md5 = createHash('md5').update(content).digest('hex');
+    await store.putMetadata(object.bucket, object.key, object.metadata, md5);
+    return { size: content.length, md5 };
+  };
 }
 type S3rverCtor = new (options: Record<string, unknown>) => S3rverInstance;
 type DynaliteFactory = (options: Record<string, unknown>) => Server;
@@ -50,6 +92,7 @@ export async function startS3rver(options: S3rverOptions): Promise<EmbeddedServe
     directory: options.directory,
     ...(options.buckets ? { configureBuckets: options.buckets.map((name) => ({ name })) } : {}),
   });
+  makeDurable(server.store);
   const { port } = await server.run();
   return { url: `http://127.0.0.1:${port}`, port, close: () => server.close() };
 }

@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoClient } from '../../lambdas/adapters/aws/aws-clients.ts';
+import { DynamoLedger } from '../../lambdas/adapters/aws/dynamo-ledger.ts';
+import { openEmbeddedAws } from '../../lambdas/local/embedded-aws.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
 
 const SEG = join(import.meta.dirname, '../../bin/seg.mjs');
@@ -147,17 +150,43 @@ describe('seg serve killed with SIGKILL while receiving', () => {
     expect(copies.get('header-to@example.com')).toBeUndefined();
     expect(copies.get('header-cc@example.com')).toBeUndefined();
     const ids = new Map([...accepted].map(([id, i]) => [i, id]));
+    // SMTP cannot tell whether a transaction cut off at its final dot delivered (RFC 1047): a delivery the
+    // kill caught between recording ATTEMPTING and the server's reply is UNCONFIRMED, never re-sent and
+    // never dropped silently. At most one per delivery in flight; every other 250 is delivered exactly once.
+    const missing = [...accepted.values()].filter((i) => copies.get(`rcpt-${i}@example.com`) === undefined);
+    expect(
+      missing.length,
+      `undelivered: ${missing.join(', ')}\n${second.output()}\n${stdout}`,
+    ).toBeLessThanOrEqual(PARALLEL);
+    if (missing.length) {
+      const aws = await openEmbeddedAws(dataDir);
+      const client = createDynamoClient({
+        endpoint: aws.endpoints.dynamodb,
+        region: aws.endpoints.region,
+        credentials: aws.endpoints.credentials,
+      });
+      try {
+        const ledger = new DynamoLedger({ client, tableName: aws.endpoints.ledgerTable });
+        for (const i of missing) {
+          const states = await ledger.get(ids.get(i) ?? '');
+          expect(states[`rcpt-${i}@example.com`], `rcpt-${i} ${ids.get(i)}\n${second.output()}`).toBe(
+            'UNCONFIRMED',
+          );
+        }
+      } finally {
+        client.destroy();
+        await aws.stop();
+      }
+    }
     for (const i of accepted.values())
-      expect(
-        copies.get(`rcpt-${i}@example.com`),
-        `rcpt-${i} ${ids.get(i)}\n${second.output()}\n${stdout}`,
-      ).toBe(1);
+      if (!missing.includes(i)) expect(copies.get(`rcpt-${i}@example.com`)).toBe(1);
     // Nothing was delivered twice, including messages cut off before their 250 (the client resends those).
     expect([...copies.values()].every((n) => n === 1)).toBe(true);
     // The figures, for the record.
     console.log(
       `crash test: ${accepted.size} accepted of ${MESSAGES} sent, ${deliveredBeforeRestart} delivered before the crash, ` +
-        `${[...accepted.values()].filter((i) => copies.get(`rcpt-${i}@example.com`) === 1).length} delivered exactly once after restart and reconcile`,
+        `${[...accepted.values()].filter((i) => copies.get(`rcpt-${i}@example.com`) === 1).length} delivered exactly once after restart and reconcile, ` +
+        `${missing.length} caught mid-commit and recorded UNCONFIRMED`,
     );
   }, 180_000);
 });

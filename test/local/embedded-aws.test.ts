@@ -1,4 +1,6 @@
+import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,10 +9,14 @@ import { S3MessageStore } from '../../lambdas/adapters/aws/s3-message-store.ts';
 import {
   DataDirBusyError,
   type EmbeddedEndpoints,
+  makeDurable,
   openEmbeddedAws,
   readRunningEndpoints,
+  type S3rverStore,
   startEmbeddedAws,
 } from '../../lambdas/local/embedded-aws.ts';
+
+const require = createRequire(import.meta.url);
 
 function storeAt(endpoints: EmbeddedEndpoints) {
   const client = createS3Client({
@@ -68,5 +74,21 @@ describe('embedded AWS servers', () => {
       await running.stop();
     }
     expect(await readRunningEndpoints(dataDir)).toBeUndefined();
+  });
+
+  it('answers a put only once the object is on disk, so a 250 given on it survives SIGKILL', async () => {
+    const FilesystemStore = require('s3rver/lib/stores/filesystem') as new (dir: string) => S3rverStore;
+    const store = new FilesystemStore(dataDir);
+    // Metadata is recorded, not written, so no other file's I/O gives the object's write time to finish.
+    const metadataFor: string[] = [];
+    store.putMetadata = async (_bucket, key) => {
+      metadataFor.push(key);
+    };
+    makeDurable(store);
+    const content = Buffer.alloc(8 * 1024 * 1024, 'x');
+    await store.putObject({ bucket: 'b', key: 'envelopes/m1.json', content, metadata: {} });
+    // Checked synchronously on resolution: nothing may still be queued in the process.
+    expect(statSync(store.getResourcePath('b', 'envelopes/m1.json', 'object')).size).toBe(content.length);
+    expect(metadataFor).toEqual(['envelopes/m1.json']);
   });
 });
