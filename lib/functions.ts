@@ -32,6 +32,13 @@ export const FUNCTION_NAMES = [
   'quarantine',
   'release',
   'reconcile',
+  'scan-dlp',
+  'outbound-abuse',
+  'outbound-decide',
+  'send',
+  'block',
+  'submit',
+  'outbox-ingest',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -62,6 +69,14 @@ export const SPECS: Record<FunctionName, FunctionSpec> = {
   quarantine: { memoryMb: 256, timeout: Duration.seconds(55) },
   release: { memoryMb: 1024, timeout: Duration.seconds(120) },
   reconcile: { memoryMb: 256, timeout: Duration.seconds(300) },
+  // Attachment text extraction (Office XML, PDF) for DLP needs the parse step's memory.
+  'scan-dlp': { memoryMb: 1536, timeout: Duration.seconds(55) },
+  'outbound-abuse': { memoryMb: 256, timeout: Duration.seconds(25) },
+  'outbound-decide': { memoryMb: 256, timeout: Duration.seconds(25) },
+  send: { memoryMb: 1024, timeout: Duration.seconds(110) },
+  block: { memoryMb: 256, timeout: Duration.seconds(55) },
+  submit: { memoryMb: 512, timeout: Duration.seconds(30) },
+  'outbox-ingest': { memoryMb: 512, timeout: Duration.seconds(30) },
 };
 
 export interface SegFunctionsProps {
@@ -178,10 +193,23 @@ export class SegFunctions extends Construct {
     // Reconcile claims and settles deferred deliveries, and queries the byStatus index for due ones.
     props.ledgerTable.grantReadWriteData(fns.reconcile);
     props.quarantineTable.grantWriteData(fns.quarantine);
+    // Outbound: send and block claim and settle per recipient; abuse counts per sender (ledger rows).
+    for (const name of ['send', 'block', 'outbound-abuse'] as const)
+      props.ledgerTable.grantReadWriteData(fns[name]);
+    props.quarantineTable.grantWriteData(fns.block);
     props.quarantineTable.grantReadWriteData(fns.release);
     props.quarantineTable.grantReadWriteData(fns.reconcile);
     const ledgerId = Stack.of(this).getLogicalId(props.ledgerTable.node.defaultChild as CfnElement);
-    for (const fn of [fns.ingest, fns.deliver, fns.quarantine, fns.release, fns.reconcile]) {
+    for (const fn of [
+      fns.ingest,
+      fns.deliver,
+      fns.quarantine,
+      fns.release,
+      fns.reconcile,
+      fns.send,
+      fns.block,
+      fns['outbound-abuse'],
+    ]) {
       Validations.of(fn).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${ledgerId}.Arn>/index/*]`,
         reason:
@@ -189,7 +217,7 @@ export class SegFunctions extends Construct {
       });
     }
     const quarantineId = Stack.of(this).getLogicalId(props.quarantineTable.node.defaultChild as CfnElement);
-    for (const fn of [fns.quarantine, fns.release, fns.reconcile]) {
+    for (const fn of [fns.quarantine, fns.release, fns.reconcile, fns.block]) {
       Validations.of(fn).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${quarantineId}.Arn>/index/*]`,
         reason:

@@ -23,6 +23,7 @@ import { QuarantineTables } from './quarantine-tables.ts';
 import { ReceiptRules } from './receipt-rules.ts';
 import { ReceivingSetup } from './receiving-setup.ts';
 import { assertReceivingRegion } from './ses-regions.ts';
+import { SmartHost } from './smart-host.ts';
 import type { WorkflowFunction } from './workflow/inbound-definition.ts';
 
 export interface SegStackProps extends StackProps {
@@ -151,6 +152,8 @@ export class SegStack extends Stack {
       ...(setup ? { setup } : {}),
       ...(receiving.activation ? { activation: receiving.activation } : {}),
     });
+    // Outbound: the DLP-checked smart host sending through SES.
+    new SmartHost(this, 'Outbound', { config, bucket: this.bucket, functions: fns });
 
     new events.Rule(this, 'ReconcileSchedule', {
       description: 'Re-drives stored inbound messages that have no final disposition',

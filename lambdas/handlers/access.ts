@@ -9,9 +9,10 @@ export const PREFIXES = {
   parsed: KEYS.parsed('').replace(/\.json$/, ''),
   verdicts: KEYS.verdict('').replace(/\.json$/, ''),
   envelopes: KEYS.envelope('').replace(/\.json$/, ''),
+  outbox: KEYS.outboxPrefix,
 } as const;
 
-const { inbound, parsed, verdicts, envelopes } = PREFIXES;
+const { inbound, parsed, verdicts, envelopes, outbox } = PREFIXES;
 
 export interface BucketAccess {
   readonly read: readonly string[];
@@ -26,19 +27,28 @@ export interface BucketAccess {
  */
 export const BUCKET_ACCESS = {
   ingest: { read: [], write: [envelopes], list: [] },
-  parse: { read: [inbound], write: [parsed], list: [] },
+  // Parse and quarantine serve both workflows: inbound/ and outbox/ messages.
+  parse: { read: [inbound, outbox], write: [parsed], list: [] },
   'scan-auth': { read: [inbound, parsed], write: [], list: [] },
   'scan-content': { read: [inbound, parsed], write: [], list: [] },
   'scan-lists': { read: [inbound, parsed], write: [], list: [] },
   'scan-attachments': { read: [inbound, parsed], write: [], list: [] },
   decide: { read: [], write: [verdicts], list: [] },
   deliver: { read: [inbound, verdicts], write: [], list: [] },
-  quarantine: { read: [inbound, parsed], write: [], list: [] },
+  quarantine: { read: [outbox, inbound, parsed], write: [], list: [] },
   release: { read: [inbound, verdicts, envelopes], write: [], list: [] },
   // Also reads what release reads: it retries deferred deliveries through the same path, and what
   // quarantine reads: it holds a message with no envelope. It writes envelopes when it re-ingests a
   // failed ingest event with the ingest logic. It lists nothing: the pending index is its work list.
   reconcile: { read: [inbound, parsed, verdicts, envelopes], write: [envelopes], list: [] },
+  // Outbound: the smart host's submissions under outbox/.
+  'scan-dlp': { read: [outbox, parsed], write: [], list: [] },
+  'outbound-abuse': { read: [], write: [], list: [] },
+  'outbound-decide': { read: [], write: [verdicts], list: [] },
+  send: { read: [outbox], write: [], list: [] },
+  block: { read: [parsed], write: [], list: [] },
+  submit: { read: [], write: [outbox, envelopes], list: [] },
+  'outbox-ingest': { read: [outbox], write: [envelopes], list: [] },
 } as const satisfies Record<string, BucketAccess>;
 
 export type FunctionName = keyof typeof BUCKET_ACCESS;

@@ -11,9 +11,13 @@ import { s3MessageStore } from '../../lambdas/adapters/aws/s3-message-store.ts';
 import { ENV } from '../../lambdas/handlers/deps.ts';
 
 const FUNCTIONS = [
+  'block',
   'decide',
   'deliver',
   'ingest',
+  'outbound-abuse',
+  'outbound-decide',
+  'outbox-ingest',
   'parse',
   'quarantine',
   'reconcile',
@@ -21,7 +25,10 @@ const FUNCTIONS = [
   'scan-attachments',
   'scan-auth',
   'scan-content',
+  'scan-dlp',
   'scan-lists',
+  'send',
+  'submit',
 ];
 
 const ENVIRONMENT = {
@@ -29,6 +36,7 @@ const ENVIRONMENT = {
   [ENV.quarantineTable]: 'quarantine',
   [ENV.ledgerTable]: 'ledger',
   [ENV.stateMachineArn]: 'arn:aws:states:us-east-1:123456789012:stateMachine:seg',
+  [ENV.outboundStateMachineArn]: 'arn:aws:states:us-east-1:123456789012:stateMachine:seg-outbound',
   [ENV.ingestFailureQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/seg-ingest-failures',
   [ENV.configJson]: JSON.stringify({
     domains: [{ name: 'example.com', route: { host: 'mail.example.com' } }],

@@ -1,0 +1,55 @@
+// Outbox ingest: S3 event for an object the SES Mail Manager ingress point's rule set wrote under
+// outbox/. Mail Manager stores the message without its SMTP envelope, so the recipients are the
+// header To/Cc/Bcc and the sender the header From (a relay that strips Bcc loses those recipients:
+// docs/deploy.md says so). Starts the outbound workflow on the object where it lies.
+
+import { MalformedEventError } from '../errors.ts';
+import type { WorkflowInput } from '../ports/index.ts';
+import { KEYS, type OutboundHandlerDeps } from './deps.ts';
+import { addressesIn, headerValues } from './header-block.ts';
+import { loadRequired } from './support.ts';
+
+interface S3Event {
+  readonly Records?: readonly { readonly s3?: { readonly object?: { readonly key?: string } } }[];
+}
+
+/** The submitter name of mail that came through the Mail Manager ingress point (one shared login). */
+export const MAIL_MANAGER_SUBMITTER = 'mail-manager-ingress';
+
+export function createOutboxIngestHandler(
+  deps: Pick<OutboundHandlerDeps, 'bucket' | 'store' | 'outboundStarter' | 'clock' | 'logger'>,
+) {
+  return async (event: S3Event) => {
+    const keys = (event.Records ?? []).map((r) =>
+      decodeURIComponent((r.s3?.object?.key ?? '').replace(/\+/g, ' ')),
+    );
+    if (keys.length === 0 || keys.some((k) => !k.startsWith(KEYS.outboxPrefix)))
+      throw new MalformedEventError(`not an outbox/ object event: ${keys.join(', ')}`);
+    const started: string[] = [];
+    for (const key of keys) {
+      const raw = await loadRequired(deps.store, key);
+      const recipients = ['to', 'cc', 'bcc'].flatMap((h) => headerValues(raw, h).flatMap(addressesIn));
+      const mailFrom = headerValues(raw, 'from').flatMap(addressesIn)[0] ?? '';
+      const messageId = key.slice(KEYS.outboxPrefix.length).replace(/[^\w.-]/g, '_');
+      const input: WorkflowInput = {
+        messageId,
+        bucket: deps.bucket,
+        key,
+        envelope: { mailFrom, recipients: [...new Set(recipients)] },
+        receivedAt: deps.clock().toISOString(),
+        direction: 'outbound',
+        submitter: MAIL_MANAGER_SUBMITTER,
+        envelopeFromHeaders: true,
+      };
+      await deps.store.put(KEYS.envelope(messageId), JSON.stringify(input), 'application/json');
+      await deps.outboundStarter.start(input);
+      deps.logger.info('submitted', {
+        messageId,
+        submitter: MAIL_MANAGER_SUBMITTER,
+        recipients: recipients.length,
+      });
+      started.push(messageId);
+    }
+    return { started };
+  };
+}

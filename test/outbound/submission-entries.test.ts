@@ -1,0 +1,109 @@
+// The AWS submission entries' handlers: the HTTPS function URL body and the outbox/ S3 trigger, over
+// an in-memory store and starter (the adapters are covered by the integration tests).
+
+import { describe, expect, it } from 'vitest';
+import { RecordingLogger } from '../../lambdas/adapters/local/observability.ts';
+import { createOutboxIngestHandler } from '../../lambdas/handlers/outbox-ingest.ts';
+import { createHttpsSubmitHandler } from '../../lambdas/handlers/submit-https.ts';
+import type { MessageStore, WorkflowInput } from '../../lambdas/ports/index.ts';
+import { testConfig } from '../engine/helpers.ts';
+
+function fakes() {
+  const objects = new Map<string, Uint8Array>();
+  const started: WorkflowInput[] = [];
+  const store: MessageStore = {
+    get: async (key) => {
+      const v = objects.get(key);
+      if (!v) throw new Error(`no ${key}`);
+      return v;
+    },
+    put: async (key, body) => {
+      objects.set(key, typeof body === 'string' ? Buffer.from(body) : body);
+    },
+    list: async function* () {},
+    exists: async (key: string) => objects.has(key),
+  };
+  const deps = {
+    config: testConfig(),
+    bucket: 'b',
+    store,
+    outboundStarter: { start: async (input: WorkflowInput) => (started.push(input), { executionId: 'x' }) },
+    clock: () => new Date('2026-11-30T12:00:00Z'),
+    logger: new RecordingLogger(),
+  };
+  return { objects, started, deps };
+}
+
+const MESSAGE =
+  'From: alice@example.com\r\nTo: Bob <bob@partner.example>\r\nCc: carol@partner.example\r\nSubject: hi\r\n\r\nhello\r\n';
+
+describe('HTTPS submission', () => {
+  const signed = {
+    requestContext: { authorizer: { iam: { userArn: 'arn:aws:iam::123456789012:user/app' } } },
+  };
+
+  it('stores the message under outbox/ and starts the workflow with the envelope and the signer', async () => {
+    const { objects, started, deps } = fakes();
+    const body = JSON.stringify({
+      mailFrom: 'alice@example.com',
+      recipients: ['bob@partner.example', 'hidden@partner.example'],
+      raw: Buffer.from(MESSAGE).toString('base64'),
+    });
+    const res = await createHttpsSubmitHandler(deps)({ ...signed, body });
+    expect(res.statusCode).toBe(202);
+    const { submissionId } = JSON.parse(res.body) as { submissionId: string };
+    expect(Buffer.from(objects.get(`outbox/${submissionId}`) ?? []).toString()).toBe(MESSAGE);
+    expect(started).toMatchObject([
+      {
+        messageId: submissionId,
+        direction: 'outbound',
+        submitter: 'arn:aws:iam::123456789012:user/app',
+        envelope: {
+          mailFrom: 'alice@example.com',
+          recipients: ['bob@partner.example', 'hidden@partner.example'],
+        },
+      },
+    ]);
+  });
+
+  it('answers 400 with the problem for a body without recipients, and starts nothing', async () => {
+    const { started, deps } = fakes();
+    const res = await createHttpsSubmitHandler(deps)({
+      ...signed,
+      body: JSON.stringify({ mailFrom: 'alice@example.com', recipients: [], raw: 'eA==' }),
+    });
+    expect([res.statusCode, res.body.includes('recipients')]).toEqual([400, true]);
+    expect(started).toEqual([]);
+  });
+
+  it('answers 403 when the request carries no IAM identity', async () => {
+    const { deps } = fakes();
+    expect((await createHttpsSubmitHandler(deps)({ body: '{}' })).statusCode).toBe(403);
+  });
+});
+
+describe('outbox ingest', () => {
+  it('starts the workflow for a Mail Manager object with the header recipients', async () => {
+    const { objects, started, deps } = fakes();
+    objects.set('outbox/smtp/abc123', Buffer.from(MESSAGE));
+    await createOutboxIngestHandler(deps)({ Records: [{ s3: { object: { key: 'outbox/smtp/abc123' } } }] });
+    expect(started).toMatchObject([
+      {
+        key: 'outbox/smtp/abc123',
+        direction: 'outbound',
+        envelope: {
+          mailFrom: 'alice@example.com',
+          recipients: ['bob@partner.example', 'carol@partner.example'],
+        },
+        envelopeFromHeaders: true,
+      },
+    ]);
+  });
+
+  it('refuses an event for a key outside outbox/', async () => {
+    const { deps } = fakes();
+    await expect(
+      createOutboxIngestHandler(deps)({ Records: [{ s3: { object: { key: 'inbound/x' } } }] }),
+    ).rejects.toMatchObject({ name: 'MalformedEventError' });
+  });
+});
