@@ -27,7 +27,12 @@ function fakes() {
     config: testConfig(),
     bucket: 'b',
     store,
-    outboundStarter: { start: async (input: WorkflowInput) => (started.push(input), { executionId: 'x' }) },
+    outboundStarter: {
+      start: async (input: WorkflowInput) => {
+        started.push(input);
+        return { executionId: 'x' };
+      },
+    },
     clock: () => new Date('2026-11-30T12:00:00Z'),
     logger: new RecordingLogger(),
   };
