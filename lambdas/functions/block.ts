@@ -1,7 +1,17 @@
-// Lambda entry for the outbound block step (record, and notify the sender through SES).
+// Lambda entry for the outbound block step (record, and notify the sender through SES). Adapters are
+// built at module scope, so a missing setting fails the cold start; it imports only the adapters it uses.
+import { awsDeps } from '../adapters/aws/deps.ts';
+import { dynamoLedger } from '../adapters/aws/dynamo-ledger.ts';
+import { dynamoQuarantineStore } from '../adapters/aws/dynamo-quarantine-store.ts';
 import { withLambdaContext } from '../adapters/aws/observability.ts';
-import { awsOutboundDeps } from '../adapters/aws/outbound-deps.ts';
+import { s3MessageStore } from '../adapters/aws/s3-message-store.ts';
+import { sesOutboundSender } from '../adapters/aws/ses-sender.ts';
 import { createBlockHandler } from '../handlers/block.ts';
 
-const deps = awsOutboundDeps(['store', 'ledger', 'quarantine'], ['sender']);
+const deps = awsDeps({
+  store: s3MessageStore,
+  ledger: dynamoLedger,
+  quarantine: dynamoQuarantineStore,
+  sender: sesOutboundSender,
+});
 export const handler = withLambdaContext(createBlockHandler(deps), deps);

@@ -1,7 +1,11 @@
-// Lambda entry for the outbound send step (SESv2 SendEmail, raw).
+// Lambda entry for the outbound send step (SESv2 SendEmail, raw). Adapters are built at module scope,
+// so a missing setting fails the cold start; it imports only the adapters it uses.
+import { awsDeps } from '../adapters/aws/deps.ts';
+import { dynamoLedger } from '../adapters/aws/dynamo-ledger.ts';
 import { withLambdaContext } from '../adapters/aws/observability.ts';
-import { awsOutboundDeps } from '../adapters/aws/outbound-deps.ts';
+import { s3MessageStore } from '../adapters/aws/s3-message-store.ts';
+import { sesOutboundSender } from '../adapters/aws/ses-sender.ts';
 import { createSendHandler } from '../handlers/send.ts';
 
-const deps = awsOutboundDeps(['store', 'ledger'], ['sender']);
+const deps = awsDeps({ store: s3MessageStore, ledger: dynamoLedger, sender: sesOutboundSender });
 export const handler = withLambdaContext(createSendHandler(deps), deps);

@@ -1,7 +1,10 @@
-// Lambda entry for the HTTPS submission (function URL, AWS_IAM auth).
+// Lambda entry for the HTTPS submission (function URL, AWS_IAM auth). Adapters are built at module
+// scope, so a missing setting fails the cold start; it imports only the adapters it uses.
+import { awsDeps, bucketName } from '../adapters/aws/deps.ts';
 import { withLambdaContext } from '../adapters/aws/observability.ts';
-import { awsOutboundDeps } from '../adapters/aws/outbound-deps.ts';
+import { s3MessageStore } from '../adapters/aws/s3-message-store.ts';
+import { sfnOutboundStarter } from '../adapters/aws/sfn-starter.ts';
 import { createHttpsSubmitHandler } from '../handlers/submit-https.ts';
 
-const deps = awsOutboundDeps(['bucket', 'store'], ['outboundStarter']);
+const deps = awsDeps({ bucket: bucketName, store: s3MessageStore, outboundStarter: sfnOutboundStarter });
 export const handler = withLambdaContext(createHttpsSubmitHandler(deps), deps);

@@ -125,6 +125,7 @@ describe('per-function bundles', () => {
   const SECRETS = '@aws-sdk/client-secrets-manager';
   const SFN = '@aws-sdk/client-sfn';
   const SQS = '@aws-sdk/client-sqs';
+  const SES = '@aws-sdk/client-sesv2';
   const expected: Record<string, string[]> = {
     decide: [S3],
     parse: [S3],
@@ -137,13 +138,21 @@ describe('per-function bundles', () => {
     quarantine: [S3, ...DDB],
     release: [S3, ...DDB, SECRETS],
     reconcile: [S3, ...DDB, SECRETS, SFN, SQS],
+    'scan-dlp': [S3],
+    'outbound-abuse': DDB,
+    'outbound-decide': [S3],
+    send: [S3, ...DDB, SES],
+    block: [S3, ...DDB, SES],
+    submit: [S3, SFN],
+    'outbox-ingest': [S3, SFN],
   };
 
   it.each(FUNCTIONS)('%s loads only the SDK clients of its own adapters', async (name) => {
     const { sdk, packages } = await bundleImports(name);
     expect(sdk).toEqual([...(expected[name] ?? [])].sort());
-    // nodemailer is the mailer's: only the functions that deliver carry it.
-    expect(packages.has('nodemailer')).toBe(['deliver', 'release', 'reconcile'].includes(name));
+    // nodemailer is the mailer's: only the functions that deliver carry it, and block, which composes
+    // the sender's notification with its MailComposer.
+    expect(packages.has('nodemailer')).toBe(['deliver', 'release', 'reconcile', 'block'].includes(name));
     // mailauth is the auth scanner's (the scanner groups share one registry): delivery only formats its header.
     expect(packages.has('mailauth')).toBe(name.startsWith('scan-'));
   });

@@ -73,7 +73,7 @@ describe('functions', () => {
     const ours = Object.values(template.findResources('AWS::Lambda::Function')).filter(
       (f) => f.Properties.Environment?.Variables?.SEG_BUCKET,
     );
-    expect(ours).toHaveLength(11);
+    expect(ours).toHaveLength(FUNCTION_NAMES.length);
     for (const fn of ours) expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
   });
 

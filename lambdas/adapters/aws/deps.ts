@@ -5,7 +5,7 @@
 import { promises as dns } from 'node:dns';
 import { parseConfig } from '../../config/load-config.ts';
 import type { SegConfig } from '../../config/schema.ts';
-import { ENV, type HandlerDeps } from '../../handlers/deps.ts';
+import { ENV, type OutboundHandlerDeps } from '../../handlers/deps.ts';
 import type { Clock, Logger } from '../../ports/index.ts';
 import { PowertoolsLogAdapter, PowertoolsMetricsAdapter } from './observability.ts';
 
@@ -22,8 +22,11 @@ export interface BuildContext {
   required(name: string): string;
 }
 
+/** The deps a builder can provide: the inbound handlers' and the outbound ones' (sender, counter). */
+type AnyDeps = OutboundHandlerDeps;
+
 /** A function's adapters, by the dep they provide. */
-export type DepBuilders = { readonly [K in keyof HandlerDeps]?: (ctx: BuildContext) => HandlerDeps[K] };
+export type DepBuilders = { readonly [K in keyof AnyDeps]?: (ctx: BuildContext) => AnyDeps[K] };
 
 /** The validated config from SEG_CONFIG_JSON. */
 export function configFromEnv(env: Env = process.env): SegConfig {
@@ -47,7 +50,7 @@ export const bucketName = (ctx: BuildContext): string => ctx.required(ENV.bucket
 export function awsDeps<B extends DepBuilders>(
   builders: B,
   env: Env = process.env,
-): Pick<HandlerDeps, Always | (keyof B & keyof HandlerDeps)> {
+): Pick<AnyDeps, Always | (keyof B & keyof AnyDeps)> {
   const config = configFromEnv(env);
   const logger = new PowertoolsLogAdapter();
   const ctx: BuildContext = {
@@ -72,5 +75,5 @@ export function awsDeps<B extends DepBuilders>(
   for (const [key, build] of Object.entries(builders)) {
     if (build) deps[key] = (build as (ctx: BuildContext) => unknown)(ctx);
   }
-  return deps as Pick<HandlerDeps, Always | (keyof B & keyof HandlerDeps)>;
+  return deps as Pick<AnyDeps, Always | (keyof B & keyof AnyDeps)>;
 }

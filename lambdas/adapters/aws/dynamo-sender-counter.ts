@@ -2,9 +2,12 @@
 // counts and the ids counted, so a retried add is a no-op (conditional on the id being new). Rows use
 // key values no message id can take (`sender#...`) and expire with the ledger's TTL.
 
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ENV } from '../../handlers/deps.ts';
 import type { SenderCounter } from '../../ports/index.ts';
+import { clientConfig } from './client-config.ts';
+import type { BuildContext } from './deps.ts';
 
 // Ids are kept only to make adds idempotent; past this many the sender is far over any sane limit,
 // and the item stays well under DynamoDB's 400 KB.
@@ -61,3 +64,10 @@ export class DynamoSenderCounter implements SenderCounter {
     }
   }
 }
+
+/** The Lambda builder: the per-sender rows live in the ledger table (SEG_LEDGER_TABLE). */
+export const dynamoSenderCounter = (ctx: BuildContext): DynamoSenderCounter =>
+  new DynamoSenderCounter({
+    client: new DynamoDBClient(clientConfig({ region: ctx.region })),
+    tableName: ctx.required(ENV.ledgerTable),
+  });

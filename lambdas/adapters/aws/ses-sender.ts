@@ -3,9 +3,11 @@
 // Throttling and SES server faults are transient; a refusal (MessageRejected, unverified identity)
 // is permanent. Locally the same adapter talks to the aws-ses-v2-local emulator.
 
-import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PermanentDeliveryError, TransientDeliveryError } from '../../errors.ts';
 import type { OutboundSender, SendResult } from '../../ports/index.ts';
+import { clientConfig } from './client-config.ts';
+import type { BuildContext } from './deps.ts';
 
 const TRANSIENT = new Set(['TooManyRequestsException', 'LimitExceededException', 'ThrottlingException']);
 
@@ -33,3 +35,7 @@ export class SesOutboundSender implements OutboundSender {
     }
   }
 }
+
+/** The Lambda builder: SESv2 in the function's region. */
+export const sesOutboundSender = (ctx: BuildContext): SesOutboundSender =>
+  new SesOutboundSender(new SESv2Client(clientConfig({ region: ctx.region })));

@@ -73,3 +73,10 @@ export const sfnWorkflowStarter = (ctx: BuildContext): SfnWorkflowStarter =>
     client: new SFNClient(clientConfig({ region: ctx.region })),
     stateMachineArn: ctx.required(ENV.stateMachineArn),
   });
+
+/** The Lambda builder: the outbound state machine from SEG_OUTBOUND_STATE_MACHINE_ARN. */
+export const sfnOutboundStarter = (ctx: BuildContext): SfnWorkflowStarter =>
+  new SfnWorkflowStarter({
+    client: new SFNClient(clientConfig({ region: ctx.region })),
+    stateMachineArn: ctx.required(ENV.outboundStateMachineArn),
+  });
