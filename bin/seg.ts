@@ -1,4 +1,4 @@
-// The seg command line: scan, eval, serve, quarantine and config. Each command lives in
+// The seg command line: scan, eval, serve, quarantine, av and config. Each command lives in
 // bin/commands and is loaded on use, so `seg scan` does not pay for the AWS SDK or the servers.
 import { Command, InvalidArgumentError, Option } from 'commander';
 
@@ -26,6 +26,14 @@ program
   .option('-c, --config <file>', 'seg.config.json (default: embedded defaults)')
   .addOption(
     new Option('--dns <mode>', 'DNS for SPF/DKIM/DMARC').choices(['offline', 'system']).default('offline'),
+  )
+  .addOption(
+    new Option(
+      '--av <mode>',
+      'antivirus: auto = clamd when one answers, on = require clamd (AV_ERROR holds mail), off = none',
+    )
+      .choices(['auto', 'on', 'off'])
+      .default('auto'),
   )
   .action(async (paths: string[], opts) => {
     const { scanCommand } = await import('./commands/scan.ts');
@@ -149,12 +157,34 @@ for (const [action, description] of [
   ['release', 'deliver a quarantined message (exactly once)'],
   ['delete', 'mark a quarantined message deleted'],
 ] as const) {
-  common(quarantine.command(action).description(description))
+  const cmd = common(quarantine.command(action).description(description))
     .argument('<messageId>')
-    .option('-r, --recipient <address>', 'only this recipient (default: all recipients of the message)')
-    .action(async (messageId: string, opts) => {
-      const { quarantineCommand } = await import('./commands/quarantine.ts');
-      run(await quarantineCommand(action, { ...opts, messageId }));
+    .option('-r, --recipient <address>', 'only this recipient (default: all recipients of the message)');
+  if (action === 'release')
+    cmd.option('--force', 'administrators only: release a message that holds malware (AV_INFECTED)');
+  cmd.action(async (messageId: string, opts) => {
+    const { quarantineCommand } = await import('./commands/quarantine.ts');
+    run(await quarantineCommand(action, { ...opts, messageId }));
+  });
+}
+
+const av = program
+  .command('av')
+  .description(
+    'the local antivirus engine: a clamd with the project signature database under <dataDir>/clamav',
+  );
+for (const [action, description] of [
+  ['start', 'start clamd in the background (seg serve and seg scan find it)'],
+  ['stop', 'stop the clamd that `seg av start` started'],
+  ['status', 'say whether clamd answers, and its version (exit 1 when it does not)'],
+] as const) {
+  av.command(action)
+    .description(description)
+    .option('-c, --config <file>', 'seg.config.json (default: ./seg.config.json, else embedded defaults)')
+    .option('-d, --data-dir <dir>', 'data folder (default .seg)')
+    .action(async (opts) => {
+      const { avCommand } = await import('./commands/av.ts');
+      run(await avCommand(action, opts));
     });
 }
 

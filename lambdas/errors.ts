@@ -67,3 +67,11 @@ export class NotFoundError extends Error {
     super(message, options);
   }
 }
+
+/** The antivirus engine did not answer (not running, timed out, refused the stream). The scanner yields AV_ERROR. */
+export class AntivirusUnavailableError extends Error {
+  override readonly name: string = 'AntivirusUnavailableError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}

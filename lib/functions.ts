@@ -1,11 +1,22 @@
-// The Lambda functions, one NodejsFunction per entry file in lambdas/functions, bundled locally
-// with esbuild (no Docker), plus their least-privilege grants on the bucket, tables and secrets.
-// It does not wire triggers (SES, schedule, workflow): the stack does that.
+// The Lambda functions, one per entry file in lambdas/functions: NodejsFunctions bundled locally with
+// esbuild (no Docker), and the two antivirus functions as one container image with Debian's ClamAV
+// (av/lambda/Dockerfile, built by `cdk deploy`, never by synth), plus their least-privilege grants on
+// the bucket, tables and secrets. It does not wire triggers (SES, schedule, workflow): the stack does that.
 
 import { join } from 'node:path';
-import { Annotations, type CfnElement, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  type CfnElement,
+  Duration,
+  Fn,
+  IgnoreMode,
+  Size,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -27,6 +38,8 @@ export const FUNCTION_NAMES = [
   'scan-content',
   'scan-lists',
   'scan-attachments',
+  'scan-antivirus',
+  'av-definitions',
   'decide',
   'deliver',
   'quarantine',
@@ -48,6 +61,9 @@ export const FUNCTIONS_MATCH_BUCKET_ACCESS: Same<FunctionName, keyof typeof BUCK
 /** The functions that relay mail downstream (reconcile retries deferred deliveries). */
 const DELIVERING: readonly FunctionName[] = ['deliver', 'release', 'reconcile'];
 
+/** The functions that run in the ClamAV container image rather than as a Node.js bundle. */
+export const IMAGE_FUNCTIONS: readonly FunctionName[] = ['scan-antivirus', 'av-definitions'];
+
 export interface FunctionSpec {
   readonly memoryMb: number;
   /** Below the workflow state's TimeoutSeconds, so Step Functions sees the function's own error. */
@@ -64,6 +80,11 @@ export const SPECS: Record<FunctionName, FunctionSpec> = {
   'scan-lists': { memoryMb: 256, timeout: Duration.seconds(55) },
   // Extraction holds decoded attachments and archive members (attachments.limits.maxTotalBytes, 100 MB).
   'scan-attachments': { memoryMb: 1536, timeout: Duration.seconds(55) },
+  // clamd holds the official database in memory (~1.5 GB, twice while reloading); the first message
+  // of a cold start waits for it to load (~30 s), so the workflow state allows 150 s.
+  'scan-antivirus': { memoryMb: 4096, timeout: Duration.seconds(140) },
+  // freshclam downloads ~300 MB on a cold /tmp.
+  'av-definitions': { memoryMb: 1024, timeout: Duration.minutes(10) },
   decide: { memoryMb: 256, timeout: Duration.seconds(25) },
   deliver: { memoryMb: 1024, timeout: Duration.seconds(DELIVER_FUNCTION_TIMEOUT_S) },
   quarantine: { memoryMb: 256, timeout: Duration.seconds(55) },
@@ -104,7 +125,7 @@ export interface SegFunctionsProps {
 
 /** The functions of the gateway and their grants. */
 export class SegFunctions extends Construct {
-  readonly functions: Readonly<Record<FunctionName, nodejs.NodejsFunction>>;
+  readonly functions: Readonly<Record<FunctionName, lambda.Function>>;
 
   constructor(scope: Construct, id: string, props: SegFunctionsProps) {
     super(scope, id);
@@ -112,19 +133,14 @@ export class SegFunctions extends Construct {
     const vpcPlacement = config.vpc ? this.deliveryVpc(config.vpc) : undefined;
 
     const bundling = bundlingOptions(config);
-    const make = (name: FunctionName): nodejs.NodejsFunction => {
+    const make = (name: FunctionName): lambda.Function => {
       const spec = SPECS[name];
       const logGroup = new logs.LogGroup(this, `${name}-logs`, {
         retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
       });
       // Delivery may need port 25, which Lambda only allows from a VPC; nothing else needs the VPC.
       const placement = DELIVERING.includes(name) ? vpcPlacement : undefined;
-      return new nodejs.NodejsFunction(this, name, {
-        entry: join(REPO_ROOT, 'lambdas', 'functions', `${name}.ts`),
-        handler: 'handler',
-        projectRoot: REPO_ROOT,
-        depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-        runtime: props.runtime ?? lambda.Runtime.NODEJS_24_X,
+      const common = {
         architecture: lambda.Architecture.ARM_64,
         memorySize: spec.memoryMb,
         timeout: spec.timeout,
@@ -140,14 +156,30 @@ export class SegFunctions extends Construct {
         },
         // The state machine traces too, so one X-Ray trace follows a message through every function.
         tracing: lambda.Tracing.ACTIVE,
-        bundling: cdkBundling(config),
         ...(placement ?? {}),
+      };
+      if (IMAGE_FUNCTIONS.includes(name)) {
+        return new lambda.DockerImageFunction(this, name, {
+          ...common,
+          code: antivirusImage(name, config),
+          // The official database (~300 MB) plus clamd's temporary files live in /tmp.
+          ephemeralStorageSize: Size.gibibytes(2),
+        });
+      }
+      return new nodejs.NodejsFunction(this, name, {
+        ...common,
+        entry: join(REPO_ROOT, 'lambdas', 'functions', `${name}.ts`),
+        handler: 'handler',
+        projectRoot: REPO_ROOT,
+        depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+        runtime: props.runtime ?? lambda.Runtime.NODEJS_24_X,
+        bundling: cdkBundling(config),
       });
     };
 
     const fns = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, make(name)])) as Record<
       FunctionName,
-      nodejs.NodejsFunction
+      lambda.Function
     >;
     this.functions = fns;
 
@@ -257,7 +289,7 @@ export class SegFunctions extends Construct {
     return { vpc, vpcSubnets: { subnets } };
   }
 
-  private acknowledgeFindings(fns: Record<FunctionName, nodejs.NodejsFunction>, inVpc: boolean) {
+  private acknowledgeFindings(fns: Record<FunctionName, lambda.Function>, inVpc: boolean) {
     for (const [name, fn] of Object.entries(fns)) {
       Validations.of(fn).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
@@ -278,4 +310,19 @@ export class SegFunctions extends Construct {
       }
     }
   }
+}
+
+/**
+ * The antivirus image: Debian's clamav-daemon and the two antivirus entries, built from the repository by
+ * av/lambda/Dockerfile when `cdk deploy` publishes assets (synth only stages the context, which
+ * .dockerignore limits to the sources). The validated config travels as a build argument.
+ */
+function antivirusImage(name: FunctionName, config: SegConfig): lambda.DockerImageCode {
+  return lambda.DockerImageCode.fromImageAsset(REPO_ROOT, {
+    file: 'av/lambda/Dockerfile',
+    platform: Platform.LINUX_ARM64,
+    ignoreMode: IgnoreMode.DOCKER,
+    buildArgs: { SEG_CONFIG_JSON: JSON.stringify(config) },
+    cmd: [`${name}.handler`],
+  });
 }

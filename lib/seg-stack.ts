@@ -6,8 +6,8 @@ import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cd
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -45,6 +45,11 @@ export interface SegStackProps extends StackProps {
    * @default Duration.minutes(15)
    */
   readonly reconcileEvery?: Duration;
+  /**
+   * How often freshclam refreshes the antivirus definitions (ClamAV asks mirrors' clients for at most hourly).
+   * @default Duration.hours(2)
+   */
+  readonly avDefinitionsEvery?: Duration;
 }
 
 /** Stack output keys; the CLI's `--stack NAME` mode reads them. */
@@ -63,6 +68,7 @@ export const WORKFLOW_FUNCTION_NAMES: Readonly<Record<WorkflowFunction, Function
   ScanContent: 'scan-content',
   ScanAttachments: 'scan-attachments',
   ScanLists: 'scan-lists',
+  ScanAntivirus: 'scan-antivirus',
   Decide: 'decide',
   Deliver: 'deliver',
   Quarantine: 'quarantine',
@@ -74,7 +80,7 @@ export class SegStack extends Stack {
   readonly quarantineTable: dynamodb.Table;
   readonly ledgerTable: dynamodb.Table;
   readonly stateMachine: sfn.StateMachine;
-  readonly functions: Readonly<Record<FunctionName, nodejs.NodejsFunction>>;
+  readonly functions: Readonly<Record<FunctionName, lambda.Function>>;
   /** Where ingest invocations that failed every retry land. */
   readonly ingestFailures: sqs.Queue;
   readonly alarms: SegAlarms;
@@ -100,7 +106,7 @@ export class SegStack extends Stack {
 
     const workflowFns = Object.fromEntries(
       Object.entries(WORKFLOW_FUNCTION_NAMES).map(([task, name]) => [task, fns[name]]),
-    ) as Record<WorkflowFunction, nodejs.NodejsFunction>;
+    ) as Record<WorkflowFunction, lambda.Function>;
     this.stateMachine = new InboundWorkflow(this, 'Inbound', { functions: workflowFns }).stateMachine;
     for (const starter of [fns.ingest, fns.reconcile]) {
       starter.addEnvironment(ENV.stateMachineArn, this.stateMachine.stateMachineArn);
@@ -159,6 +165,13 @@ export class SegStack extends Stack {
       description: 'Re-drives stored inbound messages that have no final disposition',
       schedule: events.Schedule.rate(props.reconcileEvery ?? Duration.minutes(15)),
       targets: [new targets.LambdaFunction(fns.reconcile, { retryAttempts: 2 })],
+    });
+
+    // freshclam refreshes the antivirus definitions into av-definitions/; scanners pull them at most hourly.
+    new events.Rule(this, 'AvDefinitionsSchedule', {
+      description: 'Refreshes the ClamAV definitions (freshclam) into the message bucket',
+      schedule: events.Schedule.rate(props.avDefinitionsEvery ?? Duration.hours(2)),
+      targets: [new targets.LambdaFunction(fns['av-definitions'], { retryAttempts: 2 })],
     });
 
     const output = (key: string, value: string, description: string) =>

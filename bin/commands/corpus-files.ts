@@ -9,7 +9,7 @@ import type { SegConfig } from '../../lambdas/config/schema.ts';
 import { scanMessage } from '../../lambdas/engine/scan-message.ts';
 import type { Scanner } from '../../lambdas/engine/scanner.ts';
 import type { Verdict } from '../../lambdas/engine/types.ts';
-import type { DnsResolver } from '../../lambdas/ports/index.ts';
+import type { AntivirusEngine, DnsResolver } from '../../lambdas/ports/index.ts';
 
 /**
  * The config file given, or the embedded defaults (not ./seg.config.json: a corpus scan should not
@@ -67,6 +67,7 @@ export async function scanFile(
   config: SegConfig,
   resolver: DnsResolver,
   scanners?: readonly Scanner[],
+  antivirus?: AntivirusEngine,
 ): Promise<{ verdict: Verdict; readError?: string }> {
   let raw: Uint8Array;
   let readError: string | undefined;
@@ -77,7 +78,13 @@ export async function scanFile(
     readError = (err as Error).message;
   }
   const feeds = loadUrlFeeds(config.detection.feedsDir);
-  const { verdict } = await scanMessage(raw, { config, resolver, feeds, ...(scanners ? { scanners } : {}) });
+  const { verdict } = await scanMessage(raw, {
+    config,
+    resolver,
+    feeds,
+    ...(scanners ? { scanners } : {}),
+    ...(antivirus ? { antivirus } : {}),
+  });
   return readError ? { verdict, readError } : { verdict };
 }
 

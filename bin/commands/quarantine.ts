@@ -32,6 +32,8 @@ export interface QuarantineArgs {
   readonly stack?: string;
   readonly config?: string;
   readonly dataDir?: string;
+  /** Release even an item that holds malware (an administrator's explicit override). */
+  readonly force?: boolean;
 }
 
 /** The stack outputs this command reads; they match STACK_OUTPUTS in lib/seg-stack.ts (a test checks). */
@@ -87,7 +89,7 @@ class UsageError extends Error {
 interface Backend {
   readonly store: MessageStore;
   readonly quarantine: QuarantineStore;
-  release(messageId: string, recipient: string): Promise<ReleaseResult>;
+  release(messageId: string, recipient: string, force?: boolean): Promise<ReleaseResult>;
   close(): Promise<void>;
 }
 
@@ -191,10 +193,12 @@ async function release(backend: Backend, messageId: string, args: QuarantineArgs
   const results: ReleaseResult[] = [];
   for (const item of targets) {
     // One recipient's failure (e.g. its server refused) must not keep the others held.
-    const result = await backend.release(messageId, item.recipient).catch((error: Error): ReleaseResult => {
-      printError(`seg quarantine release: ${error.message}`);
-      return { released: false, messageId, recipient: item.recipient, reason: error.message };
-    });
+    const result = await backend
+      .release(messageId, item.recipient, args.force)
+      .catch((error: Error): ReleaseResult => {
+        printError(`seg quarantine release: ${error.message}`);
+        return { released: false, messageId, recipient: item.recipient, reason: error.message };
+      });
     results.push(result);
     if (!result.released) failed++;
     if (!args.json) {
@@ -302,8 +306,8 @@ async function localBackend(args: QuarantineArgs): Promise<Backend> {
   return {
     store: deps.store,
     quarantine: deps.quarantine,
-    release: async (messageId, recipient) =>
-      (await handlers.release({ messageId, recipient })) as ReleaseResult,
+    release: async (messageId, recipient, force) =>
+      (await handlers.release({ messageId, recipient, ...(force ? { force } : {}) })) as ReleaseResult,
     async close() {
       deps.close();
       await aws.stop();
@@ -347,18 +351,17 @@ async function stackBackend(stackName: string, region: string): Promise<Backend>
   return {
     store: new S3MessageStore({ client: s3, bucket }),
     quarantine: new DynamoQuarantineStore({ client: dynamo, tableName }),
-    async release(messageId, recipient) {
-      const out = await lambda.send(
-        new InvokeCommand({ FunctionName: functionName, Payload: JSON.stringify({ messageId, recipient }) }),
-      );
-      const payload = out.Payload ? Buffer.from(out.Payload).toString('utf8') : 'null';
+    async release(messageId, recipient, force) {
+      const payload = JSON.stringify({ messageId, recipient, ...(force ? { force } : {}) });
+      const out = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: payload }));
+      const answer = out.Payload ? Buffer.from(out.Payload).toString('utf8') : 'null';
       if (out.FunctionError) {
-        const detail = JSON.parse(payload) as { errorType?: string; errorMessage?: string };
+        const detail = JSON.parse(answer) as { errorType?: string; errorMessage?: string };
         throw new Error(
-          `Release function failed: ${detail.errorType ?? 'Error'}: ${detail.errorMessage ?? payload}`,
+          `Release function failed: ${detail.errorType ?? 'Error'}: ${detail.errorMessage ?? answer}`,
         );
       }
-      return JSON.parse(payload) as ReleaseResult;
+      return JSON.parse(answer) as ReleaseResult;
     },
     async close() {
       s3.destroy();

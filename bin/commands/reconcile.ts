@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { ReconcileResult } from '../../lambdas/handlers/reconcile.ts';
 import { openEmbeddedAws, readRunningEndpoints } from '../../lambdas/local/embedded-aws.ts';
 import { createLocalRuntime } from '../../lambdas/local/gateway.ts';
+import { localClamdClient } from '../../lambdas/local/local-antivirus.ts';
 import { loadLocalConfig } from '../../lambdas/local/local-config.ts';
 
 export interface ReconcileArgs {
@@ -26,6 +27,8 @@ export async function reconcileCommand(args: ReconcileArgs): Promise<number> {
     config,
     endpoints: aws.endpoints,
     dataDir,
+    // The clamd serve or `seg av start` runs; with none, re-driven messages are held with AV_ERROR.
+    antivirus: localClamdClient(config, dataDir),
     log: (line) => process.stderr.write(`seg reconcile: ${line}\n`),
     info: (line) => lines.push(line),
   });

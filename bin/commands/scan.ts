@@ -3,8 +3,10 @@
 // It changes nothing: it only reads files.
 
 import { promises as dns } from 'node:dns';
+import type { SegConfig } from '../../lambdas/config/schema.ts';
 import { offlineResolver } from '../../lambdas/engine/scan-message.ts';
-import type { DnsResolver } from '../../lambdas/ports/index.ts';
+import { localClamdClient } from '../../lambdas/local/local-antivirus.ts';
+import type { AntivirusEngine, DnsResolver } from '../../lambdas/ports/index.ts';
 import { listFiles, loadCorpusConfig, scanFile } from './corpus-files.ts';
 
 /**
@@ -15,14 +17,43 @@ export function resolverFor(mode: 'system' | 'offline' | undefined): DnsResolver
   return mode === 'system' ? (name, rrtype) => dns.resolve(name, rrtype) : offlineResolver;
 }
 
+/**
+ * `--av`: `on` scans with clamd and holds every message with AV_ERROR when none answers (the gateway's
+ * fail-closed rule); `off` scans without antivirus; `auto` (the default) uses clamd when one answers
+ * (`antivirus.clamd`, else the one `seg av start` runs under <dataDir>/clamav) and otherwise scans
+ * without antivirus. Every mode but a working `on`/`auto` says so on stderr, once.
+ */
+export type AvMode = 'auto' | 'on' | 'off';
+
+/** The antivirus engine for `mode`, and the one line telling the user what the scan does about malware. */
+export async function antivirusFor(
+  mode: AvMode,
+  config: SegConfig,
+): Promise<{ engine?: AntivirusEngine; note: string }> {
+  if (mode === 'off') return { note: 'antivirus off (--av off): attachments are not scanned for malware' };
+  const client = localClamdClient(config, config.local.dataDir);
+  if (await client.ping()) return { engine: client, note: `antivirus: clamd at ${client.address}` };
+  if (mode === 'on') {
+    return {
+      engine: client,
+      note: `NO ANTIVIRUS ENGINE at ${client.address}: every message gets AV_ERROR and is held (start one with \`npx seg av start\`)`,
+    };
+  }
+  return {
+    note: `no clamd at ${client.address}: scanned WITHOUT antivirus (start one with \`npx seg av start\`; --av on requires it)`,
+  };
+}
+
 /** Prints a verdict per message under `paths`. Returns the exit code: 0, or 1 for a bad path or config. */
 export async function scanCommand(
   paths: string[],
-  opts: { json?: boolean; config?: string; dns?: 'system' | 'offline' },
+  opts: { json?: boolean; config?: string; dns?: 'system' | 'offline'; av?: AvMode },
 ): Promise<number> {
   const config = loadCorpusConfig(opts.config);
   if (!config) return 1;
   const resolver = resolverFor(opts.dns);
+  const { engine, note } = await antivirusFor(opts.av ?? 'auto', config);
+  process.stderr.write(`seg scan: ${note}\n`);
   let code = 0;
   for (const path of paths) {
     let files: string[];
@@ -34,7 +65,7 @@ export async function scanCommand(
       continue;
     }
     for (const file of files) {
-      const { verdict, readError } = await scanFile(file, config, resolver);
+      const { verdict, readError } = await scanFile(file, config, resolver, undefined, engine);
       if (readError) process.stderr.write(`seg scan: ${file}: ${readError}\n`);
       const line = opts.json
         ? JSON.stringify({

@@ -77,6 +77,7 @@ function printBanner(gateway: LocalGateway, source: string): void {
       `  S3 (s3rver)     ${gateway.endpoints.s3}  bucket ${gateway.endpoints.bucket}`,
       `  DynamoDB        ${gateway.endpoints.dynamodb}  tables ${gateway.endpoints.quarantineTable}, ${gateway.endpoints.ledgerTable}`,
       `  mail goes to    ${gateway.deliversTo}`,
+      `  antivirus       ${gateway.antivirus.status}`,
       `  quarantine      npx seg quarantine list --data-dir ${gateway.dataDir}`,
       'Press Ctrl+C to stop.',
     ].join('\n'),

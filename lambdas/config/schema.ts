@@ -97,7 +97,8 @@ export const PolicySchema = z
     weights: z.partialRecord(symbolName, z.number()).default({}).describe('Per-symbol weight overrides'),
     failClosed: z
       .array(z.enum(FAMILIES))
-      .default([])
+      // An antivirus that cannot answer must not let mail through unscanned.
+      .default(['AV'])
       .describe('Families whose <FAMILY>_ERROR quarantines the message instead of passing'),
     scannerTimeoutMs: z.number().int().min(10).max(60_000).default(5_000),
     subjectTag: z.string().default('[SPAM]'),
@@ -276,6 +277,36 @@ export const DeliverySchema = z
       .default(120)
       .describe(
         "How long a message the organization's server refuses for now (4xx, no connection) is queued and retried before it is held as DELIVERY_FAILED (Postfix's maximal_queue_lifetime is 5 days)",
+      ),
+  })
+  .strict();
+
+export const AntivirusSchema = z
+  .object({
+    clamd: z
+      .string()
+      .regex(
+        /^(tcp:\/\/[^\s]+:\d{1,5}\/?|unix:\S+|[/.]\S*)$/,
+        'must be tcp://host:port, unix:///path or a socket path',
+      )
+      .optional()
+      .describe(
+        'clamd for `seg serve` and `seg scan`: tcp://127.0.0.1:3310 or a unix socket path. Default: the clamd `seg av start` (or `seg serve`) runs under <dataDir>/clamav',
+      ),
+    maxStreamBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024 * 1024)
+      .default(25 * 1024 * 1024)
+      .describe(
+        "clamd's StreamMaxLength: larger files are not sent and get AV_SKIPPED_OVERSIZE (weight it in policy.weights to hold them)",
+      ),
+    autoStart: z
+      .boolean()
+      .default(true)
+      .describe(
+        '`seg serve` starts clamd under <dataDir>/clamav when none answers and ClamAV is installed (with `antivirus.clamd` unset)',
       ),
   })
   .strict();
@@ -478,6 +509,7 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    antivirus: AntivirusSchema.prefault({}),
     local: LocalSchema.prefault({}),
     dlp: DlpSchema.prefault({}),
     outbound: OutboundSchema.prefault({}),
@@ -541,6 +573,7 @@ export type Lists = SegConfig['lists'];
 export type Limits = SegConfig['limits'];
 export type Delivery = SegConfig['delivery'];
 export type Detection = SegConfig['detection'];
+export type AntivirusConfig = SegConfig['antivirus'];
 export type DomainConfig = SegConfig['domains'][number];
 export type SmtpRoute = DomainConfig['route'];
 export type AttachmentLimits = z.infer<typeof AttachmentLimitsSchema>;

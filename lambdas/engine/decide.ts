@@ -15,10 +15,17 @@ const RANK: Record<Action, number> = { deliver: 0, tag: 1, quarantine: 2, reject
 export const FORCED_ACTIONS: Partial<Record<SymbolName, Action>> = {
   GTUBE: 'quarantine',
   SES_VIRUS_FAIL: 'quarantine',
+  AV_INFECTED: 'quarantine',
   LIST_SENDER_BLOCKED: 'quarantine',
   // The operator's blocked attachment types are held whoever sends them.
   ATTACHMENT_BLOCKED_TYPE: 'quarantine',
 };
+
+/**
+ * Symbols that mean malware: a message held with one of them is released only by an administrator's
+ * explicit override (`seg quarantine release --force`), never by a routine release.
+ */
+export const MALWARE_SYMBOLS: readonly SymbolName[] = ['AV_INFECTED', 'SES_VIRUS_FAIL'];
 
 /** The weight a finding counts for: policy override, else the scanner's own, else the table's. */
 export function weightOf(symbol: SymbolName, findingWeight: number | undefined, policy: Policy): number {

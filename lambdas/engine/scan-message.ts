@@ -3,7 +3,7 @@
 // It does no I/O of its own: DNS comes through the injected resolver (offline by default).
 
 import type { SegConfig } from '../config/schema.ts';
-import type { DnsResolver } from '../ports/index.ts';
+import type { AntivirusEngine, DnsResolver } from '../ports/index.ts';
 import { decide } from './decide.ts';
 import type { UrlFeeds } from './feeds.ts';
 import { parseMessage } from './parse.ts';
@@ -40,6 +40,8 @@ export async function scanMessage(
     /** The scanner set (default: every registered scanner); `seg eval --model` swaps the classifier. */
     scanners?: readonly Scanner[];
     feeds?: UrlFeeds;
+    /** Without one the antivirus scanner reports nothing (`seg scan --no-av`). */
+    antivirus?: AntivirusEngine;
   },
 ): Promise<{ parsed: ParsedMessage; results: ScanResult[]; verdict: Verdict }> {
   const { config } = opts;
@@ -57,6 +59,7 @@ export async function scanMessage(
       resolver: opts.resolver ?? offlineResolver,
       detection: config.detection,
       ...(opts.feeds ? { feeds: opts.feeds } : {}),
+      ...(opts.antivirus ? { antivirus: opts.antivirus } : {}),
     },
   );
   return { parsed, results, verdict: decide(results, config.policy) };

@@ -11,7 +11,7 @@ import type {
   OutboundConfig,
   Policy,
 } from '../config/schema.ts';
-import type { DnsResolver } from '../ports/index.ts';
+import type { AntivirusEngine, DnsResolver } from '../ports/index.ts';
 import type { UrlFeeds } from './feeds.ts';
 import type { Family } from './symbols.ts';
 import type { Finding, ScanInput } from './types.ts';
@@ -35,6 +35,11 @@ export interface ScanContext {
   readonly detection?: Detection;
   /** Known-bad URLs and domains from local feed files, loaded once per process; absent means none. */
   readonly feeds?: UrlFeeds;
+  /**
+   * The antivirus engine (clamd). The gateway always injects one (a dead one yields AV_ERROR); only
+   * runtimes that chose to scan without antivirus (`seg scan --av off`, `seg eval`) leave it out.
+   */
+  readonly antivirus?: AntivirusEngine;
   /** Aborted when the scanner's time is up. */
   readonly signal: AbortSignal;
 }

@@ -475,6 +475,17 @@ export const SYMBOLS = {
 
   // Antivirus engine (clamd).
   AV_ERROR: { family: 'AV', weight: 0, description: 'The antivirus engine could not answer' },
+  AV_INFECTED: {
+    family: 'AV',
+    weight: 100,
+    description: 'The antivirus engine found malware in the message or an attached file',
+  },
+  AV_SKIPPED_OVERSIZE: {
+    family: 'AV',
+    weight: 0,
+    description:
+      "A file is larger than the antivirus engine accepts (clamd's StreamMaxLength) and was not scanned",
+  },
 
   // Outbound data loss prevention.
   // Weights only rank findings in the trace: what an outbound finding does is config `outbound.actions`.

@@ -10,9 +10,10 @@ export const PREFIXES = {
   verdicts: KEYS.verdict('').replace(/\.json$/, ''),
   envelopes: KEYS.envelope('').replace(/\.json$/, ''),
   outbox: KEYS.outboxPrefix,
+  avDefinitions: KEYS.avDefinitionsPrefix,
 } as const;
 
-const { inbound, parsed, verdicts, envelopes, outbox } = PREFIXES;
+const { inbound, parsed, verdicts, envelopes, outbox, avDefinitions } = PREFIXES;
 
 export interface BucketAccess {
   readonly read: readonly string[];
@@ -33,6 +34,10 @@ export const BUCKET_ACCESS = {
   'scan-content': { read: [inbound, parsed], write: [], list: [] },
   'scan-lists': { read: [inbound, parsed], write: [], list: [] },
   'scan-attachments': { read: [inbound, parsed], write: [], list: [] },
+  // The antivirus image: it also pulls the definitions (manifest first, so it needs no ListBucket).
+  'scan-antivirus': { read: [inbound, parsed, avDefinitions], write: [], list: [] },
+  // freshclam on a schedule: writes the definitions and their manifest, reads the manifest to skip re-uploads.
+  'av-definitions': { read: [avDefinitions], write: [avDefinitions], list: [] },
   decide: { read: [], write: [verdicts], list: [] },
   deliver: { read: [inbound, verdicts], write: [], list: [] },
   quarantine: { read: [outbox, inbound, parsed], write: [], list: [] },

@@ -4,6 +4,7 @@
 import type { SegConfig } from '../config/schema.ts';
 import type { UrlFeeds } from '../engine/feeds.ts';
 import type {
+  AntivirusEngine,
   Clock,
   DispositionLedger,
   DnsResolver,
@@ -35,6 +36,8 @@ export interface HandlerDeps {
   readonly resolver: DnsResolver;
   /** Known-bad URL/domain feeds (config `detection.feedsDir`), loaded once per process; absent means none. */
   readonly feeds?: UrlFeeds;
+  /** clamd; only the antivirus scan step uses it (HandlerDeps of other steps may leave it out). */
+  readonly antivirus?: AntivirusEngine;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -80,6 +83,10 @@ export const KEYS = {
   verdict: (id: string) => `verdicts/${id}.json`,
   /** The SMTP envelope ingest saw, so the reconciler can re-drive a message with its real recipients. */
   envelope: (id: string) => `envelopes/${id}.json`,
+  /** Antivirus definitions freshclam fetched, and the manifest naming them (the scanners pull these). */
+  avDefinitionsPrefix: 'av-definitions/',
+  avDefinitions: (file: string) => `av-definitions/${file}`,
+  avManifest: 'av-definitions/manifest.json',
   /** SES writes this object when a rule is created; it is not mail. */
   sesSetupNotification: 'AMAZON_SES_SETUP_NOTIFICATION',
 } as const;

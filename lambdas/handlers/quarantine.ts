@@ -4,6 +4,7 @@
 // recipient): the ledger claim decides who writes; recipients already disposed are skipped.
 
 import { headerValues } from '../contracts/header-block.ts';
+import { MALWARE_SYMBOLS } from '../engine/decide.ts';
 import type { ParsedMessage } from '../engine/types.ts';
 import { TransientError } from '../errors.ts';
 import type { DecidedState, QuarantineItem, QuarantineStatus, WorkflowInput } from '../ports/index.ts';
@@ -51,6 +52,7 @@ export function createQuarantineHandler(
     const quarantined: string[] = [];
     const skipped: string[] = [];
     const unresolved: string[] = [];
+    const malware = (state.verdict?.symbols ?? []).some((s) => MALWARE_SYMBOLS.includes(s));
     // Claim everyone first, so a crash leaves CLAIMED rows (which the reconciler re-drives), not gaps.
     for (const recipient of state.envelope.recipients) {
       if (await deps.ledger.claim(state.messageId, recipient, 'quarantine', CLAIM_LEASE_MS)) {
@@ -84,6 +86,7 @@ export function createQuarantineHandler(
         messageKey: state.key,
         ...(state.direction === 'outbound' ? { direction: 'outbound' as const } : {}),
         expiresAt: Math.floor(now.getTime() / 1000) + deps.config.retention.quarantineDays * DAY_SECONDS,
+        ...(malware ? { adminRelease: true } : {}),
         ...(status === 'DEFERRED' && state.deferral
           ? {
               attempts: 1,

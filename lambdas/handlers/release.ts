@@ -7,7 +7,12 @@ import { MalformedEventError, NotFoundError } from '../errors.ts';
 import type { HandlerDeps } from './deps.ts';
 import { redeliver } from './redeliver.ts';
 
-const ReleaseRequest = z.object({ messageId: z.string().min(1), recipient: z.string().min(3) });
+const ReleaseRequest = z.object({
+  messageId: z.string().min(1),
+  recipient: z.string().min(3),
+  /** An administrator's explicit override, required for items that hold malware (adminRelease). */
+  force: z.boolean().optional(),
+});
 export type ReleaseRequest = z.infer<typeof ReleaseRequest>;
 
 export type ReleaseResult =
@@ -30,7 +35,10 @@ export function createReleaseHandler(
 ) {
   return async (event: unknown): Promise<ReleaseResult> => {
     const request = ReleaseRequest.safeParse(event);
-    if (!request.success) throw new MalformedEventError('release needs {"messageId","recipient"}');
+    if (!request.success)
+      throw new MalformedEventError(
+        'release needs {"messageId","recipient"} and an optional boolean "force"',
+      );
     const messageId = request.data.messageId;
     const recipient = request.data.recipient.toLowerCase();
     const refuse = (reason: string): ReleaseResult => {
@@ -48,6 +56,12 @@ export function createReleaseHandler(
       );
     if (!(RELEASABLE as readonly string[]).includes(item.status))
       return refuse(`quarantine status is ${item.status}`);
+    if (item.adminRelease && !request.data.force) {
+      return refuse(
+        'it holds malware; only an administrator may release it (seg quarantine release --force)',
+      );
+    }
+    if (item.adminRelease) deps.logger.warn('malware release forced', { messageId, recipient });
 
     const released: readonly [string, string][] = [['X-SEG-Released', deps.clock().toISOString()]];
     const result = await redeliver(deps, item, RELEASABLE, released);

@@ -1,4 +1,4 @@
-// The scanner Lambdas (inbound auth, content, lists; outbound dlp) share this handler: load the raw message and its
+// The scanner Lambdas (inbound auth, content, lists, antivirus; outbound dlp) share this handler: load the raw message and its
 // parsed JSON, run the group's scanners with their timeouts, return the results. Scanners never throw.
 
 import { runScanners } from '../engine/run-scanners.ts';
@@ -20,7 +20,7 @@ export interface ScanState extends WorkflowInput {
 
 export function createScanHandler(
   group: ScannerGroup | OutboundScannerGroup,
-  deps: Pick<HandlerDeps, 'config' | 'store' | 'resolver' | 'feeds'>,
+  deps: Pick<HandlerDeps, 'config' | 'store' | 'resolver' | 'feeds' | 'antivirus'>,
 ) {
   return async (state: ScanState): Promise<ScanResult[]> => {
     const [raw, parsedBytes] = await Promise.all([
@@ -53,6 +53,21 @@ export function createScanHandler(
       resolver: deps.resolver,
       detection: deps.config.detection,
       ...(deps.feeds ? { feeds: deps.feeds } : {}),
+      ...(deps.antivirus ? { antivirus: deps.antivirus } : {}),
     });
+  };
+}
+
+/**
+ * The antivirus step: the antivirus group with its engine required. A missing engine is a wiring or
+ * start-up fault, so the step fails and the workflow's branch turns that into AV_ERROR (fail closed).
+ */
+export function createScanAntivirusHandler(
+  deps: Pick<HandlerDeps, 'config' | 'store' | 'resolver' | 'antivirus'>,
+) {
+  const scan = createScanHandler('antivirus', deps);
+  return async (state: ScanState): Promise<ScanResult[]> => {
+    if (!deps.antivirus) throw new Error('no antivirus engine is configured for this gateway');
+    return scan(state);
   };
 }

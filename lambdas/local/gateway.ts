@@ -9,8 +9,9 @@ import type { HandlerDeps } from '../handlers/deps.ts';
 import { createEnvelopeRecorder } from '../handlers/ingest.ts';
 import type { ReconcileEvent, ReconcileResult } from '../handlers/reconcile.ts';
 import type { ReleaseResult } from '../handlers/release.ts';
-import type { Clock, DnsResolver } from '../ports/index.ts';
+import type { AntivirusEngine, Clock, DnsResolver } from '../ports/index.ts';
 import { type EmbeddedEndpoints, startEmbeddedAws } from './embedded-aws.ts';
+import { findOrStartClamd, type LocalAntivirus } from './local-antivirus.ts';
 import { buildLocalHandlers, deliveredFolder, type LocalHandlers, localDeps } from './local-deps.ts';
 import { type ExecutionRecord, LocalWorkflow } from './local-workflow.ts';
 import { type IngestHandler, type SmtpListener, startSmtpListener } from './smtp-listener.ts';
@@ -31,6 +32,11 @@ export interface LocalGatewayOptions {
   readonly retryIntervalMs?: number;
   /** @default dns.promises.resolve */
   readonly resolver?: DnsResolver;
+  /**
+   * The antivirus engine. @default `antivirus.clamd`, else the clamd `seg av start` runs under
+   * <dataDir>/clamav, else one started for this run (antivirus.autoStart); with none, AV_ERROR holds mail.
+   */
+  readonly antivirus?: AntivirusEngine;
   readonly clock?: Clock;
   /** Run the reconciler once at start-up. @default true */
   readonly reconcileAtStart?: boolean;
@@ -61,6 +67,8 @@ export interface LocalGateway {
   readonly deps: HandlerDeps;
   /** Where mail goes: the downstream server or the delivered/ folder. */
   readonly deliversTo: string;
+  /** The antivirus engine's address and one status line (which says so when no engine answers). */
+  readonly antivirus: { readonly address: string; readonly running: boolean; readonly status: string };
   /** Resolves when every accepted message has finished its ingest and workflow. */
   drain(): Promise<void>;
   release(messageId: string, recipient: string): Promise<ReleaseResult>;
@@ -82,7 +90,7 @@ export interface LocalRuntime {
 export function createLocalRuntime(
   options: Pick<
     LocalGatewayOptions,
-    'config' | 'retryIntervalMs' | 'resolver' | 'clock' | 'log' | 'info' | 'smtpTimeouts'
+    'config' | 'retryIntervalMs' | 'resolver' | 'antivirus' | 'clock' | 'log' | 'info' | 'smtpTimeouts'
   > & {
     readonly endpoints: EmbeddedEndpoints;
     readonly dataDir: string;
@@ -98,6 +106,7 @@ export function createLocalRuntime(
     dataDir: options.dataDir,
     starter: { start: (input) => workflow!.start(input) },
     ...(options.resolver ? { resolver: options.resolver } : {}),
+    ...(options.antivirus ? { antivirus: options.antivirus } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.smtpTimeouts ? { smtpTimeouts: options.smtpTimeouts } : {}),
   });
@@ -129,8 +138,19 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const log = options.log ?? ((line: string) => console.error(line));
   const info = options.info ?? (() => undefined);
   const dataDir = resolve(options.dataDir ?? config.local.dataDir);
-  const aws = await startEmbeddedAws({ dataDir, config });
-  const runtime = createLocalRuntime({ ...options, endpoints: aws.endpoints, dataDir });
+  const av: LocalAntivirus | { client: AntivirusEngine; running: true; status: string; owned?: undefined } =
+    options.antivirus
+      ? { client: options.antivirus, running: true, status: `antivirus at ${options.antivirus.address}` }
+      : await findOrStartClamd(config, dataDir, { start: true });
+  if (!av.running) log(`antivirus: ${av.status}`);
+  let aws: Awaited<ReturnType<typeof startEmbeddedAws>>;
+  try {
+    aws = await startEmbeddedAws({ dataDir, config });
+  } catch (cause) {
+    await av.owned?.stop();
+    throw cause;
+  }
+  const runtime = createLocalRuntime({ ...options, antivirus: av.client, endpoints: aws.endpoints, dataDir });
   const { deps, handlers, workflow } = runtime;
   // Anything received before now was left by a process that is gone: its workflows died with it.
   const startedAt = deps.clock().toISOString();
@@ -164,6 +184,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   } catch (cause) {
     deps.close();
     await aws.stop();
+    await av.owned?.stop();
     throw cause;
   }
 
@@ -223,6 +244,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     handlers,
     deps,
     deliversTo: downstream ? `smtp://${downstream.host}:${downstream.port}` : deliveredFolder(dataDir),
+    antivirus: { address: av.client.address, running: av.running, status: av.status },
     drain,
     release: async (messageId, recipient) =>
       (await handlers.release({ messageId, recipient })) as ReleaseResult,
@@ -235,6 +257,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       await submission?.close();
       deps.close();
       await aws.stop();
+      await av.owned?.stop();
     },
   };
 }

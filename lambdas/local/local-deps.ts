@@ -26,8 +26,16 @@ import { createParseHandler } from '../handlers/parse.ts';
 import { createQuarantineHandler } from '../handlers/quarantine.ts';
 import { createReconcileHandler } from '../handlers/reconcile.ts';
 import { createReleaseHandler } from '../handlers/release.ts';
-import { createScanHandler } from '../handlers/scan.ts';
-import type { Clock, DnsResolver, Logger, Mailer, Metrics, WorkflowStarter } from '../ports/index.ts';
+import { createScanAntivirusHandler, createScanHandler } from '../handlers/scan.ts';
+import type {
+  AntivirusEngine,
+  Clock,
+  DnsResolver,
+  Logger,
+  Mailer,
+  Metrics,
+  WorkflowStarter,
+} from '../ports/index.ts';
 import type { EmbeddedEndpoints } from './embedded-aws.ts';
 import type { TaskHandler, WorkflowHandlers } from './local-workflow.ts';
 
@@ -39,6 +47,8 @@ export interface LocalDepsOptions {
   readonly starter: WorkflowStarter;
   /** @default dns.promises.resolve */
   readonly resolver?: DnsResolver;
+  /** clamd for the antivirus scan step; without one that step yields AV_ERROR (fail closed). */
+  readonly antivirus?: AntivirusEngine;
   readonly clock?: Clock;
   /**
    * The handlers' structured log. The local console shows the gateway's own outcome lines instead.
@@ -110,6 +120,7 @@ export function localDeps(options: LocalDepsOptions): HandlerDeps & {
     failedIngests: new FolderFailedIngestQueue(ingestFailuresFolder(options.dataDir), logger),
     resolver: options.resolver ?? ((name, rrtype) => dns.resolve(name, rrtype)),
     feeds: loadUrlFeeds(config.detection.feedsDir),
+    ...(options.antivirus ? { antivirus: options.antivirus } : {}),
     clock,
     logger,
     metrics: options.metrics ?? new CountingMetrics(),
@@ -138,6 +149,7 @@ export function buildLocalHandlers(deps: HandlerDeps): LocalHandlers {
       ScanContent: task(createScanHandler('content', deps)),
       ScanAttachments: task(createScanHandler('attachments', deps)),
       ScanLists: task(createScanHandler('lists', deps)),
+      ScanAntivirus: task(createScanAntivirusHandler(deps)),
       Decide: task(createDecideHandler(deps)),
       Deliver: task(createDeliverHandler(deps)),
       Quarantine: task(createQuarantineHandler(deps)),

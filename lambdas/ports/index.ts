@@ -126,6 +126,8 @@ export interface QuarantineItem {
   readonly lastError?: string;
   /** `outbound` for mail leaving the organisation (absent: inbound). */
   readonly direction?: 'inbound' | 'outbound';
+  /** Malware was found (MALWARE_SYMBOLS): only an administrator's forced release delivers it. */
+  readonly adminRelease?: boolean;
 }
 
 /** Attributes a conditional update may change; `undefined` removes the attribute. */
@@ -277,6 +279,36 @@ export interface FailedIngestQueue {
 
 /** Same shape as dns.promises.resolve, so tests and the local runtime can inject a zone. */
 export type DnsResolver = (name: string, rrtype: string) => Promise<unknown>;
+
+/** What an antivirus engine said about one file (or the whole raw message). */
+export interface AntivirusVerdict {
+  readonly infected: boolean;
+  /** The engine's signature name, e.g. `Eicar-Signature`, when infected. */
+  readonly signature?: string;
+}
+
+/**
+ * An antivirus engine: clamd locally, in CI and in the antivirus Lambda. `scan` throws when the engine
+ * cannot answer (not running, timed out, refused the stream); the engine's scanner makes that AV_ERROR.
+ */
+export interface AntivirusEngine {
+  /** `name` is only for the engine's log and our error messages. */
+  scan(bytes: Uint8Array, name: string, signal?: AbortSignal): Promise<AntivirusVerdict>;
+  /** The engine and signature versions, e.g. `ClamAV 1.4.6/27000/...`. */
+  version?(): Promise<string>;
+  /** The most bytes one scan accepts (clamd's StreamMaxLength); the scanner does not send more. */
+  readonly maxBytes: number;
+  /** Where the engine is, for messages: `unix:/path` or `tcp://host:port`. */
+  readonly address: string;
+}
+
+/** What the av-definitions job stores beside the definition files: which files make one set. */
+export interface DefinitionsManifest {
+  /** Changes whenever any file changes (freshclam's database versions joined). */
+  readonly version: string;
+  readonly files: readonly string[];
+  readonly updatedAt: string;
+}
 
 /** The clock, injected so TTLs and leases are testable. */
 export type Clock = () => Date;

@@ -16,6 +16,7 @@ export const WORKFLOW_FUNCTIONS = [
   'ScanContent',
   'ScanLists',
   'ScanAttachments',
+  'ScanAntivirus',
   'Decide',
   'Deliver',
   'Quarantine',
@@ -50,9 +51,12 @@ const SCAN_BRANCHES = [
   { fn: 'ScanContent', family: 'CONTENT' },
   { fn: 'ScanLists', family: 'LIST' },
   { fn: 'ScanAttachments', family: 'ATTACHMENT' },
-] as const satisfies readonly { fn: WorkflowFunction; family: string }[];
+  // Its own Lambda (clamd inside): an engine that cannot answer yields AV_ERROR, which fails closed.
+  // clamd loads its database on a cold start (~30 s) before the first scan.
+  { fn: 'ScanAntivirus', family: 'AV', timeoutSeconds: 150 },
+] as const satisfies readonly { fn: WorkflowFunction; family: string; timeoutSeconds?: number }[];
 
-export function scanBranch(fn: string, family: string) {
+export function scanBranch(fn: string, family: string, timeoutSeconds = 60) {
   const unavailable = `${fn}Unavailable`;
   const asResult = `${fn}ErrorResult`;
   const asResults = `${fn}ErrorResults`;
@@ -65,7 +69,7 @@ export function scanBranch(fn: string, family: string) {
       [fn]: {
         Type: 'Task',
         Resource: arn(fn),
-        TimeoutSeconds: 60,
+        TimeoutSeconds: timeoutSeconds,
         Retry: [retryTransient],
         Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: unavailable }],
         End: true,
@@ -119,7 +123,9 @@ export function inboundDefinition() {
       },
       Scan: {
         Type: 'Parallel',
-        Branches: SCAN_BRANCHES.map((b) => scanBranch(b.fn, b.family)),
+        Branches: SCAN_BRANCHES.map((b) =>
+          scanBranch(b.fn, b.family, 'timeoutSeconds' in b ? b.timeoutSeconds : undefined),
+        ),
         ResultPath: '$.scans',
         Catch: [toFailSafe],
         Next: 'Decide',

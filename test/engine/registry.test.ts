@@ -15,6 +15,7 @@ describe('scanner registry', () => {
       content: ['gtube', 'content', 'html', 'urls', 'mime', 'impersonation', 'headers', 'classifier'],
       lists: ['lists'],
       attachments: ['attachment-types', 'attachment-archives', 'attachment-content'],
+      antivirus: ['antivirus'],
     });
   });
 

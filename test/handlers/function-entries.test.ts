@@ -11,6 +11,7 @@ import { s3MessageStore } from '../../lambdas/adapters/aws/s3-message-store.ts';
 import { ENV } from '../../lambdas/handlers/deps.ts';
 
 const FUNCTIONS = [
+  'av-definitions',
   'block',
   'decide',
   'deliver',
@@ -23,6 +24,7 @@ const FUNCTIONS = [
   'reconcile',
   'release',
   'scan-attachments',
+  'scan-antivirus',
   'scan-auth',
   'scan-content',
   'scan-dlp',

@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { BUCKET_ACCESS } from '../../lambdas/handlers/access.ts';
-import { FUNCTION_NAMES } from '../../lib/functions.ts';
+import { FUNCTION_NAMES, IMAGE_FUNCTIONS } from '../../lib/functions.ts';
 import { buildStack, synthTemplate, testConfig } from './synth.ts';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -20,17 +20,19 @@ const s3Prefixes = (statements: Statement[], action: string) =>
   statements
     .filter((s) => actionsOf([s]).includes(action))
     .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))
-    .map((r) => JSON.stringify(r).match(/"\/([a-z]+\/)\*"/)?.[1])
+    .map((r) => JSON.stringify(r).match(/"\/([a-z-]+\/)\*"/)?.[1])
     .sort();
 
 describe('functions', () => {
   const template = synthTemplate();
 
   it('creates one ARM64 function per entry file on a current Node.js runtime', () => {
-    const fns = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) =>
-      JSON.stringify(f.Properties.Environment ?? '').includes('SEG_BUCKET'),
+    const fns = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+      (f) =>
+        JSON.stringify(f.Properties.Environment ?? '').includes('SEG_BUCKET') &&
+        f.Properties.PackageType !== 'Image',
     );
-    expect(fns).toHaveLength(FUNCTION_NAMES.length);
+    expect(fns).toHaveLength(FUNCTION_NAMES.length - IMAGE_FUNCTIONS.length);
     for (const fn of fns) {
       expect(fn.Properties.Architectures).toEqual(['arm64']);
       expect(fn.Properties.Runtime).toMatch(/^nodejs(22|24)\.x$/);
@@ -78,7 +80,7 @@ describe('functions', () => {
   });
 
   it('gives scanners bucket read access and nothing else', () => {
-    for (const fn of ['scan-auth', 'scan-content', 'scan-lists', 'scan-attachments']) {
+    for (const fn of ['scan-auth', 'scan-content', 'scan-lists', 'scan-attachments', 'scan-antivirus']) {
       // X-Ray trace submission is every function's, and touches no data.
       const actions = actionsOf(statementsOf(template, fn)).filter((a) => !a.startsWith('xray:'));
       expect(

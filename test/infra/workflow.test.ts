@@ -19,7 +19,7 @@ describe('inbound state machine', () => {
   it('runs an EXPRESS state machine with a parallel scan and a catch to the fail-safe', () => {
     expect(machine?.Properties.StateMachineType).toBe('EXPRESS');
     expect(definition.States.Scan?.Type).toBe('Parallel');
-    expect(definition.States.Scan?.Branches).toHaveLength(4);
+    expect(definition.States.Scan?.Branches).toHaveLength(5);
     for (const name of ['Parse', 'Scan', 'Decide', 'Quarantine']) {
       expect(
         definition.States[name]?.Catch?.some(

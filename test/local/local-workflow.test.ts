@@ -28,6 +28,7 @@ function recordingHandlers(overrides: Partial<Record<WorkflowFunction, TaskHandl
     ScanContent: async () => ({ scanner: 'content', family: 'CONTENT', findings: [], ms: 1 }),
     ScanLists: async () => ({ scanner: 'lists', family: 'LIST', findings: [], ms: 1 }),
     ScanAttachments: async () => ({ scanner: 'attachment-types', family: 'ATTACHMENT', findings: [], ms: 1 }),
+    ScanAntivirus: async () => ({ scanner: 'antivirus', family: 'AV', findings: [], ms: 1 }),
     Decide: async (event) => ({
       ...(event as object),
       verdict: { action: 'deliver', score: 0, symbols: [], reason: 'clean', traceKey: 'verdicts/m1.json' },
@@ -80,7 +81,7 @@ describe('LocalWorkflow', () => {
     expect(workflow.executions.get(executionId)?.status).toBe('SUCCEEDED');
     expect(calls.map((c) => c.fn)).toContain('Deliver');
     const decide = calls.find((c) => c.fn === 'Decide');
-    expect(decide?.event.scans).toHaveLength(4);
+    expect(decide?.event.scans).toHaveLength(5);
   });
 
   it('retries Deliver on TransientDeliveryError once (the delivery budget) and succeeds', async () => {

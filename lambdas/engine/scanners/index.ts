@@ -2,6 +2,7 @@
 // Adding a scanner: its file, one line here, its rows in symbols.ts, and its test.
 
 import type { Scanner } from '../scanner.ts';
+import { antivirus } from './antivirus.ts';
 import { attachmentArchives } from './attachment-archives.ts';
 import { attachmentContent } from './attachment-content.ts';
 import { attachmentTypes } from './attachment-types.ts';
@@ -20,13 +21,15 @@ import { sesVerdicts } from './ses-verdicts.ts';
 import { urls } from './urls.ts';
 
 /** The workflow's scanner groups; each runs as one Lambda in the Scan state's Parallel branches. */
-export type ScannerGroup = 'auth' | 'content' | 'lists' | 'attachments';
+export type ScannerGroup = 'auth' | 'content' | 'lists' | 'attachments' | 'antivirus';
 
 export const SCANNER_GROUPS = {
   auth: [auth, sesVerdicts],
   content: [gtube, content, html, urls, mime, impersonation, headers, classifier],
   lists: [lists],
   attachments: [attachmentTypes, attachmentArchives, attachmentContent],
+  // Its own Lambda in AWS: it needs the clamd binary and memory for the signature database.
+  antivirus: [antivirus],
 } as const satisfies Record<ScannerGroup, readonly Scanner[]>;
 
 /** Every registered inbound scanner, in group order. */
