@@ -12,8 +12,9 @@ import { offlineResolver } from '../../lambdas/engine/scan-message.ts';
 import { type LocalGateway, startLocalGateway } from '../../lambdas/local/gateway.ts';
 import { localClamdDir } from '../../lambdas/local/local-antivirus.ts';
 import type { QuarantineItem } from '../../lambdas/ports/index.ts';
-import { cleanDocx, cleanPdf, EICAR, messageWith, zipOf } from '../support/av-samples.ts';
+import { cleanDocx, cleanPdf, EICAR, messageWith } from '../support/av-samples.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
+import { buildZip } from '../support/zip.ts';
 import { captureStdout } from './helpers.ts';
 
 async function send(port: number, to: string, raw: Buffer): Promise<string> {
@@ -105,7 +106,7 @@ describe('seg serve with antivirus (end to end)', () => {
       gateway.smtp.port,
       'carol@example.com',
       await messageWith(
-        [{ filename: 'invoice.zip', content: zipOf([{ name: 'invoice.exe', content: EICAR }]) }],
+        [{ filename: 'invoice.zip', content: buildZip([{ name: 'invoice.exe', data: EICAR }]) }],
         'eicar zip',
       ),
     );

@@ -7,6 +7,7 @@ import { scanMessage } from '../../lambdas/engine/scan-message.ts';
 import { AntivirusUnavailableError } from '../../lambdas/errors.ts';
 import { testConfig } from '../engine/helpers.ts';
 import { AV_SAMPLES, EICAR, messageWith, startTestClamd } from '../support/av-samples.ts';
+import { buildZip } from '../support/zip.ts';
 
 const TCP_PORT = 33_000 + (process.pid % 1000);
 let clamd: Awaited<ReturnType<typeof startTestClamd>>;
@@ -83,12 +84,31 @@ describe('antivirus scanner through clamd', () => {
     // Its weight alone passes the reject threshold (held, never bounced); the forced minimum stands behind it.
     expect(verdict.action).toBe('reject');
     expect(verdict.reason).toMatch(/^reject: score [\d.]+ >= 25 \(AV_INFECTED 100/);
-    const found = verdict.findings.filter((f) => f.symbol === 'AV_INFECTED');
-    expect(found.length).toBeGreaterThanOrEqual(1);
-    expect(found[0]!.evidence).toContain('Seg.Test.EICAR.UNOFFICIAL');
+    // The file, not the message, is named: its name as sent, its sha256 and the signature.
+    expect(verdict.findings.filter((f) => f.symbol === 'AV_INFECTED').map((f) => f.evidence)).toEqual([
+      `Seg.Test.EICAR.UNOFFICIAL in "invoice.com" (sha256 ${sha256(EICAR)})`,
+    ]);
+  });
+
+  it('names the path inside an archive', async () => {
+    const zip = buildZip([{ name: 'docs/run.exe', data: EICAR }]);
+    const raw = await messageWith([{ filename: 'invoice.zip', content: zip }]);
+    const { verdict } = await scanMessage(raw, { config, antivirus: clamd.client });
+    const evidence = verdict.findings.filter((f) => f.symbol === 'AV_INFECTED').map((f) => f.evidence);
+    expect(evidence).toContain(
+      `Seg.Test.EICAR.UNOFFICIAL in "docs/run.exe" at invoice.zip/docs/run.exe (sha256 ${sha256(EICAR)})`,
+    );
+  });
+
+  it('reports a file over the engine limit as AV_SKIPPED_OVERSIZE instead of sending it', async () => {
+    const small = new ClamdClient({ address: { path: clamd.socketPath }, maxStreamBytes: 4096 });
+    const raw = await messageWith([{ filename: 'big.bin', content: Buffer.alloc(8192, 0x41) }]);
+    const { verdict } = await scanMessage(raw, { config, antivirus: small });
+    const skipped = verdict.findings.filter((f) => f.symbol === 'AV_SKIPPED_OVERSIZE').map((f) => f.evidence);
     expect(
-      verdict.findings.some((f) => f.evidence?.includes(sha256(raw)) || f.evidence?.includes(sha256(EICAR))),
+      skipped.some((e) => e?.startsWith('"big.bin" (sha256 ') && e.endsWith(': 8192 bytes > 4096')),
     ).toBe(true);
+    expect(verdict.symbols).not.toContain('AV_ERROR');
   });
 
   it.each(['marker', 'hashed', 'logical'] as const)(

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { type ClamdDaemon, startClamd } from '../../lambdas/adapters/clamd/clamd-daemon.ts';
+import { buildZip } from './zip.ts';
 
 /** The repository's signature folder. */
 export const SIGNATURES_DIR = join(import.meta.dirname, '..', '..', 'av', 'signatures');
@@ -71,64 +72,26 @@ export async function messageWith(
   return mail.compile().build();
 }
 
-/** A zip archive of `files`, stored uncompressed (enough for Office containers and archive tests). */
-export function zipOf(files: readonly { name: string; content: Buffer }[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const file of files) {
-    const name = Buffer.from(file.name, 'utf8');
-    const crc = crc32(file.content);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(file.content.length, 18);
-    local.writeUInt32LE(file.content.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(file.content.length, 20);
-    central.writeUInt32LE(file.content.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, file.content);
-    centrals.push(central, name);
-    offset += local.length + name.length + file.content.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(files.length, 8);
-  end.writeUInt16LE(files.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
-}
-
 /** A minimal valid Word document (OOXML): content types, relationships and one paragraph. */
 export function cleanDocx(text = 'Quarterly figures attached.'): Buffer {
   const xml = (body: string) =>
     Buffer.from(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n${body}`);
-  return zipOf([
+  return buildZip([
     {
       name: '[Content_Types].xml',
-      content: xml(
+      data: xml(
         '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
       ),
     },
     {
       name: '_rels/.rels',
-      content: xml(
+      data: xml(
         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>',
       ),
     },
     {
       name: 'word/document.xml',
-      content: xml(
+      data: xml(
         `<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>${text}</w:t></w:r></w:p></w:body></w:document>`,
       ),
     },
