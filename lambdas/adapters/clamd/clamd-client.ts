@@ -147,9 +147,19 @@ export class ClamdClient implements AntivirusEngine {
         if (all) finish(undefined, all);
         else fail('connection closed without an answer');
       });
-      socket.on('error', (error: NodeJS.ErrnoException) =>
-        fail(error.code === 'ENOENT' || error.code === 'ECONNREFUSED' ? 'not running' : error.message, error),
-      );
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        // clamd answers a refused stream (e.g. "size limit exceeded") and closes; if that answer is in, it wins.
+        const answered = Buffer.concat(chunks).toString('utf8').replace(/\0+$/, '').trim();
+        if (answered) return finish(undefined, answered);
+        if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') return fail('not running', error);
+        if (body && (error.code === 'EPIPE' || error.code === 'ECONNRESET')) {
+          return fail(
+            `closed the connection mid-stream (${error.code}: is its StreamMaxLength smaller?)`,
+            error,
+          );
+        }
+        fail(error.message, error);
+      });
     });
   }
 }
