@@ -26,6 +26,7 @@ import { parseMessage } from '../lambdas/engine/parse.ts';
 import { offlineResolver, scanMessage } from '../lambdas/engine/scan-message.ts';
 import { builtInModel } from '../lambdas/engine/scanners/classifier.ts';
 import { startLocalGateway } from '../lambdas/local/gateway.ts';
+import { benchAntivirus } from './antivirus.ts';
 import { benchBundles } from './bundles.ts';
 
 const config = parseConfig(EMBEDDED_DEFAULT_CONFIG);
@@ -251,4 +252,7 @@ console.log(
 const gateway =
   process.env.SEG_BENCH_SMTP === '0' ? undefined : await benchGateway(messages.slice(0, smtpCount));
 if (gateway) console.table(gateway);
-console.log(JSON.stringify({ bundles, engine, parse, rspamd, gateway }));
+console.log('antivirus: messages with attachments through seg + clamd, beside clamdscan on the same files');
+const antivirus = await benchAntivirus(config, corpus);
+console.table(antivirus);
+console.log(JSON.stringify({ bundles, engine, parse, rspamd, gateway, antivirus }));
