@@ -4,7 +4,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { type ClamdDaemon, startClamd } from '../../lambdas/adapters/clamd/clamd-daemon.ts';
 import { buildZip } from './zip.ts';
