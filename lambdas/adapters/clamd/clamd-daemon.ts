@@ -44,6 +44,10 @@ export interface ClamdDaemon {
   stop(): Promise<void>;
 }
 
+/** Runs clamd ($1 -c $2) and kills it when stdin reaches end of file; exits with clamd's code. */
+// A background job's stdin is /dev/null in sh, so the watcher reads a copy of it (fd 3).
+const WATCHDOG = 'exec 3<&0; "$1" -c "$2" & c=$!; (read _ignored <&3; kill "$c" 2>/dev/null) & wait "$c"';
+
 /** The files a daemon keeps under its folder. */
 export const clamdFiles = (dir: string) => ({
   config: join(dir, 'clamd.conf'),
@@ -131,10 +135,13 @@ export async function startClamd(options: ClamdDaemonOptions): Promise<ClamdDaem
   await writeFile(files.config, clamdConfig(options, databaseDir));
   await rm(files.pid, { force: true });
 
-  const child = spawn(binary, ['-c', files.config], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: options.detached ?? false,
-  });
+  // An attached clamd must not outlive this process, even one killed with SIGKILL: a shell starts it
+  // and kills it as soon as our end of its stdin closes (which the kernel does when we die).
+  const child = options.detached
+    ? spawn(binary, ['-c', files.config], { stdio: ['ignore', 'ignore', 'pipe'], detached: true })
+    : spawn('/bin/sh', ['-c', WATCHDOG, 'seg-clamd', binary, files.config], {
+        stdio: ['pipe', 'ignore', 'pipe'],
+      });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-2000);
@@ -159,6 +166,7 @@ export async function startClamd(options: ClamdDaemonOptions): Promise<ClamdDaem
       );
     }
     if (Date.now() > deadline) {
+      child.stdin?.end();
       child.kill();
       throw new AntivirusUnavailableError(
         `clamd did not answer within ${START_TIMEOUT_MS} ms (${files.log})`,
@@ -166,7 +174,7 @@ export async function startClamd(options: ClamdDaemonOptions): Promise<ClamdDaem
     }
     await sleep(100);
   }
-  const pid = options.detached ? await readPid(options.dir) : child.pid!;
+  const pid = await readPid(options.dir);
   if (options.detached) child.stderr?.destroy();
   return {
     client,
@@ -174,6 +182,7 @@ export async function startClamd(options: ClamdDaemonOptions): Promise<ClamdDaem
     pid,
     stop: async () => {
       await stopClamd(options.dir, pid);
+      child.stdin?.end();
     },
   };
 }
