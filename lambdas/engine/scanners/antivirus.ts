@@ -3,10 +3,8 @@
 // It does not extract files or judge types (the attachment scanner does) and does no I/O itself.
 
 import { createHash } from 'node:crypto';
-import { AttachmentLimitsSchema } from '../../config/schema.ts';
 import type { AntivirusEngine } from '../../ports/index.ts';
-import { extractFiles } from '../attachments/extract.ts';
-import { DEFAULT_LIMITS } from '../parse.ts';
+import { extractionOf } from '../attachments/extraction-of.ts';
 import type { Scanner } from '../scanner.ts';
 import type { Finding } from '../types.ts';
 
@@ -14,9 +12,6 @@ import type { Finding } from '../types.ts';
 const CONCURRENCY = 4;
 /** Evidence names at most this many characters of a sender-chosen file name. */
 const MAX_NAME_CHARS = 120;
-
-/** The attachment scanner's default bounds: the same files are scanned for types and for malware. */
-const EXTRACTION_LIMITS = AttachmentLimitsSchema.parse({});
 
 /** One thing to scan: the whole message or one extracted file. */
 export interface AvTarget {
@@ -35,7 +30,8 @@ export const antivirus: Scanner = {
     // No engine means this runtime chose to scan without antivirus; the gateway always injects one.
     if (!ctx.antivirus) return [];
     // clamd decodes well-formed MIME itself; the extraction also finds what broken MIME hides from it.
-    const { files } = await extractFiles(raw, EXTRACTION_LIMITS, DEFAULT_LIMITS);
+    // It is the attachment scanners' own (config limits, extracted once per message).
+    const { files } = await extractionOf({ raw }, ctx);
     const targets: AvTarget[] = [
       { name: '(message)', path: '', bytes: raw },
       ...files.map((f) => ({
