@@ -135,6 +135,8 @@ describe('per-function bundles', () => {
     'scan-content': [S3],
     'scan-lists': [S3],
     'scan-attachments': [S3],
+    'scan-antivirus': [S3],
+    'av-definitions': [S3],
     ingest: [S3, ...DDB, SFN],
     deliver: [S3, ...DDB, SECRETS],
     quarantine: [S3, ...DDB],
