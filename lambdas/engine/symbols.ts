@@ -279,9 +279,10 @@ export const SYMBOLS = {
     weight: 6,
     description: 'The From or Reply-To domain imitates a protected domain (homoglyphs, a typo, another TLD)',
   },
+  // Weight 1: alone it fires on 0.05% of 2002 ham and about 0.2% of spam and phish, so it only adds.
   IMPERSONATION_NAME_ADDRESS: {
     family: 'IMPERSONATION',
-    weight: 2,
+    weight: 1,
     description: 'The From name shows an address at another domain than the real sender',
   },
   IMPERSONATION_REPLY_TO_FREEMAIL: {
