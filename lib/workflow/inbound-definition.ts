@@ -96,6 +96,25 @@ export function scanBranch(fn: string, family: string, timeoutSeconds = 60) {
   };
 }
 
+/**
+ * The end every workflow shares: FailSafe holds the message with the Quarantine function (retried on any
+ * error); if even that fails the run ends Undisposed, with `undisposedCause` saying where the message waits.
+ */
+export function failSafeStates(undisposedCause: string) {
+  return {
+    FailSafe: {
+      Type: 'Task',
+      Resource: arn('Quarantine'),
+      TimeoutSeconds: 60,
+      Retry: [{ ...retryTransient, ErrorEquals: ['States.ALL'], MaxAttempts: 4 }],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failSafeFailure', Next: 'Undisposed' }],
+      Next: 'Done',
+    },
+    Undisposed: { Type: 'Fail', Error: 'Undisposed', Cause: undisposedCause },
+    Done: { Type: 'Succeed' },
+  };
+}
+
 export function inboundDefinition() {
   // Defer, DeliveryFailed and Quarantine all record a disposition with the Quarantine function, which
   // tells them apart by what the state carries ($.deferral, $.deliveryFailure or the verdict).
@@ -179,21 +198,8 @@ export function inboundDefinition() {
       Defer: recordDisposition,
       DeliveryFailed: recordDisposition,
       Quarantine: recordDisposition,
-      FailSafe: {
-        Type: 'Task',
-        Resource: arn('Quarantine'),
-        TimeoutSeconds: 60,
-        Retry: [{ ...retryTransient, ErrorEquals: ['States.ALL'], MaxAttempts: 4 }],
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failSafeFailure', Next: 'Undisposed' }],
-        Next: 'Done',
-      },
       // The message stays in S3 with no disposition; the scheduled reconciler re-drives it.
-      Undisposed: {
-        Type: 'Fail',
-        Error: 'Undisposed',
-        Cause: 'fail-safe quarantine failed; left for the reconciler',
-      },
-      Done: { Type: 'Succeed' },
+      ...failSafeStates('fail-safe quarantine failed; left for the reconciler'),
     },
   };
 }

@@ -3,7 +3,7 @@
 // CDK deploys it with the function ARNs substituted; the local runtime runs the same document.
 // No CDK import here: the local runtime loads this file too.
 
-import { arn, retryTransient, scanBranch } from './inbound-definition.ts';
+import { arn, failSafeStates, retryTransient, scanBranch } from './inbound-definition.ts';
 
 /** Every Lambda the outbound workflow calls, by its ARN placeholder name. Parse and Quarantine are shared. */
 export const OUTBOUND_FUNCTIONS = [
@@ -107,20 +107,7 @@ export function outboundDefinition() {
         Next: 'Done',
       },
       // Nothing leaves without passing DLP: any broken step holds the message.
-      FailSafe: {
-        Type: 'Task',
-        Resource: arn('Quarantine'),
-        TimeoutSeconds: 60,
-        Retry: [{ ...retryTransient, ErrorEquals: ['States.ALL'], MaxAttempts: 4 }],
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failSafeFailure', Next: 'Undisposed' }],
-        Next: 'Done',
-      },
-      Undisposed: {
-        Type: 'Fail',
-        Error: 'Undisposed',
-        Cause: 'fail-safe quarantine failed; the message stays in outbox/, unsent',
-      },
-      Done: { Type: 'Succeed' },
+      ...failSafeStates('fail-safe quarantine failed; the message stays in outbox/, unsent'),
     },
   };
 }
