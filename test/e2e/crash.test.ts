@@ -132,18 +132,28 @@ describe('seg serve killed with SIGKILL while receiving', () => {
     second.child.kill('SIGTERM');
     await exited(second.child);
 
-    const run = await promisify(execFile)(process.execPath, [
-      SEG,
-      'reconcile',
-      '-c',
-      configFile,
-      '-d',
-      dataDir,
-      '--json',
-    ]).catch((error: { stdout?: string; stderr?: string; code?: number }) => error);
-    const stdout = run.stdout ?? '';
-    expect(run.stderr ?? '', `seg reconcile said: ${run.stderr}\n${stdout}`).not.toMatch(/Error/);
-    expect(JSON.parse(stdout)).toMatchObject({ heldWithoutEnvelope: [], reingestFailed: [], failed: [] });
+    // `seg reconcile` as an operator runs it: an entry it could not finish stays pending and the next run
+    // takes it again (in AWS the schedule does), so a run that reports `failed` is followed by another.
+    const reconcile = () =>
+      promisify(execFile)(process.execPath, [
+        SEG,
+        'reconcile',
+        '-c',
+        configFile,
+        '-d',
+        dataDir,
+        '--json',
+      ]).catch((error: { stdout?: string; stderr?: string; code?: number }) => error);
+    let stdout = '';
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const run = await reconcile();
+      stdout = run.stdout ?? '';
+      expect(run.stderr ?? '', `seg reconcile said: ${run.stderr}\n${stdout}`).not.toMatch(/Error/);
+      const result = JSON.parse(stdout) as { failed: string[] };
+      expect(result).toMatchObject({ heldWithoutEnvelope: [], reingestFailed: [] });
+      if (result.failed.length === 0) break;
+      expect(attempt, `still failing after ${attempt} runs:\n${stdout}`).toBeLessThan(3);
+    }
 
     const copies = new Map<string, number>();
     for (const m of sink.messages) for (const to of m.envelope.to) copies.set(to, (copies.get(to) ?? 0) + 1);
