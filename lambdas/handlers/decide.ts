@@ -2,7 +2,7 @@
 // the message trace. The workflow state keeps only the summary the Route state branches on.
 
 import { decide } from '../engine/decide.ts';
-import type { ScanResult } from '../engine/types.ts';
+import type { ScanResult, Verdict } from '../engine/types.ts';
 import type { DecidedState, ParseSummary, WorkflowInput } from '../ports/index.ts';
 import { type HandlerDeps, KEYS } from './deps.ts';
 import type { VerdictTrace } from './support.ts';
@@ -13,10 +13,20 @@ export interface DecideState extends WorkflowInput {
   readonly scans: readonly (readonly ScanResult[])[];
 }
 
-export function createDecideHandler(deps: Pick<HandlerDeps, 'config' | 'store' | 'logger' | 'metrics'>) {
+type DecideDeps = Pick<HandlerDeps, 'config' | 'store' | 'logger' | 'metrics'>;
+
+/** How a direction turns results into a verdict; inbound applies the policy's thresholds. */
+export interface DecideOptions {
+  readonly judge?: (results: readonly ScanResult[]) => Verdict;
+  /** Logged with the decision when set. @default inbound (not logged) */
+  readonly direction?: 'outbound';
+}
+
+export function createDecideHandler(deps: DecideDeps, options: DecideOptions = {}) {
+  const judge = options.judge ?? ((results: readonly ScanResult[]) => decide(results, deps.config.policy));
   return async (state: DecideState): Promise<DecidedState> => {
     const { scans, ...rest } = state;
-    const verdict = decide(scans.flat(), deps.config.policy);
+    const verdict = judge(scans.flat());
     const traceKey = KEYS.verdict(state.messageId);
     const trace: VerdictTrace = {
       messageId: state.messageId,
@@ -30,6 +40,7 @@ export function createDecideHandler(deps: Pick<HandlerDeps, 'config' | 'store' |
     const { action, score, symbols } = verdict;
     deps.logger.info('decided', {
       messageId: state.messageId,
+      ...(options.direction ? { direction: options.direction } : {}),
       action,
       score,
       symbols,
