@@ -161,7 +161,10 @@ for (const [action, description] of [
     .argument('<messageId>')
     .option('-r, --recipient <address>', 'only this recipient (default: all recipients of the message)');
   if (action === 'release')
-    cmd.option('--force', 'administrators only: release a message that holds malware (AV_INFECTED)');
+    cmd.option(
+      '--force',
+      'administrators only: release a message that holds malware (AV_INFECTED), or an UNCONFIRMED delivery after checking it never arrived',
+    );
   cmd.action(async (messageId: string, opts) => {
     const { quarantineCommand } = await import('./commands/quarantine.ts');
     run(await quarantineCommand(action, { ...opts, messageId }));

@@ -216,7 +216,7 @@ export class SegFunctions extends Construct {
       }
     }
 
-    // DynamoDB: the ledger makes every side effect idempotent; only the quarantine steps write items.
+    // DynamoDB: the ledger makes every side effect idempotent; the steps that hold mail write items.
     // Ingest writes the message's pending-index row (in the ledger table); deliver and quarantine remove it.
     props.ledgerTable.grantWriteData(fns.ingest);
     props.ledgerTable.grantReadWriteData(fns.deliver);
@@ -224,7 +224,17 @@ export class SegFunctions extends Construct {
     props.ledgerTable.grantReadWriteData(fns.release);
     // Reconcile claims and settles deferred deliveries, and queries the byStatus index for due ones.
     props.ledgerTable.grantReadWriteData(fns.reconcile);
-    props.quarantineTable.grantWriteData(fns.quarantine);
+    // Deliver and quarantine also get an item by key: an unconfirmed delivery moves the recipient's
+    // item, or adds one. No Query or Scan: neither lists the quarantine.
+    for (const fn of [fns.quarantine, fns.deliver]) {
+      props.quarantineTable.grantWriteData(fn);
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:GetItem'],
+          resources: [props.quarantineTable.tableArn],
+        }),
+      );
+    }
     // Outbound: send and block claim and settle per recipient; abuse counts per sender (ledger rows).
     for (const name of ['send', 'block', 'outbound-abuse'] as const)
       props.ledgerTable.grantReadWriteData(fns[name]);
@@ -249,7 +259,7 @@ export class SegFunctions extends Construct {
       });
     }
     const quarantineId = Stack.of(this).getLogicalId(props.quarantineTable.node.defaultChild as CfnElement);
-    for (const fn of [fns.quarantine, fns.release, fns.reconcile, fns.block]) {
+    for (const fn of [fns.quarantine, fns.deliver, fns.release, fns.reconcile, fns.block]) {
       Validations.of(fn).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${quarantineId}.Arn>/index/*]`,
         reason:

@@ -142,9 +142,15 @@ async function list(backend: Backend, args: QuarantineArgs, status: QuarantineSt
       (!args.recipient || args.status) && `with status ${status}`,
     ];
     print(`no messages ${filter.filter(Boolean).join(' ')}`);
-    return 0;
+  } else printTable(items);
+  // The default view is what policy held; deliveries nobody can confirm need a person as much.
+  if (args.status === undefined && !args.recipient) {
+    const unconfirmed = await backend.quarantine.listByStatus('UNCONFIRMED', LIST_LIMIT);
+    if (unconfirmed.length)
+      print(
+        `\n${unconfirmed.length}${unconfirmed.length >= LIST_LIMIT ? '+' : ''} ${unconfirmed.length === 1 ? 'delivery was' : 'deliveries were'} sent without a reply (UNCONFIRMED): check the mailbox, see seg quarantine list --status UNCONFIRMED`,
+      );
   }
-  printTable(items);
   return 0;
 }
 
@@ -174,7 +180,9 @@ async function release(backend: Backend, messageId: string, args: QuarantineArgs
   }
   // With no --recipient, release every recipient still held; an explicit one is always attempted, so
   // a repeated release reports why it did nothing.
-  const targets = args.recipient ? items : items.filter((i) => RELEASABLE.includes(i.status));
+  // --force also takes unconfirmed deliveries: the administrator checked the mailbox.
+  const releasable: readonly QuarantineStatus[] = args.force ? [...RELEASABLE, 'UNCONFIRMED'] : RELEASABLE;
+  const targets = args.recipient ? items : items.filter((i) => releasable.includes(i.status));
   // Release relays to the organisation's server: right for inbound mail, wrong for mail leaving it.
   const outbound = targets.find((i) => i.direction === 'outbound');
   if (outbound) {

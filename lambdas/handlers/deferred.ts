@@ -6,8 +6,10 @@ import type { SegConfig } from '../config/schema.ts';
 import { PermanentDeliveryError } from '../errors.ts';
 import type { QuarantineItem } from '../ports/index.ts';
 import type { HandlerDeps } from './deps.ts';
+import { heldMessageOf } from './held-item.ts';
 import { redeliver } from './redeliver.ts';
 import { CLAIM_LEASE_MS, domainOf } from './support.ts';
+import { recordUnconfirmed } from './unconfirmed.ts';
 
 /** First retry 15 minutes after a failed round (the deployed reconciler's period), doubling... */
 export const RETRY_FIRST_DELAY_MS = 15 * 60_000;
@@ -87,6 +89,10 @@ async function retryOne(deps: Deps, item: QuarantineItem, now: Date): Promise<Ou
         nextAttemptAt: undefined,
       });
       return 'delivered';
+    }
+    if (relayed.unconfirmed?.length) {
+      await recordUnconfirmed(deps, heldMessageOf(item), relayed.unconfirmed);
+      return 'settled';
     }
     // The ledger row left DEFERRED elsewhere (a release, or a crash after the ledger write): the
     // ledger is the record of what happened, so the item follows it.

@@ -6,10 +6,14 @@ import type { HandlerDeps } from './deps.ts';
 import { buildOutgoingMessage } from './outgoing-message.ts';
 import { type RelayResult, relay } from './relay.ts';
 import { loadRequired, readTrace } from './support.ts';
+import { recordUnconfirmed } from './unconfirmed.ts';
 import { verdictHeaders } from './verdict-headers.ts';
 
 export function createDeliverHandler(
-  deps: Pick<HandlerDeps, 'config' | 'store' | 'ledger' | 'pending' | 'mailer' | 'logger' | 'metrics'>,
+  deps: Pick<
+    HandlerDeps,
+    'config' | 'store' | 'ledger' | 'pending' | 'quarantine' | 'mailer' | 'clock' | 'logger' | 'metrics'
+  >,
 ) {
   return async (state: DecidedState): Promise<RelayResult & { readonly messageId: string }> => {
     const [raw, trace] = await Promise.all([
@@ -18,6 +22,16 @@ export function createDeliverHandler(
     ]);
     const outgoing = buildOutgoingMessage(raw, verdictHeaders(deps.config, state.verdict, trace?.verdict));
     const result = await relay(deps, { messageId: state.messageId, envelope: state.envelope, outgoing });
+    // Sent without a reply now, or by an earlier attempt that died (a re-drive finds it so): a person decides.
+    await recordUnconfirmed(
+      deps,
+      state,
+      [
+        ...(result.unconfirmed ?? []),
+        ...result.skipped.filter((s) => s.state === 'UNCONFIRMED').map((s) => s.recipient),
+      ],
+      raw,
+    );
     // relay returned: every envelope recipient has a final disposition, so the message is no longer pending.
     await deps.pending.remove(state.messageId);
     return { messageId: state.messageId, ...result };

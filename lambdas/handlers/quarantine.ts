@@ -3,24 +3,16 @@
 // the reconciler to retry) and as the workflow's FailSafe ($.failure). Idempotent per (message,
 // recipient): the ledger claim decides who writes; recipients already disposed are skipped.
 
-import { headerValues } from '../contracts/header-block.ts';
 import { MALWARE_SYMBOLS } from '../engine/decide.ts';
-import type { ParsedMessage } from '../engine/types.ts';
 import { TransientError } from '../errors.ts';
-import type { DecidedState, QuarantineItem, QuarantineStatus, WorkflowInput } from '../ports/index.ts';
+import type { LedgerState, QuarantineItem, QuarantineStatus } from '../ports/index.ts';
 import { nextAttemptAt } from './deferred.ts';
-import { type HandlerDeps, KEYS } from './deps.ts';
-import { CLAIM_LEASE_MS, describeStatesError, loadOptionalJson, type StatesError } from './support.ts';
+import type { HandlerDeps } from './deps.ts';
+import { describe, heldItem, type QuarantineState } from './held-item.ts';
+import { CLAIM_LEASE_MS, describeStatesError } from './support.ts';
+import { recordUnconfirmed } from './unconfirmed.ts';
 
-/** Quarantine's input: anything from the workflow input to a full DecidedState, plus a caught error. */
-export interface QuarantineState extends WorkflowInput {
-  readonly parse?: DecidedState['parse'];
-  readonly verdict?: DecidedState['verdict'];
-  readonly deliveryFailure?: StatesError;
-  /** A transient delivery failure that outlasted the workflow's retries: the message is queued. */
-  readonly deferral?: StatesError;
-  readonly failure?: StatesError;
-}
+export type { QuarantineState } from './held-item.ts';
 
 export interface QuarantineResult {
   readonly messageId: string;
@@ -28,9 +20,6 @@ export interface QuarantineResult {
   readonly quarantined: readonly string[];
   readonly skipped: readonly string[];
 }
-
-const DAY_SECONDS = 86_400;
-const MAX_FIELD_CHARS = 500;
 
 export function createQuarantineHandler(
   deps: Pick<
@@ -52,14 +41,18 @@ export function createQuarantineHandler(
     const quarantined: string[] = [];
     const skipped: string[] = [];
     const unresolved: string[] = [];
+    const unconfirmed: string[] = [];
     const malware = (state.verdict?.symbols ?? []).some((s) => MALWARE_SYMBOLS.includes(s));
+    // Read once, when the first claim is refused: the states of the others cannot go back meanwhile.
+    let states: Record<string, LedgerState> | undefined;
     // Claim everyone first, so a crash leaves CLAIMED rows (which the reconciler re-drives), not gaps.
     for (const recipient of state.envelope.recipients) {
       if (await deps.ledger.claim(state.messageId, recipient, 'quarantine', CLAIM_LEASE_MS)) {
         quarantined.push(recipient);
         continue;
       }
-      const current = (await deps.ledger.get(state.messageId))[recipient];
+      states ??= await deps.ledger.get(state.messageId);
+      const current = states[recipient];
       if (current === 'ATTEMPTING') {
         // An attempt sent (or is sending) it: not ours to hold. The pending entry stays, so the
         // reconciler records it UNCONFIRMED once that attempt's lease is over.
@@ -70,22 +63,14 @@ export function createQuarantineHandler(
         await Promise.all(quarantined.map((r) => deps.ledger.abandon(state.messageId, r)));
         throw new TransientError(`${recipient} is claimed by another attempt`);
       }
+      if (current === 'UNCONFIRMED') unconfirmed.push(recipient);
       skipped.push(recipient);
     }
     for (const recipient of quarantined) {
       const item: QuarantineItem = {
-        messageId: state.messageId,
-        recipient,
-        sender: sender.slice(0, MAX_FIELD_CHARS),
-        subject: subject.slice(0, MAX_FIELD_CHARS),
-        score: state.verdict?.score ?? 0,
-        symbols: (state.verdict?.symbols ?? []).join(' '),
+        ...heldItem(deps, state, { sender, subject }, recipient, now),
         reason: reason.slice(0, 1000),
         status,
-        receivedAt: state.receivedAt,
-        messageKey: state.key,
-        ...(state.direction === 'outbound' ? { direction: 'outbound' as const } : {}),
-        expiresAt: Math.floor(now.getTime() / 1000) + deps.config.retention.quarantineDays * DAY_SECONDS,
         ...(malware ? { adminRelease: true } : {}),
         ...(status === 'DEFERRED' && state.deferral
           ? {
@@ -104,6 +89,7 @@ export function createQuarantineHandler(
       else deps.logger.warn(status === 'DEFERRED' ? 'delivery deferred' : 'delivery failed', line);
       deps.metrics.count('Dispositions', status);
     }
+    await recordUnconfirmed(deps, state, unconfirmed);
     // Every recipient is now settled here or was already: the message is no longer pending.
     if (!unresolved.length) await deps.pending.remove(state.messageId);
     return { messageId: state.messageId, status, quarantined, skipped };
@@ -115,28 +101,4 @@ function reasonFor(state: QuarantineState): string {
   if (state.deferral) return `delivery deferred: ${describeStatesError(state.deferral)}`;
   if (state.deliveryFailure) return `delivery failed: ${describeStatesError(state.deliveryFailure)}`;
   return state.verdict?.reason ?? 'quarantined';
-}
-
-/** Sender and subject from the parsed JSON, else from a bounded read of the raw header block. */
-async function describe(
-  deps: Pick<HandlerDeps, 'store'>,
-  state: QuarantineState,
-): Promise<{ sender: string; subject: string }> {
-  try {
-    const key = state.parse?.parsedKey ?? KEYS.parsed(state.messageId);
-    const parsed = await loadOptionalJson<ParsedMessage>(deps.store, key);
-    if (parsed) return { sender: parsed.from?.address ?? state.envelope.mailFrom, subject: parsed.subject };
-  } catch {
-    // Fall through to the raw header block: the fail-safe must not fail for want of a description.
-  }
-  try {
-    const raw = await deps.store.get(state.key);
-    return {
-      sender: headerValues(raw, 'from')[0] ?? state.envelope.mailFrom,
-      subject: headerValues(raw, 'subject')[0] ?? '',
-    };
-  } catch {
-    // The item still matters more than its description: the reason says what went wrong.
-    return { sender: state.envelope.mailFrom, subject: '' };
-  }
 }

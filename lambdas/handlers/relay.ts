@@ -39,9 +39,14 @@ export async function relay(
   // Claim everyone before sending anything: if this worker dies mid-way, every recipient it had not
   // finished is left CLAIMED (a lease the reconciler sees), never without a row.
   const mine: string[] = [];
+  // Read once, at the first refused claim: a recipient's recorded state cannot move back meanwhile.
+  let states: Record<string, LedgerState> | undefined;
   for (const r of input.envelope.recipients) {
     if (await deps.ledger.claim(input.messageId, r, 'deliver', CLAIM_LEASE_MS, input.claim)) mine.push(r);
-    else skipped.push({ recipient: r, state: (await deps.ledger.get(input.messageId))[r] ?? 'NONE' });
+    else {
+      states ??= await deps.ledger.get(input.messageId);
+      skipped.push({ recipient: r, state: states[r] ?? 'NONE' });
+    }
   }
   const outcomes = await Promise.all(
     [...groupByDomain(mine)].map(([domain, claimed]) => sendToDomain(deps, input, domain, claimed)),

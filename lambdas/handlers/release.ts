@@ -1,11 +1,14 @@
 // Release: delivers a held message to one recipient on an administrator's request. Allowed from
-// QUARANTINED, DELIVERY_FAILED or DEFERRED (a manual flush of the queue); the ledger claim makes a
-// repeated release, or one racing the reconciler's retry, deliver exactly once.
+// QUARANTINED, DELIVERY_FAILED or DEFERRED (a manual flush of the queue), and with --force from
+// UNCONFIRMED (the administrator checked the mailbox); the ledger claim makes a repeated release, or one
+// racing the reconciler's retry, deliver exactly once.
 
 import { z } from 'zod';
 import { MalformedEventError, NotFoundError } from '../errors.ts';
 import type { HandlerDeps } from './deps.ts';
+import { heldMessageOf } from './held-item.ts';
 import { redeliver } from './redeliver.ts';
+import { recordUnconfirmed } from './unconfirmed.ts';
 
 const ReleaseRequest = z.object({
   messageId: z.string().min(1),
@@ -50,11 +53,14 @@ export function createReleaseHandler(
     if (!item) return refuse('not in quarantine');
     const state = (await deps.ledger.get(messageId))[recipient];
     if (state === 'DELIVERED') return refuse('already delivered');
-    if (state === 'UNCONFIRMED' || state === 'ATTEMPTING')
+    if (state === 'ATTEMPTING') return refuse('a delivery attempt is sending it now');
+    // Unconfirmed: the server may have it. Only a person who checked the mailbox sends it again.
+    const unconfirmed = state === 'UNCONFIRMED' || item.status === 'UNCONFIRMED';
+    if (unconfirmed && !request.data.force)
       return refuse(
-        'a delivery attempt sent it without a reply (UNCONFIRMED): check the mailbox; releasing would send a second copy',
+        'a delivery attempt sent it without a reply (UNCONFIRMED): check the mailbox; if it never arrived, release with --force',
       );
-    if (!(RELEASABLE as readonly string[]).includes(item.status))
+    if (!unconfirmed && !(RELEASABLE as readonly string[]).includes(item.status))
       return refuse(`quarantine status is ${item.status}`);
     if (item.adminRelease && !request.data.force) {
       return refuse(
@@ -62,9 +68,15 @@ export function createReleaseHandler(
       );
     }
     if (item.adminRelease) deps.logger.warn('malware release forced', { messageId, recipient });
+    if (unconfirmed) deps.logger.warn('unconfirmed delivery released again', { messageId, recipient });
 
     const released: readonly [string, string][] = [['X-SEG-Released', deps.clock().toISOString()]];
-    const result = await redeliver(deps, item, RELEASABLE, released);
+    const from = unconfirmed ? [...RELEASABLE, 'UNCONFIRMED' as const] : RELEASABLE;
+    const result = await redeliver(deps, item, from, released);
+    if (result.unconfirmed?.length) {
+      await recordUnconfirmed(deps, heldMessageOf(item), result.unconfirmed);
+      return refuse('sent without a reply (UNCONFIRMED): check the mailbox before releasing again');
+    }
     if (!result.delivered.length) {
       const why = result.skipped[0]?.state;
       return refuse(why === 'DELIVERED' ? 'already delivered' : `ledger state is ${why ?? 'unknown'}`);

@@ -3,9 +3,9 @@
 // the CLI can reach a running `seg serve`. It does not build SDK clients or adapters (local-deps.ts does).
 // startS3rver/startDynalite start one bare server each; the test helpers start theirs with them too.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -38,13 +38,35 @@ export interface S3rverStore {
   putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
 }
 
+/** s3rver's own metadata rule: these standard headers and every x-amz-meta-* header are kept. */
+const { ALLOWED_METADATA } = require('s3rver/lib/models/object') as { ALLOWED_METADATA: readonly string[] };
+
+/** Writes `path` so that a reader, or a process killed at any instant, sees its old or its new content. */
+async function replaceFile(path: string, content: string | Buffer): Promise<void> {
+  const staged = `${path}.${process.pid}.${randomUUID()}.tmp`;
+  await writeFile(staged, content);
+  await rename(staged, path);
+}
+
 /**
- * Makes `store` answer a PUT only once the object and its metadata are written. s3rver resolves its own
- * putObject before its write stream has even opened the file, so a process killed right after a 200 lost
- * the object, and a 250 the gateway gave on the strength of that PUT lost the message. Written files
- * survive the process being killed; a power cut would need fsync, which the local runtime does not pay for.
+ * Makes `store` answer a PUT only once the object and its metadata are written, each file replaced whole.
+ * s3rver resolves its own putObject before its write stream has even opened the file, and rewrites a
+ * file in place (truncate, then write): a process killed right after a 200 lost the object, and one killed
+ * while an object was written again (the listener records an envelope, then ingest records it once more)
+ * left it empty, so a 250 the gateway gave lost the message's envelope. Written files survive the process
+ * being killed; a power cut would need fsync, which the local runtime does not pay for.
  */
 export function makeDurable(store: S3rverStore): void {
+  store.putMetadata = async (bucket, key, metadata, md5) => {
+    const fields = (metadata ?? {}) as Record<string, unknown>;
+    const kept = Object.fromEntries(
+      Object.entries(fields).filter(
+        ([name]) => ALLOWED_METADATA.includes(name) || name.startsWith('x-amz-meta-'),
+      ),
+    );
+    if (md5) await replaceFile(store.getResourcePath(bucket, key, 'object.md5'), md5);
+    await replaceFile(store.getResourcePath(bucket, key, 'metadata.json'), JSON.stringify(kept, null, 2));
+  };
   store.putObject = async (object) => {
     let content: Buffer;
     if (Buffer.isBuffer(object.content)) content = object.content;
@@ -55,7 +77,7 @@ export function makeDurable(store: S3rverStore): void {
     }
     const objectPath = store.getResourcePath(object.bucket, object.key, 'object');
     await mkdir(dirname(objectPath), { recursive: true });
-    await writeFile(objectPath, content);
+    await replaceFile(objectPath, content);
     const md5 = createHash('md5').update(content).digest('hex');
     await store.putMetadata(object.bucket, object.key, object.metadata, md5);
     return { size: content.length, md5 };

@@ -71,7 +71,8 @@ export interface LocalGateway {
   readonly antivirus: { readonly address: string; readonly running: boolean; readonly status: string };
   /** Resolves when every accepted message has finished its ingest and workflow. */
   drain(): Promise<void>;
-  release(messageId: string, recipient: string): Promise<ReleaseResult>;
+  /** `force`: an administrator's override (malware, or an unconfirmed delivery they checked). */
+  release(messageId: string, recipient: string, force?: boolean): Promise<ReleaseResult>;
   /** Runs the reconciler (by default treating messages received before start-up as orphaned). */
   reconcile(event?: ReconcileEvent): Promise<ReconcileResult>;
   /** Stops accepting mail, finishes in-flight work, then stops the servers. */
@@ -246,8 +247,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     deliversTo: downstream ? `smtp://${downstream.host}:${downstream.port}` : deliveredFolder(dataDir),
     antivirus: { address: av.client.address, running: av.running, status: av.status },
     drain,
-    release: async (messageId, recipient) =>
-      (await handlers.release({ messageId, recipient })) as ReleaseResult,
+    release: async (messageId, recipient, force) =>
+      (await handlers.release({ messageId, recipient, ...(force ? { force } : {}) })) as ReleaseResult,
     reconcile,
     async close() {
       if (timer) clearInterval(timer);

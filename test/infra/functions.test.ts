@@ -100,14 +100,20 @@ describe('functions', () => {
     expect(actionsOf(statements)).not.toContain('s3:PutObject');
   });
 
-  it('lets quarantine write items but not read the table', () => {
-    const statements = statementsOf(template, 'quarantine');
-    const quarantineTableStatements = statements.filter((s) =>
-      JSON.stringify(s.Resource).includes('TablesQuarantine'),
-    );
-    expect(actionsOf(quarantineTableStatements)).toContain('dynamodb:PutItem');
-    expect(actionsOf(quarantineTableStatements)).not.toContain('dynamodb:Scan');
-  });
+  it.each(['quarantine', 'deliver'])(
+    'lets %s write items and get one by key (an unconfirmed delivery), but not query or scan the table',
+    (name) => {
+      const statements = statementsOf(template, name);
+      const quarantineTableStatements = statements.filter((s) =>
+        JSON.stringify(s.Resource).includes('TablesQuarantine'),
+      );
+      expect(actionsOf(quarantineTableStatements)).toEqual(
+        expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem']),
+      );
+      expect(actionsOf(quarantineTableStatements)).not.toContain('dynamodb:Scan');
+      expect(actionsOf(quarantineTableStatements)).not.toContain('dynamodb:Query');
+    },
+  );
 
   it('lets the reconciler list nothing (the pending index is its work list), update deferred items and write only envelopes', () => {
     const statements = statementsOf(template, 'reconcile');

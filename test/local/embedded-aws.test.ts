@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -80,15 +80,58 @@ describe('embedded AWS servers', () => {
     const FilesystemStore = require('s3rver/lib/stores/filesystem') as new (dir: string) => S3rverStore;
     const store = new FilesystemStore(dataDir);
     // Metadata is recorded, not written, so no other file's I/O gives the object's write time to finish.
+    makeDurable(store);
     const metadataFor: string[] = [];
     store.putMetadata = async (_bucket, key) => {
       metadataFor.push(key);
     };
-    makeDurable(store);
     const content = Buffer.alloc(8 * 1024 * 1024, 'x');
     await store.putObject({ bucket: 'b', key: 'envelopes/m1.json', content, metadata: {} });
     // Checked synchronously on resolution: nothing may still be queued in the process.
     expect(statSync(store.getResourcePath('b', 'envelopes/m1.json', 'object')).size).toBe(content.length);
     expect(metadataFor).toEqual(['envelopes/m1.json']);
+  });
+
+  it('replaces a stored object whole, so a reader (or a kill) during a rewrite sees the old or the new one', async () => {
+    const FilesystemStore = require('s3rver/lib/stores/filesystem') as new (dir: string) => S3rverStore;
+    const store = new FilesystemStore(dataDir);
+    makeDurable(store);
+    const size = 8 * 1024 * 1024;
+    const key = 'envelopes/m1.json';
+    await store.putObject({
+      bucket: 'b',
+      key,
+      content: Buffer.alloc(size, 'a'),
+      metadata: { 'content-type': 'application/json' },
+    });
+    const objectPath = store.getResourcePath('b', key, 'object');
+    const metadataPath = store.getResourcePath('b', key, 'metadata.json');
+    const seen = new Set<string>();
+    let rewriting = true;
+    const rewrite = store
+      .putObject({
+        bucket: 'b',
+        key,
+        content: Buffer.alloc(size, 'b'),
+        metadata: { 'content-type': 'application/json' },
+      })
+      .finally(() => {
+        rewriting = false;
+      });
+    // Read between every I/O callback of the rewrite, the way a restarted gateway would find the files.
+    while (rewriting) {
+      const content = readFileSync(objectPath);
+      seen.add(
+        content.length === size && (content.every((c) => c === 0x61) || content.every((c) => c === 0x62))
+          ? `whole ${String.fromCharCode(content[0] ?? 0)}`
+          : `torn at ${content.length} bytes`,
+      );
+      seen.add(`metadata ${JSON.parse(readFileSync(metadataPath, 'utf8'))['content-type']}`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await rewrite;
+    expect([...seen].filter((s) => s.startsWith('torn'))).toEqual([]);
+    expect(readFileSync(objectPath).every((c) => c === 0x62)).toBe(true);
+    expect(seen).toContain('metadata application/json');
   });
 });

@@ -9,9 +9,12 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { quarantineCommand } from '../../bin/commands/quarantine.ts';
+import { createDynamoClient } from '../../lambdas/adapters/aws/aws-clients.ts';
+import { DynamoQuarantineStore } from '../../lambdas/adapters/aws/dynamo-quarantine-store.ts';
 import { parseConfig } from '../../lambdas/config/load-config.ts';
 import { offlineResolver } from '../../lambdas/engine/scan-message.ts';
-import { endpointsFile } from '../../lambdas/local/embedded-aws.ts';
+import { UNCONFIRMED_REASON } from '../../lambdas/handlers/unconfirmed.ts';
+import { endpointsFile, openEmbeddedAws } from '../../lambdas/local/embedded-aws.ts';
 import { startLocalGateway } from '../../lambdas/local/gateway.ts';
 import type { QuarantineItem } from '../../lambdas/ports/index.ts';
 import { captureStdout } from '../e2e/helpers.ts';
@@ -132,5 +135,54 @@ describe('seg quarantine without a running seg serve', () => {
       quarantineCommand('list', { json: true, status: 'RELEASED', config: configFile }),
     );
     expect((JSON.parse(stdout) as QuarantineItem[]).map((i) => i.messageId)).toEqual([messageId]);
+  });
+
+  it('points at unconfirmed deliveries from the default list, and releases one only with --force', async () => {
+    // An unconfirmed delivery as deliver records it (the handlers' tests produce it for real).
+    const aws = await openEmbeddedAws(dataDir);
+    const client = createDynamoClient({
+      endpoint: aws.endpoints.dynamodb,
+      region: aws.endpoints.region,
+      credentials: aws.endpoints.credentials,
+    });
+    try {
+      const quarantine = new DynamoQuarantineStore({ client, tableName: aws.endpoints.quarantineTable });
+      const released = await quarantine.get(messageId, 'carol@example.com');
+      await quarantine.put({
+        ...(released as QuarantineItem),
+        recipient: 'dave@example.com',
+        status: 'UNCONFIRMED',
+        reason: UNCONFIRMED_REASON,
+      });
+    } finally {
+      client.destroy();
+      await aws.stop();
+    }
+    const listed = await captureStdout(() => quarantineCommand('list', { dataDir }));
+    expect(listed.stdout).toMatch(/1 delivery was sent without a reply \(UNCONFIRMED\)/);
+
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const unforced = await captureStdout(() =>
+        quarantineCommand('release', { messageId, recipient: 'dave@example.com', config: configFile }),
+      );
+      expect(unforced.result).toBe(1);
+      expect(unforced.stdout).toMatch(/--force/);
+    } finally {
+      stderr.mockRestore();
+    }
+    const forced = await captureStdout(() =>
+      quarantineCommand('release', {
+        messageId,
+        recipient: 'dave@example.com',
+        force: true,
+        config: configFile,
+      }),
+    );
+    expect(forced.result, forced.stdout).toBe(0);
+    expect((await readdir(join(dataDir, 'delivered'))).sort()).toEqual([
+      `${messageId}-carol@example.com.eml`,
+      `${messageId}-dave@example.com.eml`,
+    ]);
   });
 });
