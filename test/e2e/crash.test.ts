@@ -3,7 +3,7 @@
 // recipient (a Bcc: named in no header) exactly once at a real downstream SMTP server, and nothing goes
 // to the addresses only named in To/Cc.
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,46 +14,14 @@ import { createDynamoClient } from '../../lambdas/adapters/aws/aws-clients.ts';
 import { DynamoLedger } from '../../lambdas/adapters/aws/dynamo-ledger.ts';
 import { DynamoQuarantineStore } from '../../lambdas/adapters/aws/dynamo-quarantine-store.ts';
 import { openEmbeddedAws } from '../../lambdas/local/embedded-aws.ts';
+import { exited, SEG, serve } from '../support/seg-process.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
 
-const SEG = join(import.meta.dirname, '../../bin/seg.mjs');
 const MESSAGES = 100;
 /** Kill the gateway once this many messages have their 250: about half way, with more in flight. */
 const KILL_AFTER = 50;
 /** Messages sent at once, each on its own connection. */
 const PARALLEL = 4;
-
-/** Starts `seg serve` as a child process; resolves with it and its SMTP port once it prints its banner. */
-async function serve(args: string[]): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const child = spawn(process.execPath, [SEG, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /smtp:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-      if (match) {
-        clearInterval(timer);
-        resolve(Number(match[1]));
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`seg serve exited with ${code} before its banner:\n${output}`));
-    });
-  });
-  return { child, port, output: () => output };
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
-  });
 
 describe('seg serve killed with SIGKILL while receiving', () => {
   let dir: string;

@@ -1,0 +1,107 @@
+// SIGTERM under load: `seg serve` (a real child process) is stopped while it holds a message sent with
+// 12,000 RCPT commands and twenty full messages in their workflows. It must refuse recipients past its
+// limit (452), exit cleanly (code 0, no error, no stale lock on its data folder), and after a restart
+// every accepted recipient gets its copy exactly once.
+
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exited, serve } from '../support/seg-process.ts';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
+
+const MAX_RECIPIENTS = 100;
+const FLOOD = 12_000;
+const FULL_MESSAGES = 20;
+
+describe('seg serve stopped with SIGTERM under load', () => {
+  let dir: string;
+  let sink: SmtpSink;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'seg-sigterm-'));
+    sink = await startSmtpSink();
+  });
+
+  afterAll(async () => {
+    for (const child of children)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await sink?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses recipients past the limit, exits cleanly, and delivers every accepted recipient once after a restart', async () => {
+    const configFile = join(dir, 'seg.config.json');
+    const dataDir = join(dir, 'data');
+    await writeFile(
+      configFile,
+      JSON.stringify({
+        domains: [{ name: 'example.com', route: { host: 'mail.example.com', port: 587 } }],
+        limits: { maxRecipients: MAX_RECIPIENTS },
+        local: { downstream: { host: '127.0.0.1', port: sink.port } },
+      }),
+    );
+    const args = ['-c', configFile, '-d', dataDir, '-p', '0'];
+    const first = await serve(args);
+    children.push(first.child);
+
+    const accepted = new Map<string, string[]>();
+    const send = async (subject: string, to: string[]) => {
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: first.port, ignoreTLS: true });
+      try {
+        const info = await transport.sendMail({
+          envelope: { from: 'alice@sender.test', to },
+          raw: `From: alice@sender.test\r\nTo: list@example.com\r\nSubject: ${subject}\r\n\r\n${subject}\r\n`,
+        });
+        const id = /queued as ([a-z0-9]+)/.exec(info.response)?.[1];
+        if (id) accepted.set(subject, info.accepted.map(String));
+        return info;
+      } finally {
+        transport.close();
+      }
+    };
+    const flood = await send(
+      'flood',
+      Array.from({ length: FLOOD }, (_, i) => `r${i}@example.com`),
+    );
+    // Postfix's behaviour: 452 past the limit, the transaction goes on with the recipients accepted.
+    expect(flood.accepted).toHaveLength(MAX_RECIPIENTS);
+    expect(flood.rejected).toHaveLength(FLOOD - MAX_RECIPIENTS);
+    expect(String(flood.rejectedErrors?.[0]?.response)).toMatch(/^452/);
+    await Promise.all(
+      Array.from({ length: FULL_MESSAGES }, (_, m) =>
+        send(
+          `full ${m}`,
+          Array.from({ length: MAX_RECIPIENTS }, (_, i) => `m${m}-${i}@example.com`),
+        ),
+      ),
+    );
+    expect(accepted.size).toBe(FULL_MESSAGES + 1);
+
+    // Stop while the workflows of 2,100 recipient copies are still running.
+    first.child.kill('SIGTERM');
+    expect(await exited(first.child), first.output()).toBe(0);
+    expect(first.output()).not.toMatch(/Error|not open|unhandled/i);
+
+    // No stale lock: the same data folder opens again, and what was left is delivered.
+    const second = await serve(args);
+    children.push(second.child);
+    const expected = [...accepted.values()].flat();
+    for (
+      let i = 0;
+      i < 600 && new Set(sink.messages.flatMap((m) => m.envelope.to)).size < expected.length;
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
+    second.child.kill('SIGTERM');
+    expect(await exited(second.child), second.output()).toBe(0);
+
+    const copies = new Map<string, number>();
+    for (const m of sink.messages) for (const to of m.envelope.to) copies.set(to, (copies.get(to) ?? 0) + 1);
+    expect(expected.filter((r) => copies.get(r) !== 1)).toEqual([]);
+    expect(copies.size).toBe(expected.length);
+  }, 240_000);
+});
