@@ -1,5 +1,5 @@
-// The S3 bucket that holds every message (inbound/), its envelope (envelopes/), parse result
-// (parsed/) and verdict trace (verdicts/), plus its server access log bucket. It grants SES nothing by itself: the receipt
+// The S3 bucket that holds every message (inbound/), its envelope (envelopes/) and verdict trace
+// (verdicts/), plus its server access log bucket. It grants SES nothing by itself: the receipt
 // rules add the SES write permission for their own prefix.
 
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';

@@ -7,6 +7,9 @@ import type { Finding } from './types.ts';
 /** Drops what could break out of a header token or comment. */
 export const clean = (s: string | undefined): string => (s ?? '').replace(/[\r\n;"\\()]/g, '').trim();
 
+/** `ptype.property=value` at most: an address is at most 254 characters (RFC 5321 4.5.3.1.3). */
+const MAX_PROPERTY_CHARS = 300;
+
 const METHOD_RESULT: Partial<Record<SymbolName, [string, string]>> = {
   SPF_PASS: ['spf', 'pass'],
   SPF_FAIL: ['spf', 'fail'],
@@ -39,9 +42,11 @@ export function authResultsHeader(hostname: string, findings: readonly Finding[]
     const mr = METHOD_RESULT[f.symbol];
     if (!mr) return [];
     // Only `ptype.property=value` tokens belong in the header; free-text evidence stays in the trace.
+    // A value over MAX_PROPERTY_CHARS is no domain, selector or address: it stays in the trace only, so
+    // the header (one row per method) stays bounded and can travel in the workflow state.
     const ev = (f.evidence ?? '')
       .split(/\s+/)
-      .filter((t) => /^[a-z]+\.[a-z-]+=[^\s;()"\\]+$/i.test(t))
+      .filter((t) => t.length <= MAX_PROPERTY_CHARS && /^[a-z]+\.[a-z-]+=[^\s;()"\\]+$/i.test(t))
       .join(' ');
     return [`${mr[0]}=${mr[1]}${ev ? ` ${ev}` : ''}`];
   });

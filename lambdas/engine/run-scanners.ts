@@ -3,16 +3,19 @@
 
 import type { ScanContext, Scanner } from './scanner.ts';
 import { errorSymbol } from './symbols.ts';
-import type { ScanInput, ScanResult } from './types.ts';
+import type { RawScanInput, ScanInput, ScanResult } from './types.ts';
 
 class ScannerTimeoutError extends Error {
   override readonly name = 'ScannerTimeoutError';
 }
 
-/** Runs `scanners` on `input`; one ScanResult per scanner, in the order given. */
+/**
+ * Runs `scanners` on `input`; one ScanResult per scanner, in the order given. `input` may leave out
+ * the parsed message when no scanner reads it (needsParse); one that does then yields its _ERROR.
+ */
 export async function runScanners(
   scanners: readonly Scanner[],
-  input: ScanInput,
+  input: ScanInput | RawScanInput,
   ctx: Omit<ScanContext, 'signal'>,
 ): Promise<ScanResult[]> {
   return Promise.all(scanners.map((s) => runOne(s, input, ctx)));
@@ -20,7 +23,7 @@ export async function runScanners(
 
 async function runOne(
   scanner: Scanner,
-  input: ScanInput,
+  input: ScanInput | RawScanInput,
   ctx: Omit<ScanContext, 'signal'>,
 ): Promise<ScanResult> {
   const started = performance.now();
@@ -36,10 +39,14 @@ async function runOne(
     }, timeoutMs);
   });
   try {
-    const findings = await Promise.race([
-      scanner.scan(input, { ...ctx, signal: controller.signal }),
-      timeout,
-    ]);
+    const scanCtx = { ...ctx, signal: controller.signal };
+    const scanning =
+      scanner.reads === 'raw'
+        ? scanner.scan(input, scanCtx)
+        : 'parsed' in input
+          ? scanner.scan(input, scanCtx)
+          : Promise.reject(new Error('needs the parsed message, which this step did not parse'));
+    const findings = await Promise.race([scanning, timeout]);
     return { scanner: scanner.name, family: scanner.family, findings, ms: elapsed(started) };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

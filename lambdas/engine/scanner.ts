@@ -14,7 +14,7 @@ import type {
 import type { AntivirusEngine, DnsResolver } from '../ports/index.ts';
 import type { UrlFeeds } from './feeds.ts';
 import type { Family } from './symbols.ts';
-import type { Finding, ScanInput } from './types.ts';
+import type { Finding, RawScanInput, ScanInput } from './types.ts';
 
 export interface ScanContext {
   readonly policy: Policy;
@@ -44,8 +44,27 @@ export interface ScanContext {
   readonly signal: AbortSignal;
 }
 
-export interface Scanner {
+interface ScannerBase {
   readonly name: string;
   readonly family: Family;
+}
+
+/** A scanner that reads the parsed message (the default). */
+export interface ParsedScanner extends ScannerBase {
+  readonly reads?: 'parsed';
   scan(input: ScanInput, ctx: ScanContext): Promise<readonly Finding[]>;
 }
+
+/**
+ * A scanner that reads only the raw bytes, the envelope and SES's verdicts. A workflow step whose
+ * scanners are all raw-only skips parsing (see needsParse): parsing is most of a small step's time.
+ */
+export interface RawScanner extends ScannerBase {
+  readonly reads: 'raw';
+  scan(input: RawScanInput, ctx: ScanContext): Promise<readonly Finding[]>;
+}
+
+export type Scanner = ParsedScanner | RawScanner;
+
+/** Whether any of `scanners` reads the parsed message. */
+export const needsParse = (scanners: readonly Scanner[]): boolean => scanners.some((s) => s.reads !== 'raw');

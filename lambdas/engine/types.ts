@@ -110,12 +110,16 @@ export interface ParsedMessage {
   readonly htmlOnly?: boolean;
 }
 
-/** Everything a scanner may look at. The raw bytes are there for DKIM and antivirus. */
-export interface ScanInput {
+/** What a raw-only scanner looks at: the bytes (DKIM, antivirus, attachment extraction), no parse. */
+export interface RawScanInput {
   readonly raw: Uint8Array;
-  readonly parsed: ParsedMessage;
   readonly envelope: Envelope;
   readonly ses?: SesVerdicts;
+}
+
+/** Everything a scanner may look at. The raw bytes are there for DKIM and antivirus. */
+export interface ScanInput extends RawScanInput {
+  readonly parsed: ParsedMessage;
 }
 
 export interface ScoredFinding extends Finding {

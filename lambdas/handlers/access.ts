@@ -6,14 +6,13 @@ import { KEYS } from './deps.ts';
 /** Key prefixes of the message bucket, derived from the KEYS layout. */
 export const PREFIXES = {
   inbound: KEYS.inboundPrefix,
-  parsed: KEYS.parsed('').replace(/\.json$/, ''),
   verdicts: KEYS.verdict('').replace(/\.json$/, ''),
   envelopes: KEYS.envelope('').replace(/\.json$/, ''),
   outbox: KEYS.outboxPrefix,
   avDefinitions: KEYS.avDefinitionsPrefix,
 } as const;
 
-const { inbound, parsed, verdicts, envelopes, outbox, avDefinitions } = PREFIXES;
+const { inbound, verdicts, envelopes, outbox, avDefinitions } = PREFIXES;
 
 export interface BucketAccess {
   readonly read: readonly string[];
@@ -29,29 +28,29 @@ export interface BucketAccess {
 export const BUCKET_ACCESS = {
   ingest: { read: [], write: [envelopes], list: [] },
   // Parse and quarantine serve both workflows: inbound/ and outbox/ messages.
-  parse: { read: [inbound, outbox], write: [parsed], list: [] },
-  'scan-auth': { read: [inbound, parsed], write: [], list: [] },
-  'scan-content': { read: [inbound, parsed], write: [], list: [] },
-  'scan-lists': { read: [inbound, parsed], write: [], list: [] },
-  'scan-attachments': { read: [inbound, parsed], write: [], list: [] },
+  parse: { read: [inbound, outbox], write: [], list: [] },
+  'scan-auth': { read: [inbound], write: [], list: [] },
+  'scan-content': { read: [inbound], write: [], list: [] },
+  'scan-lists': { read: [inbound], write: [], list: [] },
+  'scan-attachments': { read: [inbound], write: [], list: [] },
   // The antivirus image: it also pulls the definitions (manifest first, so it needs no ListBucket).
-  'scan-antivirus': { read: [inbound, parsed, avDefinitions], write: [], list: [] },
+  'scan-antivirus': { read: [inbound, avDefinitions], write: [], list: [] },
   // freshclam on a schedule: writes the definitions and their manifest, reads the manifest to skip re-uploads.
   'av-definitions': { read: [avDefinitions], write: [avDefinitions], list: [] },
   decide: { read: [], write: [verdicts], list: [] },
-  deliver: { read: [inbound, verdicts], write: [], list: [] },
-  quarantine: { read: [outbox, inbound, parsed], write: [], list: [] },
+  deliver: { read: [inbound], write: [], list: [] },
+  quarantine: { read: [outbox, inbound], write: [], list: [] },
   release: { read: [inbound, verdicts, envelopes], write: [], list: [] },
   // Also reads what release reads: it retries deferred deliveries through the same path, and what
   // quarantine reads: it holds a message with no envelope. It writes envelopes when it re-ingests a
   // failed ingest event with the ingest logic. It lists nothing: the pending index is its work list.
-  reconcile: { read: [inbound, parsed, verdicts, envelopes], write: [envelopes], list: [] },
+  reconcile: { read: [inbound, verdicts, envelopes], write: [envelopes], list: [] },
   // Outbound: the smart host's submissions under outbox/.
-  'scan-dlp': { read: [outbox, parsed], write: [], list: [] },
+  'scan-dlp': { read: [outbox], write: [], list: [] },
   'outbound-abuse': { read: [], write: [], list: [] },
   'outbound-decide': { read: [], write: [verdicts], list: [] },
   send: { read: [outbox], write: [], list: [] },
-  block: { read: [parsed], write: [], list: [] },
+  block: { read: [], write: [], list: [] },
   submit: { read: [], write: [outbox, envelopes], list: [] },
   'outbox-ingest': { read: [outbox], write: [envelopes], list: [] },
 } as const satisfies Record<string, BucketAccess>;

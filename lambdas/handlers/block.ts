@@ -4,10 +4,9 @@
 // the verdict's reason, whose evidence the scanners have already redacted, and no part of the body.
 
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
-import type { ParsedMessage } from '../engine/types.ts';
 import type { DecidedState, QuarantineItem } from '../ports/index.ts';
 import type { OutboundHandlerDeps } from './deps.ts';
-import { CLAIM_LEASE_MS, loadOptionalJson } from './support.ts';
+import { CLAIM_LEASE_MS } from './support.ts';
 
 const DAY_SECONDS = 86_400;
 /** The ledger row that makes the notice go out once per message. */
@@ -27,8 +26,7 @@ export function createBlockHandler(
   >,
 ) {
   return async (state: DecidedState): Promise<BlockOutcome> => {
-    const parsed = await loadOptionalJson<ParsedMessage>(deps.store, state.parse?.parsedKey ?? '');
-    const subject = parsed?.subject ?? '';
+    const subject = state.parse?.subject ?? '';
     const now = deps.clock();
     const blocked: string[] = [];
     for (const recipient of state.envelope.recipients) {

@@ -6,6 +6,7 @@ import type { ScanResult, Verdict } from '../engine/types.ts';
 import type { DecidedState, ParseSummary, WorkflowInput } from '../ports/index.ts';
 import { type HandlerDeps, KEYS } from './deps.ts';
 import type { VerdictTrace } from './support.ts';
+import { authResultsOf } from './verdict-headers.ts';
 
 /** Decide's input: the workflow input, Parse's summary and one results array per Parallel branch. */
 export interface DecideState extends WorkflowInput {
@@ -38,6 +39,7 @@ export function createDecideHandler(deps: DecideDeps, options: DecideOptions = {
     };
     await deps.store.put(traceKey, JSON.stringify(trace), 'application/json');
     const { action, score, symbols } = verdict;
+    const authResults = authResultsOf(deps.config, verdict);
     deps.logger.info('decided', {
       messageId: state.messageId,
       ...(options.direction ? { direction: options.direction } : {}),
@@ -58,6 +60,7 @@ export function createDecideHandler(deps: DecideDeps, options: DecideOptions = {
         symbols: verdict.symbols,
         reason: verdict.reason.slice(0, 1000),
         traceKey,
+        ...(authResults ? { authResults } : {}),
       },
     };
   };

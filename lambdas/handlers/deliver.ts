@@ -5,7 +5,7 @@ import type { DecidedState } from '../ports/index.ts';
 import type { HandlerDeps } from './deps.ts';
 import { buildOutgoingMessage } from './outgoing-message.ts';
 import { type RelayResult, relay } from './relay.ts';
-import { loadRequired, readTrace } from './support.ts';
+import { loadRequired } from './support.ts';
 import { recordUnconfirmed } from './unconfirmed.ts';
 import { verdictHeaders } from './verdict-headers.ts';
 
@@ -16,11 +16,9 @@ export function createDeliverHandler(
   >,
 ) {
   return async (state: DecidedState): Promise<RelayResult & { readonly messageId: string }> => {
-    const [raw, trace] = await Promise.all([
-      loadRequired(deps.store, state.key),
-      readTrace(deps.store, state.messageId),
-    ]);
-    const outgoing = buildOutgoingMessage(raw, verdictHeaders(deps.config, state.verdict, trace?.verdict));
+    // One S3 GET: the verdict headers, Authentication-Results included, come in the state from Decide.
+    const raw = await loadRequired(deps.store, state.key);
+    const outgoing = buildOutgoingMessage(raw, verdictHeaders(deps.config, state.verdict));
     const result = await relay(deps, { messageId: state.messageId, envelope: state.envelope, outgoing });
     // Sent without a reply now, or by an earlier attempt that died (a re-drive finds it so): a person decides.
     await recordUnconfirmed(

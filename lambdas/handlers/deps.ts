@@ -22,7 +22,7 @@ import type {
 
 export interface HandlerDeps {
   readonly config: SegConfig;
-  /** Bucket holding inbound/<id>, parsed/<id>.json and verdicts/<id>.json. */
+  /** Bucket holding inbound/<id>, envelopes/<id>.json and verdicts/<id>.json. */
   readonly bucket: string;
   readonly store: MessageStore;
   readonly quarantine: QuarantineStore;
@@ -79,7 +79,6 @@ export const KEYS = {
   /** Outbound submissions: the smart host (Mail Manager, HTTPS, local submission) writes each here. */
   outboxPrefix: 'outbox/',
   outbox: (id: string) => `outbox/${id}`,
-  parsed: (id: string) => `parsed/${id}.json`,
   verdict: (id: string) => `verdicts/${id}.json`,
   /** The SMTP envelope ingest saw, so the reconciler can re-drive a message with its real recipients. */
   envelope: (id: string) => `envelopes/${id}.json`,

@@ -2,10 +2,9 @@
 // fail-safe, an unconfirmed delivery): the sender and subject, the verdict, and when the item expires.
 
 import { headerValues } from '../contracts/header-block.ts';
-import type { ParsedMessage } from '../engine/types.ts';
 import type { DecidedState, QuarantineItem, WorkflowInput } from '../ports/index.ts';
-import { type HandlerDeps, KEYS } from './deps.ts';
-import { loadOptionalJson, type StatesError } from './support.ts';
+import type { HandlerDeps } from './deps.ts';
+import type { StatesError } from './support.ts';
 
 /** Quarantine's input: anything from the workflow input to a full DecidedState, plus a caught error. */
 export interface QuarantineState extends WorkflowInput {
@@ -59,18 +58,13 @@ export function heldItem(
   };
 }
 
-/** Sender and subject from the parsed JSON, else from a bounded read of the raw header block. */
+/** Sender and subject from Parse's summary in the state, else (before Parse) from the raw header block. */
 export async function describe(
   deps: Pick<HandlerDeps, 'store'>,
   state: HeldMessage,
 ): Promise<{ sender: string; subject: string }> {
-  try {
-    const key = state.parse?.parsedKey ?? KEYS.parsed(state.messageId);
-    const parsed = await loadOptionalJson<ParsedMessage>(deps.store, key);
-    if (parsed) return { sender: parsed.from?.address ?? state.envelope.mailFrom, subject: parsed.subject };
-  } catch {
-    // Fall through to the raw header block: the fail-safe must not fail for want of a description.
-  }
+  if (state.parse)
+    return { sender: state.parse.from ?? state.envelope.mailFrom, subject: state.parse.subject ?? '' };
   try {
     return describeRaw(await deps.store.get(state.key), state.envelope.mailFrom);
   } catch {

@@ -1,28 +1,32 @@
-// Parse: loads the raw message, parses it once with the configured limits and stores the parsed
-// JSON for the scanners. Bad mail is not an error (it gets a verdict); an unreadable object is.
+// Parse: loads the raw message, parses it with the configured limits and returns a bounded summary
+// into the workflow state (the connecting client, From, Subject, problems). It stores nothing: the
+// scanners that read the parsed message parse again. Bad mail is not an error (it gets a verdict);
+// an unreadable object is.
 
 import { parseMessage } from '../engine/parse.ts';
 import type { ParsedMessage } from '../engine/types.ts';
 import type { ParseSummary, WorkflowInput } from '../ports/index.ts';
-import { type HandlerDeps, KEYS } from './deps.ts';
+import type { HandlerDeps } from './deps.ts';
 import { loadRequired } from './support.ts';
 
-/** Problems travel in the workflow state, so they are capped: the full list is in parsed/<id>.json. */
+/** The summary travels in the workflow state (256 KB in all), so it is capped: about 3 KB at most. */
 const MAX_SUMMARY_PROBLEMS = 10;
 const MAX_PROBLEM_CHARS = 200;
+/** The quarantine item's sender and subject fields hold 500 characters. */
+const MAX_FIELD_CHARS = 500;
 
 export function createParseHandler(deps: Pick<HandlerDeps, 'config' | 'store'>) {
   return async (input: WorkflowInput): Promise<ParseSummary> => {
     const raw = await loadRequired(deps.store, input.key);
     const parsed = await parseMessage(raw, deps.config.limits);
-    const parsedKey = KEYS.parsed(input.messageId);
-    await deps.store.put(parsedKey, JSON.stringify(parsed), 'application/json');
+    const from = parsed.from?.address;
     return {
-      parsedKey,
       sizeBytes: parsed.sizeBytes,
       truncated: parsed.truncated,
       problems: parsed.problems.slice(0, MAX_SUMMARY_PROBLEMS).map((p) => p.slice(0, MAX_PROBLEM_CHARS)),
       ...connectionFrom(parsed),
+      ...(from ? { from: from.slice(0, MAX_FIELD_CHARS) } : {}),
+      subject: parsed.subject.slice(0, MAX_FIELD_CHARS),
     };
   };
 }
@@ -38,5 +42,6 @@ export function connectionFrom(parsed: Pick<ParsedMessage, 'headers'>): { remote
   const match = /^from (\S+)(?: \(([^)]*)\))?/i.exec(value);
   if (!match) return {};
   const ip = /\[(?:IPv6:)?([0-9a-f:.]+)\]/i.exec(match[2] ?? '')?.[1];
-  return { helo: match[1] ?? '', ...(ip ? { remoteIp: ip } : {}) };
+  // A HELO name is at most a 255-character domain; more is not one, and the state stays bounded.
+  return { helo: (match[1] ?? '').slice(0, 255), ...(ip ? { remoteIp: ip } : {}) };
 }

@@ -6,7 +6,7 @@ import { type HandlerDeps, KEYS } from './deps.ts';
 import { buildOutgoingMessage } from './outgoing-message.ts';
 import { type RelayResult, relay } from './relay.ts';
 import { loadOptionalJson, loadRequired, readTrace } from './support.ts';
-import { verdictHeaders } from './verdict-headers.ts';
+import { authResultsOf, verdictHeaders } from './verdict-headers.ts';
 
 /**
  * Relays the item's message to its recipient, claiming the ledger row from one of `claimFrom`.
@@ -31,7 +31,11 @@ export async function redeliver(
   };
   const outgoing = buildOutgoingMessage(
     raw,
-    verdictHeaders(deps.config, summary, trace?.verdict, extraHeaders),
+    verdictHeaders(
+      deps.config,
+      { ...summary, authResults: authResultsOf(deps.config, trace?.verdict) },
+      extraHeaders,
+    ),
   );
   const envelope = {
     mailFrom: stored?.envelope.mailFrom ?? trace?.envelope.mailFrom ?? '',

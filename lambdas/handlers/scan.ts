@@ -1,14 +1,19 @@
-// The scanner Lambdas (inbound auth, content, lists, antivirus; outbound dlp) share this handler: load the raw message and its
-// parsed JSON, run the group's scanners with their timeouts, return the results. Scanners never throw.
+// The scanner Lambdas (inbound auth, content, lists, attachments, antivirus; outbound dlp) share this
+// handler: load the raw message (one S3 GET), parse it again when a scanner of the group reads the
+// parsed message, run the group's scanners with their timeouts, return the results. Scanners never
+// throw. Re-parsing is cheaper than storing a parsed copy: an S3 PUT costs as much as about 12 GETs, and
+// parsing a typical message takes milliseconds (docs/cost.md).
 
+import { parseMessage } from '../engine/parse.ts';
 import { runScanners } from '../engine/run-scanners.ts';
+import { needsParse } from '../engine/scanner.ts';
 import {
   OUTBOUND_SCANNER_GROUPS,
   type OutboundScannerGroup,
   SCANNER_GROUPS,
   type ScannerGroup,
 } from '../engine/scanners/index.ts';
-import type { ParsedMessage, ScanInput, ScanResult } from '../engine/types.ts';
+import type { RawScanInput, ScanResult } from '../engine/types.ts';
 import type { ParseSummary, WorkflowInput } from '../ports/index.ts';
 import type { HandlerDeps } from './deps.ts';
 import { loadRequired } from './support.ts';
@@ -23,14 +28,13 @@ export function createScanHandler(
   deps: Pick<HandlerDeps, 'config' | 'store' | 'resolver' | 'feeds' | 'antivirus'>,
 ) {
   return async (state: ScanState): Promise<ScanResult[]> => {
-    const [raw, parsedBytes] = await Promise.all([
-      loadRequired(deps.store, state.key),
-      loadRequired(deps.store, state.parse.parsedKey),
-    ]);
-    const parsed = JSON.parse(Buffer.from(parsedBytes).toString('utf8')) as ParsedMessage;
-    const input: ScanInput = {
+    const scanners =
+      group in SCANNER_GROUPS
+        ? SCANNER_GROUPS[group as ScannerGroup]
+        : OUTBOUND_SCANNER_GROUPS[group as OutboundScannerGroup];
+    const raw = await loadRequired(deps.store, state.key);
+    const input: RawScanInput = {
       raw,
-      parsed,
       envelope: {
         ...state.envelope,
         ...(state.parse.remoteIp ? { remoteIp: state.parse.remoteIp } : {}),
@@ -38,11 +42,9 @@ export function createScanHandler(
       },
       ...(state.ses ? { ses: state.ses } : {}),
     };
-    const scanners =
-      group in SCANNER_GROUPS
-        ? SCANNER_GROUPS[group as ScannerGroup]
-        : OUTBOUND_SCANNER_GROUPS[group as OutboundScannerGroup];
-    return runScanners(scanners, input, {
+    // The same parse with the same limits as the Parse step, so every step sees the same message.
+    const parsed = needsParse(scanners) ? await parseMessage(raw, deps.config.limits) : undefined;
+    return runScanners(scanners, parsed ? { ...input, parsed } : input, {
       policy: deps.config.policy,
       dlp: deps.config.dlp,
       outbound: deps.config.outbound,

@@ -331,9 +331,11 @@ export interface WorkflowInput {
   readonly envelopeFromHeaders?: boolean;
 }
 
-/** What Parse returns into `$.parse`: small, the parsed message itself is at `parsedKey`. */
+/**
+ * What Parse returns into `$.parse`: small and bounded, it travels in the workflow state. The parsed
+ * message itself is not stored: the scanner steps that read it parse the raw message again.
+ */
 export interface ParseSummary {
-  readonly parsedKey: string;
   readonly sizeBytes: number;
   readonly truncated: boolean;
   /** Parse problems, capped in count and length. */
@@ -341,12 +343,19 @@ export interface ParseSummary {
   /** From the topmost Received header, which SES (or the local listener) added. */
   readonly remoteIp?: string;
   readonly helo?: string;
+  /** The header From address and the Subject, capped, for the quarantine item and the block notice. */
+  readonly from?: string;
+  readonly subject?: string;
 }
 
 /** What Decide adds: the verdict summary the Choice state branches on. The full trace is in S3. */
 export interface DecidedState extends WorkflowInput {
   readonly parse?: ParseSummary;
-  readonly verdict: Pick<Verdict, 'action' | 'score' | 'symbols' | 'reason'> & { readonly traceKey: string };
+  readonly verdict: Pick<Verdict, 'action' | 'score' | 'symbols' | 'reason'> & {
+    readonly traceKey: string;
+    /** The Authentication-Results value Deliver adds (bounded); absent without AUTH findings. */
+    readonly authResults?: string;
+  };
 }
 
 /** Fields of one structured log line: identifiers, counts and short reasons, never message bodies. */

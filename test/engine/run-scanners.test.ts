@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runScanners } from '../../lambdas/engine/run-scanners.ts';
-import type { Scanner } from '../../lambdas/engine/scanner.ts';
+import { needsParse, type Scanner } from '../../lambdas/engine/scanner.ts';
+import { SCANNER_GROUPS } from '../../lambdas/engine/scanners/index.ts';
 import { ctxFrom, fixture, inputFrom, testConfig } from './helpers.ts';
 
 const ok: Scanner = { name: 'ok', family: 'GTUBE', scan: async () => [{ symbol: 'GTUBE' }] };
@@ -37,5 +38,29 @@ describe('runScanners', () => {
     ]);
     expect(sawAbort).toBe(true);
     for (const r of results) expect(r.ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('runs raw-only scanners without a parsed message and gives a scanner that needs one its _ERROR', async () => {
+    const raw: Scanner = {
+      name: 'raw',
+      family: 'GTUBE',
+      reads: 'raw',
+      scan: async ({ raw }) => (raw.length > 0 ? [{ symbol: 'GTUBE' }] : []),
+    };
+    const { signal: _s, ...ctx } = ctxFrom(testConfig());
+    const { parsed: _p, ...rawOnly } = await inputFrom(fixture('clean-plain.eml'));
+    const results = await runScanners([raw, ok], rawOnly, ctx);
+    expect(results[0]?.findings).toEqual([{ symbol: 'GTUBE' }]);
+    expect(results[1]?.findings[0]?.symbol).toBe('GTUBE_ERROR');
+  });
+});
+
+describe('needsParse', () => {
+  it('is false only for the groups whose scanners all read the raw message', () => {
+    expect(needsParse(SCANNER_GROUPS.auth)).toBe(false);
+    expect(needsParse(SCANNER_GROUPS.attachments)).toBe(false);
+    expect(needsParse(SCANNER_GROUPS.antivirus)).toBe(false);
+    expect(needsParse(SCANNER_GROUPS.content)).toBe(true);
+    expect(needsParse(SCANNER_GROUPS.lists)).toBe(true);
   });
 });

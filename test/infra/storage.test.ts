@@ -30,12 +30,12 @@ describe('message bucket', () => {
     });
   });
 
-  it('expires inbound/, envelopes/, parsed/ and verdicts/ after the configured message days', () => {
+  it('expires inbound/, envelopes/ and verdicts/ after the configured message days', () => {
     const rules = messages?.Properties.LifecycleConfiguration.Rules as {
       Prefix?: string;
       ExpirationInDays?: number;
     }[];
-    for (const prefix of ['inbound/', 'envelopes/', 'parsed/', 'verdicts/']) {
+    for (const prefix of ['inbound/', 'envelopes/', 'verdicts/']) {
       expect(rules).toContainEqual(
         expect.objectContaining({ Prefix: prefix, ExpirationInDays: 12, Status: 'Enabled' }),
       );

@@ -222,8 +222,9 @@ describe('ingest', () => {
 });
 
 describe('parse', () => {
-  it('stores the parsed message and takes the client from the topmost Received header', async () => {
+  it('returns a summary with the client from the topmost Received header, From and Subject, and stores nothing', async () => {
     await deps.store.put(KEYS.inbound('parse-1'), eml('plain-crlf.eml'));
+    const before = accesses.length;
     const summary = await createParseHandler(as('parse'))({
       messageId: 'parse-1',
       bucket: aws.bucket,
@@ -233,13 +234,32 @@ describe('parse', () => {
       direction: 'inbound',
     });
     expect(summary).toMatchObject({
-      parsedKey: 'parsed/parse-1.json',
       truncated: false,
       remoteIp: '203.0.113.7',
       helo: 'mail.sender.example',
+      subject: 'Quarterly numbers',
     });
-    const parsed = JSON.parse(Buffer.from(await deps.store.get(summary.parsedKey)).toString('utf8'));
-    expect(parsed.subject).toBe('Quarterly numbers');
+    expect(summary.from).toMatch(/@/);
+    // One GET of the raw message; the scanners that read the parsed message parse it themselves.
+    expect(accesses.slice(before)).toEqual([['parse', 'read', KEYS.inbound('parse-1')]]);
+  });
+
+  it('caps the summary it puts in the workflow state, however long the Subject and Received header', async () => {
+    const long = 'x'.repeat(5000);
+    const raw = `Received: from ${long} (rdns [203.0.113.9]) by mx\r\nFrom: ${long}@example.net\r\nSubject: ${long}\r\n\r\nbody\r\n`;
+    await deps.store.put(KEYS.inbound('parse-long'), new TextEncoder().encode(raw));
+    const summary = await createParseHandler(as('parse'))({
+      messageId: 'parse-long',
+      bucket: aws.bucket,
+      key: KEYS.inbound('parse-long'),
+      envelope: { mailFrom: '', recipients: ['alice@example.com'] },
+      receivedAt: new Date().toISOString(),
+      direction: 'inbound',
+    });
+    expect(summary.subject).toHaveLength(500);
+    expect(summary.helo).toHaveLength(255);
+    expect((summary.from ?? '').length).toBeLessThanOrEqual(500);
+    expect(JSON.stringify(summary).length).toBeLessThan(4096);
   });
 
   it('throws a TransientError when the raw message is missing', async () => {

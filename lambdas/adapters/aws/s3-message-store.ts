@@ -1,4 +1,4 @@
-// MessageStore on S3: raw messages, envelopes, parsed JSON and verdict traces under one bucket.
+// MessageStore on S3: raw messages, envelopes and verdict traces under one bucket.
 // It does not retry beyond the SDK's own retries; callers map failures to TransientError.
 
 import {

@@ -26,6 +26,7 @@ export interface AvTarget {
 export const antivirus: Scanner = {
   name: 'antivirus',
   family: 'AV',
+  reads: 'raw',
   async scan({ raw }, ctx) {
     // No engine means this runtime chose to scan without antivirus; the gateway always injects one.
     if (!ctx.antivirus) return [];

@@ -28,6 +28,7 @@ const PROBLEM_SYMBOL: Partial<Record<string, SymbolName>> = {
 export const attachmentArchives: Scanner = {
   name: 'attachment-archives',
   family: 'ATTACHMENT',
+  reads: 'raw',
   async scan(input, ctx) {
     const { files, problems } = await extractionOf(input, ctx);
     const out = new FileFindings();

@@ -24,6 +24,7 @@ const MACRO_OOXML = new Set(['docm', 'xlsm', 'pptm', 'dotm', 'xltm', 'potm', 'pp
 export const attachmentContent: Scanner = {
   name: 'attachment-content',
   family: 'ATTACHMENT',
+  reads: 'raw',
   async scan(input, ctx) {
     const { files } = await extractionOf(input, ctx);
     const out = new FileFindings();

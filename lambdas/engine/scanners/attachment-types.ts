@@ -39,6 +39,7 @@ const GENERIC_TYPES = new Set([
 export const attachmentTypes: Scanner = {
   name: 'attachment-types',
   family: 'ATTACHMENT',
+  reads: 'raw',
   async scan(input, ctx) {
     const { files, listings } = await extractionOf(input, ctx);
     const out = new FileFindings();

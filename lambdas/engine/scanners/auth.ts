@@ -104,6 +104,7 @@ function arcFinding(arc: AuthResult['arc'], offline: boolean): Finding | undefin
 export const auth: Scanner = {
   name: 'auth',
   family: 'AUTH',
+  reads: 'raw',
   async scan({ raw, envelope, ses }, ctx) {
     let offline = false;
     const resolver: DnsResolver = async (name, rrtype) => {

@@ -38,6 +38,7 @@ export function sesAnsweredMethods(ses: SesVerdicts | undefined): AuthMethod[] {
 export const sesVerdicts: Scanner = {
   name: 'ses-verdicts',
   family: 'SES',
+  reads: 'raw',
   async scan({ ses }) {
     if (!ses) return [];
     const out: Finding[] = [];

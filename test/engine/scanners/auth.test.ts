@@ -96,6 +96,13 @@ describe('authResultsHeader', () => {
     expect(authResultsHeader('mx.example.com', [])).toBe('mx.example.com; none');
   });
 
+  it('leaves out a property value too long to be a domain, selector or address, so the header stays bounded', () => {
+    const header = authResultsHeader('mx.example.com', [
+      { symbol: 'DKIM_FAIL', evidence: `header.d=${'a'.repeat(10_000)}.example header.s=s1` },
+    ]);
+    expect(header).toBe('mx.example.com; dkim=fail header.s=s1');
+  });
+
   it('drops free text and line breaks from evidence', () => {
     const header = authResultsHeader('mx.example.com', [
       { symbol: 'ARC_FAIL', evidence: 'broken\r\nX-Evil: 1; seal' },
