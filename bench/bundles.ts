@@ -103,3 +103,32 @@ export async function benchBundles(override: Partial<SegBundling> = {}): Promise
     await rm(out, { recursive: true, force: true });
   }
 }
+
+/** The bundling variants the source-map choice compares (docs/cost.md, "Source maps"). */
+export const SOURCE_MAP_VARIANTS = {
+  /** Minified, with a source map and --enable-source-maps: readable stack traces, the map parsed at load. */
+  'map+flag': { sourceMap: true, nodeOptions: '--enable-source-maps' },
+  /** Minified, no map: the smallest bundle, stack traces name minified code. */
+  minified: { sourceMap: false, nodeOptions: undefined },
+  /** Not minified, no map: stack traces name the real functions at bundle lines, no map to parse. */
+  unminified: { sourceMap: false, minify: false, nodeOptions: undefined },
+} as const satisfies Record<string, Partial<SegBundling>>;
+
+/** One row per function: size and median init (wall and CPU ms) under each variant, side by side. */
+export async function benchSourceMaps(): Promise<Record<string, string | number>[]> {
+  // One variant after the other: concurrent builds and imports would slow each other down.
+  const results: [string, BundleFigures[]][] = [];
+  for (const [variant, override] of Object.entries(SOURCE_MAP_VARIANTS))
+    results.push([variant, await benchBundles(override)]);
+  return (results[0]?.[1] ?? []).map(({ function: fn }) => {
+    const row: Record<string, string | number> = { function: fn };
+    for (const [variant, rows] of results) {
+      const r = rows.find((x) => x.function === fn);
+      if (!r) continue;
+      row[`${variant} KiB`] = r.kib + r.mapKib;
+      row[`${variant} ms`] = r.initMs;
+      row[`${variant} cpu`] = r.initCpuMs;
+    }
+    return row;
+  });
+}

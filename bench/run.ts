@@ -1,6 +1,7 @@
 // Benchmarks: engine throughput and memory on a corpus sample, beside the bare parse ceiling and, when
 // rspamd is running, rspamd's rate on the same messages; then the local gateway end to end (SMTP in,
-// workflow, delivery to the folder). First, each Lambda bundle's size and cold init time (bench/bundles.ts).
+// workflow, delivery to the folder). First, each Lambda bundle's size and cold init time (bench/bundles.ts),
+// and the same with and without source maps.
 // Prints figures; asserts nothing. `npm run bench`.
 //   SEG_BENCH_ONLY=bundles  stop after the bundle figures; SEG_BENCH_INIT_RUNS=N imports per bundle (default 5)
 //   SEG_BENCH_CORPUS=DIR   a corpus root with spamassassin/, phishing_pot/, modern/ (default: ../shared/corpus
@@ -27,7 +28,8 @@ import { offlineResolver, scanMessage } from '../lambdas/engine/scan-message.ts'
 import { builtInModel } from '../lambdas/engine/scanners/classifier.ts';
 import { startLocalGateway } from '../lambdas/local/gateway.ts';
 import { benchAntivirus } from './antivirus.ts';
-import { benchBundles } from './bundles.ts';
+import { benchBundles, benchSourceMaps, SOURCE_MAP_VARIANTS } from './bundles.ts';
+import { benchReparse } from './reparse.ts';
 
 const config = parseConfig(EMBEDDED_DEFAULT_CONFIG);
 const perLabel = Number(process.env.SEG_BENCH_PER_LABEL ?? 300);
@@ -221,6 +223,12 @@ console.log(
 );
 const bundles = await benchBundles();
 console.table(bundles);
+// The source-map choice (lib/bundling.ts): the deployed options beside the variants they were chosen over.
+console.log(
+  `source maps: KiB (bundle + map), init ms and CPU ms per variant: ${Object.keys(SOURCE_MAP_VARIANTS).join(', ')}`,
+);
+const sourceMaps = await benchSourceMaps();
+console.table(sourceMaps);
 if (process.env.SEG_BENCH_ONLY === 'bundles') process.exit(0);
 
 const corpus = process.env.SEG_BENCH_CORPUS ?? join(import.meta.dirname, '../../shared/corpus');
@@ -237,6 +245,9 @@ console.log('mean ms per message, per scanner (concurrent within a message):');
 console.table(engine.meanMsPerScanner);
 const parse = { ...(await benchParse(messages)), ...(await benchClassifier(messages)) };
 console.table(parse);
+console.log('re-parse in the scanner steps vs a stored parsed copy: compute per message (docs/cost.md)');
+const reparse = await benchReparse(config, messages);
+console.table(reparse);
 const rspamd = await benchRspamd(messages);
 console.table(rspamd);
 if ('perCorePerSec' in rspamd) {
@@ -255,4 +266,4 @@ if (gateway) console.table(gateway);
 console.log('antivirus: messages with attachments through seg + clamd, beside clamdscan on the same files');
 const antivirus = await benchAntivirus(config, corpus);
 console.table(antivirus);
-console.log(JSON.stringify({ bundles, engine, parse, rspamd, gateway, antivirus }));
+console.log(JSON.stringify({ bundles, sourceMaps, engine, parse, reparse, rspamd, gateway, antivirus }));

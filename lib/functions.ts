@@ -76,8 +76,10 @@ export const SPECS: Record<FunctionName, FunctionSpec> = {
   // Parsing a 40 MB message with attachments needs memory; the workflow state allows 120 s.
   parse: { memoryMb: 1536, timeout: Duration.seconds(110) },
   'scan-auth': { memoryMb: 512, timeout: Duration.seconds(55) },
+  // Content and lists parse the message again (no parsed copy is stored): a 40 MB message's parse
+  // holds about 100 MB beside the raw bytes, and CPU comes with memory (a full vCPU at 1,769 MB).
   'scan-content': { memoryMb: 1024, timeout: Duration.seconds(55) },
-  'scan-lists': { memoryMb: 256, timeout: Duration.seconds(55) },
+  'scan-lists': { memoryMb: 1024, timeout: Duration.seconds(55) },
   // Extraction holds decoded attachments and archive members (attachments.limits.maxTotalBytes, 100 MB).
   'scan-attachments': { memoryMb: 1536, timeout: Duration.seconds(55) },
   // clamd holds the official database in memory (~1.5 GB, twice while reloading); the first message
