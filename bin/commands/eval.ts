@@ -13,6 +13,7 @@ import { ALL_SCANNERS } from '../../lambdas/engine/scanners/index.ts';
 import { ACTIONS, type Action } from '../../lambdas/engine/types.ts';
 import { LABELS, type Label, labeledSources, listFiles, loadCorpusConfig, scanFile } from './corpus-files.ts';
 import { partOf, SPLITS, type SplitName } from './corpus-split.ts';
+import { withResultsOnStdout } from './stdout.ts';
 
 export { LABELS, type Label };
 
@@ -86,8 +87,13 @@ export interface EvalOptions {
   verdicts?: string;
 }
 
-/** Runs the engine over labeled folders and prints detection figures per source and in total. Returns the exit code. */
-export async function evalCommand(dirs: string | string[], opts: EvalOptions): Promise<number> {
+/** Runs the engine over labeled folders and prints detection figures per source and in total. Returns the exit code. (stdout carries nothing else). */
+export function evalCommand(dirs: string | string[], opts: EvalOptions): Promise<number> {
+  return withResultsOnStdout(() => evalCommandUnguarded(dirs, opts));
+}
+
+/** The command itself, writing its results to stdout. */
+async function evalCommandUnguarded(dirs: string | string[], opts: EvalOptions): Promise<number> {
   const config = loadCorpusConfig(opts.config);
   if (!config) return 1;
   let model: Model;

@@ -8,6 +8,7 @@ import { offlineResolver } from '../../lambdas/engine/scan-message.ts';
 import { localClamdClient } from '../../lambdas/local/local-antivirus.ts';
 import type { AntivirusEngine, DnsResolver } from '../../lambdas/ports/index.ts';
 import { listFiles, loadCorpusConfig, scanFile } from './corpus-files.ts';
+import { withResultsOnStdout } from './stdout.ts';
 
 /**
  * The resolver for a --dns mode. Offline is the default: a scan of archived mail on a laptop should
@@ -44,8 +45,16 @@ export async function antivirusFor(
   };
 }
 
-/** Prints a verdict per message under `paths`. Returns the exit code: 0, or 1 for a bad path or config. */
-export async function scanCommand(
+/** Prints a verdict per message under `paths`. Returns the exit code: 0, or 1 for a bad path or config. (stdout carries nothing else). */
+export function scanCommand(
+  paths: string[],
+  opts: { json?: boolean; config?: string; dns?: 'system' | 'offline'; av?: AvMode },
+): Promise<number> {
+  return withResultsOnStdout(() => scanCommandUnguarded(paths, opts));
+}
+
+/** The command itself, writing its results to stdout. */
+async function scanCommandUnguarded(
   paths: string[],
   opts: { json?: boolean; config?: string; dns?: 'system' | 'offline'; av?: AvMode },
 ): Promise<number> {
@@ -74,6 +83,13 @@ export async function scanCommand(
             score: verdict.score,
             symbols: verdict.symbols,
             reason: verdict.reason,
+            // What put each symbol there: the classifier's probability and tokens, the URL, the file...
+            findings: verdict.findings.map(({ symbol, weight, evidence, file }) => ({
+              symbol,
+              weight,
+              ...(evidence ? { evidence } : {}),
+              ...(file ? { file } : {}),
+            })),
           })
         : `${file}\t${verdict.action}\t${verdict.score}\t${verdict.symbols.join(' ')}`;
       process.stdout.write(`${line}\n`);

@@ -37,7 +37,9 @@ export const SYMBOLS = {
   SPF_PERMERROR: { family: 'AUTH', weight: 0.5, description: 'The SPF record is broken' },
   DKIM_PASS: { family: 'AUTH', weight: -0.5, description: 'A DKIM signature verified' },
   DKIM_FAIL: { family: 'AUTH', weight: 1.5, description: 'A DKIM signature did not verify' },
-  DKIM_NONE: { family: 'AUTH', weight: 0.5, description: 'The message carries no DKIM signature' },
+  // Unsigned mail is no evidence by itself (rspamd's R_DKIM_NA scores 0, SpamAssassin has no rule for
+  // it): DMARC weighs a missing signature where the From domain's policy asks for one.
+  DKIM_NONE: { family: 'AUTH', weight: 0, description: 'The message carries no DKIM signature' },
   DKIM_TEMPERROR: { family: 'AUTH', weight: 0, description: 'DKIM key lookup failed temporarily' },
   DKIM_PERMERROR: { family: 'AUTH', weight: 0.5, description: 'A DKIM signature or key is malformed' },
   DMARC_PASS: { family: 'AUTH', weight: -1, description: 'DMARC passed with alignment' },

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { evalCommand } from '../../bin/commands/eval.ts';
 import { scanCommand } from '../../bin/commands/scan.ts';
@@ -58,10 +60,17 @@ describe('scanCommand', () => {
     expect(lines).toHaveLength(7);
     const rows = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const row of rows)
-      expect(Object.keys(row).sort()).toEqual(['action', 'file', 'reason', 'score', 'symbols']);
+      expect(Object.keys(row).sort()).toEqual(['action', 'file', 'findings', 'reason', 'score', 'symbols']);
     const gtube = rows.find((r) => String(r['file']).endsWith('gtube-in-body.eml'));
     expect(gtube?.['action']).toBe('reject');
     expect(gtube?.['symbols']).toContain('GTUBE');
+    // The verdict names its evidence, not only its symbols.
+    const findings = gtube?.['findings'] as { symbol: string; weight: number; evidence?: string }[];
+    expect(findings.find((f) => f.symbol === 'GTUBE')?.evidence).toBeTruthy();
+    const classifier = rows
+      .flatMap((r) => r['findings'] as { symbol: string; evidence?: string }[])
+      .find((f) => f.symbol.startsWith('CLASSIFIER_'));
+    expect(classifier?.evidence).toMatch(/\d/);
     const mbox = rows.find((r) => String(r['file']).endsWith('mbox-style.eml'));
     expect(mbox?.['action']).toBe('deliver');
   });
@@ -69,7 +78,7 @@ describe('scanCommand', () => {
   it('prints a tab-separated line per file without --json', async () => {
     const file = join(dir, 'ham', 'nested', 'clean-plain.eml');
     const { lines } = await captureStdout(() => scanCommand([file], {}));
-    expect(lines).toEqual([`${file}\tdeliver\t0.5\tDKIM_NONE DMARC_TEMPERROR`]);
+    expect(lines).toEqual([`${file}\tdeliver\t0\tDKIM_NONE DMARC_TEMPERROR`]);
   });
 
   it('returns 1 for a path that does not exist', async () => {
@@ -104,4 +113,38 @@ describe('evalCommand', () => {
     expect(lines.some((l) => l.startsWith('ham false-positive rate: 0% (0 of 4)'))).toBe(true);
     expect(lines.some((l) => /messages\/second/.test(l))).toBe(true);
   });
+});
+
+describe('seg scan --json as a process', () => {
+  it('writes nothing but its results to stdout, even when a library logs (mailauth on a DKIM l= tag)', async () => {
+    // A signature claiming more body than there is: mailauth's verifier console.logs the mismatch.
+    const file = join(dir, 'dkim-length.eml');
+    writeFileSync(
+      file,
+      [
+        'DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.org; s=sel; l=100000; h=from:subject;',
+        ' bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=dGVzdA==',
+        'From: alice@example.org',
+        'Subject: hello',
+        '',
+        'short body',
+        '',
+      ].join('\r\n'),
+    );
+    const seg = join(import.meta.dirname, '../../bin/seg.mjs');
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      seg,
+      'scan',
+      '--json',
+      '--av',
+      'off',
+      file,
+    ]);
+    const lines = stdout.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+      file,
+      symbols: expect.arrayContaining(['DKIM_FAIL']),
+    });
+  }, 60_000);
 });
