@@ -4,6 +4,7 @@
 // and the same with and without source maps.
 // Prints figures; asserts nothing. `npm run bench`.
 //   SEG_BENCH_ONLY=bundles  stop after the bundle figures; SEG_BENCH_INIT_RUNS=N imports per bundle (default 5)
+//   SEG_BENCH_ONLY=engine   only the engine, the parse ceiling and rspamd on the same messages
 //   SEG_BENCH_CORPUS=DIR   a corpus root with spamassassin/, phishing_pot/, modern/ (default: ../shared/corpus
 //                          if present); the sample is taken from the held-back part of the split
 //                          (bin/commands/corpus-split.ts), the messages the classifier never trained on
@@ -14,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import nodemailer from 'nodemailer';
@@ -24,8 +25,9 @@ import { EMBEDDED_DEFAULT_CONFIG, parseConfig } from '../lambdas/config/load-con
 import { messageFeatures } from '../lambdas/engine/classifier/features.ts';
 import { score } from '../lambdas/engine/classifier/model.ts';
 import { parseMessage } from '../lambdas/engine/parse.ts';
-import { offlineResolver, scanMessage } from '../lambdas/engine/scan-message.ts';
+import { envelopeFromHeaders, offlineResolver, scanMessage } from '../lambdas/engine/scan-message.ts';
 import { builtInModel } from '../lambdas/engine/scanners/classifier.ts';
+import { ALL_SCANNERS } from '../lambdas/engine/scanners/index.ts';
 import { startLocalGateway } from '../lambdas/local/gateway.ts';
 import { benchAntivirus } from './antivirus.ts';
 import { benchBundles, benchSourceMaps, SOURCE_MAP_VARIANTS } from './bundles.ts';
@@ -77,39 +79,86 @@ const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
+const load = () => loadavg()[0]!.toFixed(1);
+/** Fresh copies: extraction is memoised per buffer (extraction-of.ts), and a warm-up must not pre-pay the timed pass. */
+const copies = (messages: Buffer[]) => messages.map((m) => Buffer.from(m));
+
 async function benchEngine(messages: Buffer[]) {
-  for (const raw of messages.slice(0, 20)) await scanMessage(raw, { config, resolver: offlineResolver });
+  for (const raw of copies(messages.slice(0, 20)))
+    await scanMessage(raw, { config, resolver: offlineResolver });
   const latencies: number[] = [];
-  const scannerMs = new Map<string, number>();
   let peakRss = process.memoryUsage().rss;
   const bytes = messages.reduce((n, m) => n + m.length, 0);
+  const timed = copies(messages);
   const started = performance.now();
-  for (const raw of messages) {
+  for (const raw of timed) {
     const t0 = performance.now();
-    const { results } = await scanMessage(raw, { config, resolver: offlineResolver });
+    await scanMessage(raw, { config, resolver: offlineResolver });
     latencies.push(performance.now() - t0);
-    for (const r of results) scannerMs.set(r.scanner, (scannerMs.get(r.scanner) ?? 0) + r.ms);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return {
-    figures: {
-      messages: messages.length,
-      mib: Number(mib(bytes)),
-      msgsPerSec: Math.round(messages.length / seconds),
-      p50Ms: Number(quantile(latencies, 0.5).toFixed(2)),
-      p95Ms: Number(quantile(latencies, 0.95).toFixed(2)),
-      peakRssMiB: Number(mib(peakRss)),
-    },
-    // Scanners run concurrently within a message, so these overlap; they show where the time goes.
-    meanMsPerScanner: Object.fromEntries(
-      [...scannerMs.entries()].map(([name, ms]) => [name, Number((ms / messages.length).toFixed(3))]),
-    ),
+    messages: messages.length,
+    mib: Number(mib(bytes)),
+    msgsPerSec: Math.round(messages.length / seconds),
+    loadAverage: Number(load()),
+    p50Ms: Number(quantile(latencies, 0.5).toFixed(2)),
+    p95Ms: Number(quantile(latencies, 0.95).toFixed(2)),
+    peakRssMiB: Number(mib(peakRss)),
   };
 }
 
-/** The parse ceiling: mailparser alone (as configured by parse.ts, and bare with its text/HTML conversions). */
+/**
+ * Where a message's time goes: the parse, then each scanner run alone, one after the other, in CPU
+ * milliseconds per message (process CPU time, so other load on the machine barely moves it). The
+ * attachment scanners share one extraction per message: the first of them pays for it.
+ */
+async function benchBreakdown(messages: Buffer[]) {
+  const cpuMs = (since: NodeJS.CpuUsage) => {
+    const u = process.cpuUsage(since);
+    return (u.user + u.system) / 1000;
+  };
+  const ctx = {
+    policy: config.policy,
+    lists: config.lists,
+    attachments: config.attachments,
+    limits: config.limits,
+    protectedDomains: config.domains.map((d) => d.name.toLowerCase()),
+    resolver: offlineResolver,
+    detection: config.detection,
+    signal: new AbortController().signal,
+  };
+  const ms = new Map<string, number>([['(parse)', 0]]);
+  for (const raw of copies(messages)) {
+    let since = process.cpuUsage();
+    const parsed = await parseMessage(raw, config.limits);
+    ms.set('(parse)', ms.get('(parse)')! + cpuMs(since));
+    const input = { raw, parsed, envelope: envelopeFromHeaders(parsed) };
+    for (const scanner of ALL_SCANNERS) {
+      since = process.cpuUsage();
+      await scanner.scan(input, ctx);
+      ms.set(scanner.name, (ms.get(scanner.name) ?? 0) + cpuMs(since));
+    }
+  }
+  const total = [...ms.values()].reduce((a, b) => a + b, 0);
+  const rows = Object.fromEntries(
+    [...ms.entries(), ['(total)', total] as const].map(([name, t]) => [
+      name,
+      {
+        cpuMsPerMessage: Number((t / messages.length).toFixed(3)),
+        share: `${((100 * t) / total).toFixed(1)}%`,
+      },
+    ]),
+  );
+  return rows;
+}
+
+/**
+ * The parse ceiling: seg's parse (parse.ts), and mailparser alone, bare with its default text/HTML
+ * conversions (html-to-text, text-to-html, links) and bare without them.
+ */
 async function benchParse(messages: Buffer[]) {
   const rate = async (fn: (raw: Buffer) => Promise<unknown>) => {
     for (const raw of messages.slice(0, 20)) await fn(raw);
@@ -118,8 +167,17 @@ async function benchParse(messages: Buffer[]) {
     return Math.round(messages.length / ((performance.now() - started) / 1000));
   };
   return {
-    parseMessagePerSec: await rate((raw) => parseMessage(raw, config.limits)),
-    bareMailparserPerSec: await rate((raw) => simpleParser(raw)),
+    segParsePerSec: await rate((raw) => parseMessage(raw, config.limits)),
+    mailparserPerSec: await rate((raw) => simpleParser(raw)),
+    mailparserNoConversionsPerSec: await rate((raw) =>
+      simpleParser(raw, {
+        skipHtmlToText: true,
+        skipTextToHtml: true,
+        skipTextLinks: true,
+        skipImageLinks: true,
+      }),
+    ),
+    loadAverage: Number(load()),
   };
 }
 
@@ -172,7 +230,12 @@ async function benchRspamd(messages: Buffer[]) {
   await pass(messages);
   const msgsPerSec = Math.round(messages.length / ((performance.now() - started) / 1000));
   agent.destroy();
-  return { msgsPerSec, workers, perCorePerSec: Math.round(msgsPerSec / workers) };
+  return {
+    msgsPerSec,
+    workers,
+    perCorePerSec: Math.round(msgsPerSec / workers),
+    loadAverage: Number(load()),
+  };
 }
 
 async function benchGateway(messages: Buffer[]) {
@@ -218,18 +281,23 @@ async function benchGateway(messages: Buffer[]) {
   }
 }
 
-console.log(
-  'bundles: each Lambda entry built as CDK builds it; init = its import in a fresh Node process (median)',
-);
-const bundles = await benchBundles();
-console.table(bundles);
-// The source-map choice (lib/bundling.ts): the deployed options beside the variants they were chosen over.
-console.log(
-  `source maps: KiB (bundle + map), init ms and CPU ms per variant: ${Object.keys(SOURCE_MAP_VARIANTS).join(', ')}`,
-);
-const sourceMaps = await benchSourceMaps();
-console.table(sourceMaps);
-if (process.env.SEG_BENCH_ONLY === 'bundles') process.exit(0);
+const only = process.env.SEG_BENCH_ONLY;
+let bundles: Awaited<ReturnType<typeof benchBundles>> | undefined;
+let sourceMaps: Awaited<ReturnType<typeof benchSourceMaps>> | undefined;
+if (only !== 'engine') {
+  console.log(
+    'bundles: each Lambda entry built as CDK builds it; init = its import in a fresh Node process (median)',
+  );
+  bundles = await benchBundles();
+  console.table(bundles);
+  // The source-map choice (lib/bundling.ts): the deployed options beside the variants they were chosen over.
+  console.log(
+    `source maps: KiB (bundle + map), init ms and CPU ms per variant: ${Object.keys(SOURCE_MAP_VARIANTS).join(', ')}`,
+  );
+  sourceMaps = await benchSourceMaps();
+  console.table(sourceMaps);
+  if (only === 'bundles') process.exit(0);
+}
 
 const corpus = process.env.SEG_BENCH_CORPUS ?? join(import.meta.dirname, '../../shared/corpus');
 const sample = existsSync(corpus) ? await loadSample(corpus) : [];
@@ -237,25 +305,32 @@ const messages = sample.length ? sample : generated(perLabel * 3);
 console.log(
   `engine: ${messages.length} messages from ${sample.length ? 'the corpus sample' : 'generated mail'}`,
 );
-// Back to back on the same messages: the engine on this one process (one core), the parse ceiling,
-// then rspamd with its own workers.
+// Back to back on the same messages: the engine on this one process (one core), then rspamd with its
+// own workers; then the parse ceiling and where the engine's time goes.
 const engine = await benchEngine(messages);
-console.table(engine.figures);
-console.log('mean ms per message, per scanner (concurrent within a message):');
-console.table(engine.meanMsPerScanner);
-const parse = { ...(await benchParse(messages)), ...(await benchClassifier(messages)) };
-console.table(parse);
-console.log('re-parse in the scanner steps vs a stored parsed copy: compute per message (docs/cost.md)');
-const reparse = await benchReparse(config, messages);
-console.table(reparse);
+console.table(engine);
 const rspamd = await benchRspamd(messages);
 console.table(rspamd);
 if ('perCorePerSec' in rspamd) {
-  const ratio = engine.figures.msgsPerSec / Math.max(1, rspamd.perCorePerSec ?? 0);
+  const ratio = engine.msgsPerSec / Math.max(1, rspamd.perCorePerSec ?? 0);
   console.log(
-    `engine ${engine.figures.msgsPerSec} msg/s on one core vs rspamd ${rspamd.perCorePerSec} msg/s per core ` +
-      `(${rspamd.msgsPerSec} on ${rspamd.workers} workers): ${ratio.toFixed(2)}x (target 2x)`,
+    `seg ${engine.msgsPerSec} msg/s on one core (load ${engine.loadAverage}) vs rspamd ${rspamd.perCorePerSec} msg/s ` +
+      `per core (${rspamd.msgsPerSec} on ${rspamd.workers} workers, load ${rspamd.loadAverage}): ` +
+      `${ratio.toFixed(2)}x (target 2x)`,
   );
+}
+const parse = { ...(await benchParse(messages)), ...(await benchClassifier(messages)) };
+console.log('parse ceiling (msg/s on one core) and the classifier alone:');
+console.table(parse);
+console.log('CPU ms per message: the parse, then each scanner alone (sequential):');
+const breakdown = await benchBreakdown(messages);
+console.table(breakdown);
+console.log('re-parse in the scanner steps vs a stored parsed copy: compute per message (docs/cost.md)');
+const reparse = await benchReparse(config, messages);
+console.table(reparse);
+if (only === 'engine') {
+  console.log(JSON.stringify({ engine, rspamd, parse, breakdown, reparse }));
+  process.exit(0);
 }
 console.log(
   `gateway: ${Math.min(smtpCount, messages.length)} messages over SMTP into seg serve (4 connections)`,
@@ -266,4 +341,4 @@ if (gateway) console.table(gateway);
 console.log('antivirus: messages with attachments through seg + clamd, beside clamdscan on the same files');
 const antivirus = await benchAntivirus(config, corpus);
 console.table(antivirus);
-console.log(JSON.stringify({ bundles, sourceMaps, engine, parse, reparse, rspamd, gateway, antivirus }));
+console.log(JSON.stringify({ bundles, sourceMaps, engine, rspamd, parse, breakdown, reparse, gateway, antivirus }));

@@ -108,6 +108,8 @@ class Collector {
   private readonly seen = new Set<string>();
   /** sha256 of the files mailparser gave that have a known type and open: decoded right. */
   private readonly mimeShas = new Set<string>();
+  /** Their lengths: a reading of another length cannot be one of them, so it is not hashed. */
+  private readonly mimeLengths = new Set<number>();
   private truncated = false;
   /** Archive passwords the message text offers ("password: 1234"). */
   private passwords: readonly string[] = [];
@@ -194,7 +196,10 @@ class Collector {
     }
     this.seen.add(sha256);
     const whole = !listing?.problems.some((p) => p.kind === 'corrupt' && !p.member);
-    if (meta.source === 'mime' && detected && whole) this.mimeShas.add(sha256);
+    if (meta.source === 'mime' && detected && whole) {
+      this.mimeShas.add(sha256);
+      this.mimeLengths.add(bytes.length);
+    }
     this.bytes += bytes.length;
     this.files.push({ ...meta, bytes, sha256, ...(detected ? { detected } : {}) });
 
@@ -246,12 +251,17 @@ class Collector {
   }
 
   private agreesWithMime(body: string): boolean {
-    const plain = [
-      decodeBase64(body, false),
-      decodeQuotedPrintable(body, 'drop-eq'),
-      Buffer.from(body, 'latin1'),
-    ];
-    return plain.some((b) => b.length > 0 && this.mimeShas.has(createHash('sha256').update(b).digest('hex')));
+    if (this.mimeShas.size === 0) return false;
+    // Each plain decoding is made and hashed only when it could still match (base64 first: the common case).
+    const matches = (b: Buffer): boolean =>
+      b.length > 0 &&
+      this.mimeLengths.has(b.length) &&
+      this.mimeShas.has(createHash('sha256').update(b).digest('hex'));
+    return (
+      matches(decodeBase64(body, false)) ||
+      (this.mimeLengths.has(body.length) && matches(Buffer.from(body, 'latin1'))) ||
+      matches(decodeQuotedPrintable(body, 'drop-eq'))
+    );
   }
 
   /** Decodes every segment of `src` every plausible way; keeps what is a recognisable file. */

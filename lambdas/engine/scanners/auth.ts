@@ -20,6 +20,34 @@ export function isOfflineError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { offline?: unknown }).offline === true;
 }
 
+/**
+ * `raw` with every line feed that mailauth would turn into CRLF already turned: a line feed gets a CR
+ * before it unless the last byte before it that is not a line feed is a CR (mailauth's own rule, in
+ * its ensureLinebreaks, so "\r\n\n" stays as it is). mailauth then hashes the same bytes, but in one
+ * piece instead of one awaited chunk per line of an LF message, which cost it more than the hashing.
+ */
+export function mailauthLineBreaks(raw: Uint8Array): Buffer {
+  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  let added = 0;
+  let last = -1;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (c !== 0x0a) last = c;
+    else if (last !== 0x0d) added++;
+  }
+  if (added === 0) return bytes;
+  const out = Buffer.allocUnsafe(bytes.length + added);
+  last = -1;
+  let o = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (c !== 0x0a) last = c;
+    else if (last !== 0x0d) out[o++] = 0x0d;
+    out[o++] = c;
+  }
+  return out;
+}
+
 /** The header value's characters are limited: property values never carry separators or line breaks. */
 
 const props = (...pairs: [string, string | undefined][]): string =>
@@ -117,7 +145,7 @@ export const auth: Scanner = {
         throw err;
       }
     };
-    const res = await authenticate(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), {
+    const res = await authenticate(mailauthLineBreaks(raw), {
       resolver: resolver as never,
       ...(envelope.remoteIp ? { ip: envelope.remoteIp } : {}),
       ...(envelope.helo ? { helo: envelope.helo } : {}),

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { dkimSign } from 'mailauth';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { offlineResolver } from '../../../lambdas/engine/scan-message.ts';
-import { auth, authResultsHeader } from '../../../lambdas/engine/scanners/auth.ts';
+import { auth, authResultsHeader, mailauthLineBreaks } from '../../../lambdas/engine/scanners/auth.ts';
 import { ctxFrom, fixture, inputFrom, testConfig, zoneResolver } from '../helpers.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -71,10 +71,44 @@ describe('auth scanner', () => {
     expect(symbolsOf(findings)).toEqual(['DKIM_TEMPERROR', 'DMARC_TEMPERROR', 'SPF_TEMPERROR']);
   });
 
+  it('verifies a signature on a message stored with LF line breaks, and fails it when the body changed', async () => {
+    const lf = Buffer.from(signed.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
+    const envelope = {
+      mailFrom: 'alice@example.org',
+      recipients: ['bob@example.com'],
+      remoteIp: '192.0.2.10',
+    };
+    const ctx = ctxFrom(testConfig(), resolver);
+    expect(symbolsOf(await auth.scan(await inputFrom(lf, { envelope }), ctx))).toContain('DKIM_PASS');
+    const tampered = Buffer.from(lf.toString('latin1').replace('noon', 'one'), 'latin1');
+    expect(symbolsOf(await auth.scan(await inputFrom(tampered, { envelope }), ctx))).toContain('DKIM_FAIL');
+  });
+
   it('skips SPF when the client IP is unknown', async () => {
     const input = await inputFrom(fixture('clean-plain.eml'));
     const findings = await auth.scan(input, ctxFrom(testConfig(), resolver));
     expect(symbolsOf(findings).some((s) => s.startsWith('SPF_'))).toBe(false);
+  });
+});
+
+describe('mailauthLineBreaks', () => {
+  const lines = (s: string) => mailauthLineBreaks(Buffer.from(s, 'latin1')).toString('latin1');
+
+  it('puts a CR before each bare LF, as mailauth reads the message', () => {
+    expect(lines('a\nb\n\nc')).toBe('a\r\nb\r\n\r\nc');
+    expect(lines('\nx')).toBe('\r\nx');
+  });
+
+  it('leaves CRLF alone, and an LF whose last byte before it other than LF is a CR (mailauth does the same)', () => {
+    expect(lines('a\r\nb\r\n')).toBe('a\r\nb\r\n');
+    expect(lines('a\r\n\nb')).toBe('a\r\n\nb');
+    expect(lines('a\rb\n')).toBe('a\rb\r\n');
+  });
+
+  it('returns the same bytes without copying when nothing changes', () => {
+    const crlf = Buffer.from('a\r\nb\r\n');
+    expect(mailauthLineBreaks(crlf)).toEqual(crlf);
+    expect(mailauthLineBreaks(crlf).buffer).toBe(crlf.buffer);
   });
 });
 
