@@ -341,4 +341,6 @@ if (gateway) console.table(gateway);
 console.log('antivirus: messages with attachments through seg + clamd, beside clamdscan on the same files');
 const antivirus = await benchAntivirus(config, corpus);
 console.table(antivirus);
-console.log(JSON.stringify({ bundles, sourceMaps, engine, rspamd, parse, breakdown, reparse, gateway, antivirus }));
+console.log(
+  JSON.stringify({ bundles, sourceMaps, engine, rspamd, parse, breakdown, reparse, gateway, antivirus }),
+);

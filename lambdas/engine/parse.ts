@@ -5,7 +5,7 @@
 import { Parser } from 'htmlparser2';
 import { type AddressObject, type ParsedMail, simpleParser } from 'mailparser';
 import { type Limits, LimitsSchema } from '../config/schema.ts';
-import { inspectMimeStructure } from './mime-structure.ts';
+import { inspectMimeStructure, type MimeStructure } from './mime-structure.ts';
 import type { LinkSource, ParsedAttachment, ParsedLink, ParsedMessage } from './types.ts';
 
 /** The limits the config schema defaults to (40 MB, 500 parts, depth 20, 2 M body chars). */
@@ -54,38 +54,78 @@ export async function parseMessage(raw: Uint8Array, limits: Limits): Promise<Par
   }
 }
 
-async function parseWithin(raw: Uint8Array, limits: Limits): Promise<ParsedMessage> {
-  const problems: string[] = [];
-  let truncated = false;
+/** A message as mailparser reads it: its bytes after the size and structure cuts, and the mail. */
+export interface MailReading {
+  /** The bytes read: at most maxMessageBytes, cut where a part or depth limit was crossed. */
+  readonly bytes: Buffer;
+  readonly oversized: boolean;
+  readonly structure: MimeStructure;
+  /** Rejects when mailparser throws. */
+  readonly mail: Promise<ParsedMail>;
+  /** True when mailparser turned html into text (parse needs it; attachment extraction does not). */
+  readonly htmlText: boolean;
+}
+
+type ReadLimits = Pick<Limits, 'maxMessageBytes' | 'maxParts' | 'maxDepth' | 'maxBodyChars'>;
+
+// One mailparser run per message per process: parse and the attachment extraction (extract.ts) read the
+// same buffer, so extraction after parse (`seg scan`, `seg serve`) gets parse's reading instead of
+// parsing again. Its attachments are the same either way; only the text conversions differ.
+const readings = new WeakMap<Uint8Array, { readonly limits: ReadLimits; readonly reading: MailReading }>();
+const sameLimits = (a: ReadLimits, b: ReadLimits): boolean =>
+  a.maxMessageBytes === b.maxMessageBytes &&
+  a.maxParts === b.maxParts &&
+  a.maxDepth === b.maxDepth &&
+  a.maxBodyChars === b.maxBodyChars;
+
+/**
+ * mailparser's reading of `raw` within `limits`, made once per buffer: with the html turned into text
+ * (`htmlText`, what parse needs) or without (cheaper; a reading with it serves too).
+ */
+export function readMail(raw: Uint8Array, limits: ReadLimits, htmlText: boolean): MailReading {
+  const hit = readings.get(raw);
+  if (hit && sameLimits(hit.limits, limits) && (hit.reading.htmlText || !htmlText)) return hit.reading;
   let bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  const sizeBytes = bytes.length;
-
-  if (bytes.length > limits.maxMessageBytes) {
-    bytes = bytes.subarray(0, limits.maxMessageBytes);
-    truncated = true;
-    problems.push(`oversized: ${sizeBytes} bytes, scanned the first ${limits.maxMessageBytes}`);
-  }
-  if (bytes.length === 0) {
-    return emptyMessage(sizeBytes, ['malformed: empty message'], truncated);
-  }
-
+  const oversized = bytes.length > limits.maxMessageBytes;
+  if (oversized) bytes = bytes.subarray(0, limits.maxMessageBytes);
   // latin1 maps each byte to one char, so offsets in the string are byte offsets.
   const structure = inspectMimeStructure(bytes.toString('latin1'), limits);
-  problems.push(...structure.problems);
-  if (structure.cutAt !== undefined) {
-    bytes = bytes.subarray(0, structure.cutAt);
-    truncated = true;
-  }
-
-  let mail: ParsedMail;
-  try {
-    mail = await simpleParser(bytes, {
+  if (structure.cutAt !== undefined) bytes = bytes.subarray(0, structure.cutAt);
+  const mail = (async () =>
+    simpleParser(bytes, {
       skipImageLinks: true,
       skipTextToHtml: true,
       skipTextLinks: true,
+      skipHtmlToText: !htmlText,
       // html-to-text on huge html is slow; beyond the body cap we would cut the text anyway.
       maxHtmlLengthToParse: limits.maxBodyChars,
-    });
+    }))();
+  // Its readers await it; this only keeps a rejection nobody has awaited yet from being "unhandled".
+  mail.catch(() => {});
+  const reading = { bytes, oversized, structure, mail, htmlText };
+  readings.set(raw, { limits: { ...limits }, reading });
+  return reading;
+}
+
+async function parseWithin(raw: Uint8Array, limits: Limits): Promise<ParsedMessage> {
+  const problems: string[] = [];
+  let truncated = false;
+  const sizeBytes = raw.byteLength;
+  if (Math.min(sizeBytes, limits.maxMessageBytes) === 0)
+    return emptyMessage(sizeBytes, ['malformed: empty message'], sizeBytes > limits.maxMessageBytes);
+
+  const reading = readMail(raw, limits, true);
+  if (reading.oversized) {
+    truncated = true;
+    problems.push(`oversized: ${sizeBytes} bytes, scanned the first ${limits.maxMessageBytes}`);
+  }
+  const { structure } = reading;
+  problems.push(...structure.problems);
+  if (structure.cutAt !== undefined) truncated = true;
+
+  let mail: ParsedMail;
+  try {
+    mail = await reading.mail;
   } catch (err) {
     problems.push(`unparseable: ${(err as Error)?.message ?? String(err)}`.slice(0, 300));
     return emptyMessage(sizeBytes, problems, truncated);

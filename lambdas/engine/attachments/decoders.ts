@@ -48,10 +48,45 @@ export function decodeBase64(src: string, padEndsQuad: boolean): Buffer {
 
 /** Each line cut at its first character that is neither base64 nor `=`: how line-oriented decoders read junk. */
 export function base64LinePrefixes(body: string): string {
-  return body
-    .split(/\r\n|\r|\n/)
-    .map((l) => /^[A-Za-z0-9+/=]*/.exec(l.trim())?.[0] ?? '')
-    .join('');
+  // Per line (split at CRLF, CR, LF): leading whitespace as trim() sees it skipped, then the run of
+  // base64 characters and `=`.
+  const parts: string[] = [];
+  for (let i = 0; ; ) {
+    const end = lineEnd(body, i);
+    let s = i;
+    while (s < end && isTrimmed(body.charCodeAt(s))) s++;
+    let e = s;
+    while (e < end && isBase64OrPad(body.charCodeAt(e))) e++;
+    if (e > s) parts.push(body.slice(s, e));
+    if (end >= body.length) break;
+    i = end + lineBreak(body, end);
+  }
+  return parts.join('');
+}
+
+const isBase64OrPad = (c: number): boolean => c === EQ || (c < 256 && (B64[c] as number) >= 0);
+/** The whitespace String.prototype.trim() removes (line breaks aside: lines never hold CR or LF). */
+const isTrimmed = (c: number): boolean =>
+  c === 32 ||
+  (c >= 9 && c <= 13) ||
+  c === 0xa0 ||
+  c === 0x1680 ||
+  (c >= 0x2000 && c <= 0x200a) ||
+  c === 0x2028 ||
+  c === 0x2029 ||
+  c === 0x202f ||
+  c === 0x205f ||
+  c === 0x3000 ||
+  c === 0xfeff;
+/** Where the line starting at `i` ends: the next CR or LF, or the end. */
+function lineEnd(s: string, i: number): number {
+  let end = i;
+  while (end < s.length) {
+    const c = s.charCodeAt(end);
+    if (c === CR || c === LF) break;
+    end++;
+  }
+  return end;
 }
 
 /**
@@ -61,34 +96,110 @@ export function base64LinePrefixes(body: string): string {
  */
 export type QpBadEscape = 'keep' | 'drop-eq' | 'drop-1' | 'drop-2';
 
-/** Quoted-printable: soft breaks removed, `=XX` decoded, bad escapes treated as `bad` says. */
+const CR = 13;
+const LF = 10;
+const isBlank = (c: number): boolean => c === 32 || c === 9;
+/** The hex digit's value, or -1; upper-case only unless `lower`. */
+function hexValue(c: number, lower: boolean): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 65 && c <= 70) return c - 55;
+  if (lower && c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+/** The length of the line break at `i` (CRLF, CR or LF), or 0. */
+const lineBreak = (s: string, i: number): number =>
+  s.charCodeAt(i) === CR ? (s.charCodeAt(i + 1) === LF ? 2 : 1) : s.charCodeAt(i) === LF ? 1 : 0;
+
+/**
+ * Quoted-printable: soft breaks removed, `=XX` decoded, bad escapes treated as `bad` says. One pass per
+ * step over char codes; the same result as the two regex replacements it stands for (first
+ * `=[ \t]*(\r\n|\r|\n)` -> '' (for drop-1 `=?[ \t]*(\r\n|\r|\n)`), then `=([0-9A-Fa-f]{2})?` (for
+ * drop-1/drop-2 `=([0-9A-F]{2})?([^=\r\n]{0,2})`)), with each char taken as a byte.
+ */
 export function decodeQuotedPrintable(body: string, bad: QpBadEscape): Buffer {
-  const hexByte = (hex: string): string => String.fromCharCode(Number.parseInt(hex, 16));
-  if (bad === 'keep' || bad === 'drop-eq') {
-    const joined = body.replace(/=[ \t]*(\r\n|\r|\n)/g, '');
-    const decoded = joined.replace(/=([0-9A-Fa-f]{2})?/g, (m, hex?: string) =>
-      hex ? hexByte(hex) : bad === 'keep' ? m : '',
-    );
-    return Buffer.from(decoded, 'latin1');
+  const joined = removeSoftBreaks(body, bad === 'drop-1');
+  const out = Buffer.allocUnsafe(joined.length);
+  const lower = bad === 'keep' || bad === 'drop-eq';
+  let n = 0;
+  for (let i = 0; i < joined.length; ) {
+    const c = joined.charCodeAt(i);
+    if (c !== EQ) {
+      out[n++] = c;
+      i++;
+      continue;
+    }
+    const hi = hexValue(joined.charCodeAt(i + 1), lower);
+    const lo = hi < 0 ? -1 : hexValue(joined.charCodeAt(i + 2), lower);
+    if (lo >= 0) {
+      out[n++] = (hi << 4) | lo;
+      i += 3;
+    } else if (bad === 'keep') {
+      out[n++] = EQ;
+      i++;
+    } else if (bad === 'drop-eq') {
+      i++;
+    } else {
+      // `=` then up to two chars that are not `=`, CR or LF: drop-1 keeps the second, drop-2 neither.
+      let rest = 0;
+      while (rest < 2) {
+        const r = joined.charCodeAt(i + 1 + rest);
+        if (Number.isNaN(r) || r === EQ || r === CR || r === LF) break;
+        rest++;
+      }
+      if (bad === 'drop-1' && rest === 2) out[n++] = joined.charCodeAt(i + 2);
+      i += 1 + rest;
+    }
   }
-  // drop-1 readers also take a binary body's bare line breaks as soft ones; drop-2 readers keep them.
-  const softBreak = bad === 'drop-1' ? /=?[ \t]*(\r\n|\r|\n)/g : /=[ \t]*(\r\n|\r|\n)/g;
-  const joined = body.replace(softBreak, '');
-  const decoded = joined.replace(/=([0-9A-F]{2})?([^=\r\n]{0,2})/g, (_m, hex?: string, rest = '') =>
-    hex ? hexByte(hex) + rest : bad === 'drop-1' ? rest.slice(1) : '',
-  );
-  return Buffer.from(decoded, 'latin1');
+  return out.subarray(0, n);
+}
+
+/** Soft line breaks removed: `=`, blanks, a line break; with `anyBreak` every line break (and the blanks and `=` before it). */
+function removeSoftBreaks(body: string, anyBreak: boolean): string {
+  const parts: string[] = [];
+  let from = 0;
+  for (let i = 0; i < body.length; ) {
+    const c = body.charCodeAt(i);
+    if (c !== EQ && !(anyBreak && (isBlank(c) || c === CR || c === LF))) {
+      i++;
+      continue;
+    }
+    let j = c === EQ ? i + 1 : i;
+    while (isBlank(body.charCodeAt(j))) j++;
+    const brk = lineBreak(body, j);
+    if (brk === 0) {
+      // No match here, nor at any blank of this run (a blank run not ending in a break never does).
+      i = c === EQ ? i + 1 : j;
+      continue;
+    }
+    if (i > from) parts.push(body.slice(from, i));
+    i = from = j + brk;
+  }
+  if (from === 0) return body;
+  parts.push(body.slice(from));
+  return parts.join('');
 }
 
 /** Each line cut to whole groups of four: how line-by-line decoders drop a short tail. */
 export function base64WholeQuads(body: string): string {
-  return body
-    .split(/\r\n|\r|\n/)
-    .map((l) => {
-      const t = l.replace(/[^A-Za-z0-9+/=]/g, '');
-      return t.slice(0, t.length - (t.length % 4));
-    })
-    .join('');
+  // Per line: its base64 characters and `=` (the rest dropped), the first multiple of four of them kept.
+  const parts: string[] = [];
+  for (let i = 0; ; ) {
+    const end = lineEnd(body, i);
+    let kept = 0;
+    for (let k = i; k < end; k++) if (isBase64OrPad(body.charCodeAt(k))) kept++;
+    let take = kept - (kept % 4);
+    for (let k = i; take > 0; ) {
+      while (!isBase64OrPad(body.charCodeAt(k))) k++;
+      let r = k;
+      while (r - k < take && isBase64OrPad(body.charCodeAt(r))) r++;
+      parts.push(body.slice(k, r));
+      take -= r - k;
+      k = r;
+    }
+    if (end >= body.length) break;
+    i = end + lineBreak(body, end);
+  }
+  return parts.join('');
 }
 
 /** uuencode: decodes every well-formed line (length char then groups of four), with or without `begin`. */

@@ -6,9 +6,8 @@
 
 import { createHash } from 'node:crypto';
 import { fileTypeFromBuffer } from 'file-type';
-import { simpleParser } from 'mailparser';
 import type { AttachmentLimits, Limits } from '../../config/schema.ts';
-import { inspectMimeStructure } from '../mime-structure.ts';
+import { readMail } from '../parse.ts';
 import { type ArchiveProblem, archiveKind, openArchive } from './archives.ts';
 import {
   base64LinePrefixes,
@@ -63,7 +62,7 @@ export interface Extraction {
 }
 
 /** The MIME bounds extraction shares with parse. */
-export type MimeLimits = Pick<Limits, 'maxMessageBytes' | 'maxParts' | 'maxDepth'>;
+export type MimeLimits = Pick<Limits, 'maxMessageBytes' | 'maxParts' | 'maxDepth' | 'maxBodyChars'>;
 
 // Segments the lenient pass reads: twice the part limit, since it splits at every `--` line.
 const MAX_SEGMENTS_PER_PART = 2;
@@ -87,7 +86,7 @@ export async function extractFiles(
 ): Promise<Extraction> {
   const out = new Collector(limits, mime);
   try {
-    await out.message(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), [], 0, true);
+    await out.message(raw, [], 0);
   } catch (err) {
     out.problem('corrupt', '', [], `extraction failed: ${String((err as Error)?.message ?? err)}`);
   }
@@ -111,8 +110,10 @@ class Collector {
   /** Their lengths: a reading of another length cannot be one of them, so it is not hashed. */
   private readonly mimeLengths = new Set<number>();
   private truncated = false;
-  /** Archive passwords the message text offers ("password: 1234"). */
-  private passwords: readonly string[] = [];
+  /** The top message's subject and text (html's text included) and html, read for archive passwords. */
+  private passwordText: (() => Promise<string>) | undefined;
+  /** Archive passwords the message text offers ("password: 1234"), read at the first archive. */
+  private passwords: readonly string[] | undefined;
   private bytes = 0;
 
   constructor(
@@ -131,19 +132,21 @@ class Collector {
     this.problems.push({ kind, name, path, detail: detail.slice(0, 200) });
   }
 
-  /** A whole message (the top one, or an attached message/rfc822): mailparser's view, then the lenient pass. */
-  async message(raw: Buffer, path: readonly string[], depth: number, lenient: boolean): Promise<void> {
-    let bytes = raw.length > this.mime.maxMessageBytes ? raw.subarray(0, this.mime.maxMessageBytes) : raw;
-    const structure = inspectMimeStructure(bytes.toString('latin1'), this.mime);
-    if (structure.cutAt !== undefined) bytes = bytes.subarray(0, structure.cutAt);
+  /**
+   * A whole message (the top one, or an attached message/rfc822): mailparser's view, then for the top
+   * one (`depth` 0) the lenient pass.
+   */
+  async message(raw: Uint8Array, path: readonly string[], depth: number): Promise<void> {
+    // parse's reading when there is one (`seg scan`: the top message was parsed already).
+    const { bytes, mail: reading } = readMail(raw, this.mime, false);
+    if (depth === 0)
+      this.passwordText = async () => {
+        // With the html's text, as parse reads it: the same words whichever runtime asks.
+        const mail = await readMail(raw, this.mime, true).mail;
+        return `${mail.subject ?? ''}\n${mail.text ?? ''}\n${mail.html || ''}`;
+      };
     try {
-      const mail = await simpleParser(bytes, {
-        skipHtmlToText: true,
-        skipTextToHtml: true,
-        skipTextLinks: true,
-      });
-      if (depth === 0)
-        this.passwords = passwordsIn(`${mail.subject ?? ''}\n${mail.text ?? ''}\n${mail.html || ''}`);
+      const mail = await reading;
       for (const a of mail.attachments ?? []) {
         const meta = {
           name: a.filename ?? '',
@@ -156,7 +159,16 @@ class Collector {
     } catch (err) {
       this.problem('corrupt', '', path, `mailparser: ${String((err as Error)?.message ?? err)}`);
     }
-    if (lenient) await this.lenientPass(bytes.toString('latin1'), path, depth);
+    if (depth === 0) await this.lenientPass(bytes.toString('latin1'), path, depth);
+  }
+
+  /** The archive passwords the message offers, read once (most messages carry no archive: never). */
+  private async archivePasswords(): Promise<readonly string[]> {
+    if (!this.passwords) {
+      const text = await this.passwordText?.().catch(() => '');
+      this.passwords = text ? passwordsIn(text) : [];
+    }
+    return this.passwords;
   }
 
   /**
@@ -177,7 +189,7 @@ class Collector {
             maxMemberBytes: this.limits.maxFileBytes,
             maxTotalBytes: Math.max(0, this.limits.maxTotalBytes - this.bytes - bytes.length),
             maxRatio: this.limits.maxCompressionRatio,
-            passwords: this.passwords,
+            passwords: await this.archivePasswords(),
           })
         : undefined;
     // A lenient candidate that is an archive counts only if something in it could be read.
@@ -223,7 +235,7 @@ class Collector {
       }
     }
     if (!kind && isMessage(meta.declaredType, detected?.ext)) {
-      if (depth < this.limits.maxArchiveDepth) await this.message(bytes, inner, depth + 1, false);
+      if (depth < this.limits.maxArchiveDepth) await this.message(bytes, inner, depth + 1);
       else
         this.problem(
           'depth',
@@ -360,10 +372,16 @@ interface Candidate {
   readonly bytes: Buffer;
 }
 
+function countSpaces(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === 32) n++;
+  return n;
+}
+
 /** Every way a client might decode `body`. */
 function* candidates(body: string, maxBytes: number): Generator<Candidate> {
   // Prose (many spaces) is no base64, however it is read: skip the four base64 readings of it.
-  const spaces = body.length > 256 ? (body.match(/ /g)?.length ?? 0) / body.length : 0;
+  const spaces = body.length > 256 ? countSpaces(body) / body.length : 0;
   if (spaces < 0.05) {
     yield { bytes: decodeBase64(body, false) };
     yield { bytes: decodeBase64(body, true) };

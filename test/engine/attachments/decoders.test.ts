@@ -1,0 +1,124 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  base64LinePrefixes,
+  base64WholeQuads,
+  decodeQuotedPrintable,
+  type QpBadEscape,
+} from '../../../lambdas/engine/attachments/decoders.ts';
+
+// The regex readings the decoders were first written as: the decoders loop over char codes for speed
+// and must give exactly these results.
+const reference = {
+  qp(body: string, bad: QpBadEscape): Buffer {
+    const hexByte = (hex: string): string => String.fromCharCode(Number.parseInt(hex, 16));
+    if (bad === 'keep' || bad === 'drop-eq') {
+      const joined = body.replace(/=[ \t]*(\r\n|\r|\n)/g, '');
+      const decoded = joined.replace(/=([0-9A-Fa-f]{2})?/g, (m, hex?: string) =>
+        hex ? hexByte(hex) : bad === 'keep' ? m : '',
+      );
+      return Buffer.from(decoded, 'latin1');
+    }
+    const softBreak = bad === 'drop-1' ? /=?[ \t]*(\r\n|\r|\n)/g : /=[ \t]*(\r\n|\r|\n)/g;
+    const joined = body.replace(softBreak, '');
+    const decoded = joined.replace(/=([0-9A-F]{2})?([^=\r\n]{0,2})/g, (_m, hex?: string, rest = '') =>
+      hex ? hexByte(hex) + rest : bad === 'drop-1' ? rest.slice(1) : '',
+    );
+    return Buffer.from(decoded, 'latin1');
+  },
+  linePrefixes: (body: string): string =>
+    body
+      .split(/\r\n|\r|\n/)
+      .map((l) => /^[A-Za-z0-9+/=]*/.exec(l.trim())?.[0] ?? '')
+      .join(''),
+  wholeQuads: (body: string): string =>
+    body
+      .split(/\r\n|\r|\n/)
+      .map((l) => {
+        const t = l.replace(/[^A-Za-z0-9+/=]/g, '');
+        return t.slice(0, t.length - (t.length % 4));
+      })
+      .join(''),
+};
+
+// Strings dense in what the decoders treat specially: escapes, hex digits of both cases, blanks,
+// every kind of line break, base64 characters, whitespace trim() removes, and a char above latin1.
+const tricky = fc
+  .array(
+    fc.constantFrom(
+      '=',
+      '=\r\n',
+      '= \n',
+      '=\t\r',
+      '\r\n',
+      '\r',
+      '\n',
+      ' ',
+      '\t',
+      '\v',
+      '\f',
+      '\u00a0',
+      'A',
+      'f',
+      'F',
+      '3',
+      'D',
+      'g',
+      'z',
+      '+',
+      '/',
+      '.',
+      '=3D',
+      '=3d',
+      '=0A',
+      '=G1',
+      'é',
+      '\ufeff',
+      '\u2028',
+    ),
+    { maxLength: 60 },
+  )
+  .map((parts) => parts.join(''));
+
+describe('decodeQuotedPrintable', () => {
+  it('gives the regex reading for every treatment of bad escapes', () => {
+    fc.assert(
+      fc.property(
+        tricky,
+        fc.constantFrom<QpBadEscape>('keep', 'drop-eq', 'drop-1', 'drop-2'),
+        (body, bad) => {
+          expect(decodeQuotedPrintable(body, bad)).toEqual(reference.qp(body, bad));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('decodes escapes and soft breaks', () => {
+    expect(decodeQuotedPrintable('caf=C3=A9 =\r\nau lait', 'keep').toString('utf8')).toBe('café au lait');
+    expect(decodeQuotedPrintable('a=ZZb', 'keep').toString('latin1')).toBe('a=ZZb');
+    expect(decodeQuotedPrintable('a=ZZb', 'drop-eq').toString('latin1')).toBe('aZZb');
+    expect(decodeQuotedPrintable('a=ZZb', 'drop-1').toString('latin1')).toBe('aZb');
+    expect(decodeQuotedPrintable('a=ZZb', 'drop-2').toString('latin1')).toBe('ab');
+  });
+});
+
+describe('base64 line readings', () => {
+  it('base64LinePrefixes gives the regex reading', () => {
+    fc.assert(
+      fc.property(tricky, (body) => {
+        expect(base64LinePrefixes(body)).toBe(reference.linePrefixes(body));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('base64WholeQuads gives the regex reading', () => {
+    fc.assert(
+      fc.property(tricky, (body) => {
+        expect(base64WholeQuads(body)).toBe(reference.wholeQuads(body));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
