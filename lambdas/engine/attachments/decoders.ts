@@ -117,23 +117,60 @@ const lineBreak = (s: string, i: number): number =>
  * drop-1/drop-2 `=([0-9A-F]{2})?([^=\r\n]{0,2})`)), with each char taken as a byte.
  */
 export function decodeQuotedPrintable(body: string, bad: QpBadEscape): Buffer {
-  const joined = removeSoftBreaks(body, bad === 'drop-1');
-  const out = Buffer.allocUnsafe(joined.length);
-  const lower = bad === 'keep' || bad === 'drop-eq';
-  let n = 0;
-  for (let i = 0; i < joined.length; ) {
-    const c = joined.charCodeAt(i);
-    if (c !== EQ) {
-      out[n++] = c;
-      i++;
+  return decodeEscapes(removeSoftBreaks(body, bad === 'drop-1'), bad).bytes;
+}
+
+/**
+ * Every treatment of bad escapes, in the order given, each decoded once: when the body has no bad
+ * escape, keep and drop-eq give the same bytes, and with no lower-case hex either, so does drop-2.
+ */
+export function* quotedPrintableReadings(
+  body: string,
+  order: readonly QpBadEscape[],
+): Generator<{ bad: QpBadEscape; bytes: Buffer }> {
+  let joined: string | undefined;
+  let plain: { bytes: Buffer; badEscapes: boolean; lowerHex: boolean } | undefined;
+  for (const bad of order) {
+    if (bad === 'drop-1') {
+      yield { bad, bytes: decodeQuotedPrintable(body, bad) };
       continue;
     }
-    const hi = hexValue(joined.charCodeAt(i + 1), lower);
-    const lo = hi < 0 ? -1 : hexValue(joined.charCodeAt(i + 2), lower);
+    joined ??= removeSoftBreaks(body, false);
+    plain ??= decodeEscapes(joined, 'drop-eq');
+    const same = !plain.badEscapes && (bad !== 'drop-2' || !plain.lowerHex);
+    yield { bad, bytes: same ? plain.bytes : decodeEscapes(joined, bad).bytes };
+  }
+}
+
+/** `=XX` decoded in a soft-break-free body; says whether a bad escape or lower-case hex was seen. */
+function decodeEscapes(
+  joined: string,
+  bad: QpBadEscape,
+): { bytes: Buffer; badEscapes: boolean; lowerHex: boolean } {
+  const out = Buffer.allocUnsafe(joined.length);
+  const lower = bad === 'keep' || bad === 'drop-eq';
+  let badEscapes = false;
+  let lowerHex = false;
+  let n = 0;
+  for (let i = 0; i < joined.length; ) {
+    const eq = joined.indexOf('=', i);
+    const stop = eq < 0 ? joined.length : eq;
+    // Each char taken as a byte (latin1 keeps the low byte, as Buffer.from(..., 'latin1') does).
+    if (stop > i) n += out.write(joined.slice(i, stop), n, 'latin1');
+    if (eq < 0) break;
+    i = eq;
+    const c1 = joined.charCodeAt(i + 1);
+    const c2 = joined.charCodeAt(i + 2);
+    const hi = hexValue(c1, lower);
+    const lo = hi < 0 ? -1 : hexValue(c2, lower);
     if (lo >= 0) {
+      if (c1 >= 97 || c2 >= 97) lowerHex = true;
       out[n++] = (hi << 4) | lo;
       i += 3;
-    } else if (bad === 'keep') {
+      continue;
+    }
+    badEscapes = true;
+    if (bad === 'keep') {
       out[n++] = EQ;
       i++;
     } else if (bad === 'drop-eq') {
@@ -150,7 +187,7 @@ export function decodeQuotedPrintable(body: string, bad: QpBadEscape): Buffer {
       i += 1 + rest;
     }
   }
-  return out.subarray(0, n);
+  return { bytes: out.subarray(0, n), badEscapes, lowerHex };
 }
 
 /** Soft line breaks removed: `=`, blanks, a line break; with `anyBreak` every line break (and the blanks and `=` before it). */

@@ -17,6 +17,7 @@ import {
   decodeQuotedPrintable,
   decodeUuencode,
   decodeYenc,
+  quotedPrintableReadings,
 } from './decoders.ts';
 
 /** Where a file was found. */
@@ -389,9 +390,8 @@ function* candidates(body: string, maxBytes: number): Generator<Candidate> {
     yield { bytes: decodeBase64(base64WholeQuads(body), true) };
   }
   if (/=[0-9A-Fa-f]{2}/.test(body)) {
-    for (const bad of ['drop-eq', 'keep', 'drop-1', 'drop-2'] as const) {
-      yield { bytes: decodeQuotedPrintable(body, bad) };
-    }
+    for (const { bytes } of quotedPrintableReadings(body, ['drop-eq', 'keep', 'drop-1', 'drop-2']))
+      yield { bytes };
   }
   const uu = decodeUuencode(body);
   if (uu) yield uu;

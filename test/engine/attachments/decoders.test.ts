@@ -5,6 +5,7 @@ import {
   base64WholeQuads,
   decodeQuotedPrintable,
   type QpBadEscape,
+  quotedPrintableReadings,
 } from '../../../lambdas/engine/attachments/decoders.ts';
 
 // The regex readings the decoders were first written as: the decoders loop over char codes for speed
@@ -90,6 +91,18 @@ describe('decodeQuotedPrintable', () => {
           expect(decodeQuotedPrintable(body, bad)).toEqual(reference.qp(body, bad));
         },
       ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('quotedPrintableReadings gives each treatment its regex reading, in the order asked', () => {
+    const order: QpBadEscape[] = ['drop-eq', 'keep', 'drop-1', 'drop-2'];
+    fc.assert(
+      fc.property(tricky, (body) => {
+        const readings = [...quotedPrintableReadings(body, order)];
+        expect(readings.map((r) => r.bad)).toEqual(order);
+        for (const r of readings) expect(r.bytes).toEqual(reference.qp(body, r.bad));
+      }),
       { numRuns: 3000 },
     );
   });
