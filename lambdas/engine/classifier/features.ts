@@ -23,6 +23,9 @@ const DIGIT = /\p{N}/gu;
 // Email addresses carry no meaning that generalises and do carry the corpus owners' (and a honeypot's
 // "phishing@pot") addresses: they are removed before words are read.
 const EMAIL = /[^\s<>()"',;:@]{1,64}@[\w.-]{1,255}/g;
+// The regex tries up to 64 characters at every position before it looks for the @: text without
+// one (most of it) is returned as it is.
+const withoutEmails = (s: string): string => (s.includes('@') ? s.replace(EMAIL, ' ') : s);
 const URL_IN_TEXT = /\b(?:https?:\/\/|www\.)[^\s<>"']{1,2048}/gi;
 // A mailing list's footer ("___ / Foo mailing list / listinfo ..."), added by the list server, not
 // written by the sender: it says which list, i.e. which collection. Cut at the last separator line
@@ -52,7 +55,7 @@ export function cleanBody(text: string): string {
   let body = text.slice(0, MAX_BODY_CHARS * 2);
   const cut = footerStart(body);
   if (cut >= 0) body = body.slice(0, cut);
-  return body.slice(0, MAX_BODY_CHARS).replace(EMAIL, ' ').replace(URL_IN_TEXT, ' ');
+  return withoutEmails(body.slice(0, MAX_BODY_CHARS)).replace(URL_IN_TEXT, ' ');
 }
 
 /** Unigram and bigram features of a word list, with a prefix naming the field. */
@@ -65,7 +68,7 @@ function grams(out: Set<string>, prefix: string, ws: readonly string[]): void {
 
 /** Features of a subject and body: what a text-only training corpus can also give. */
 export function textFeatures(subject: string, body: string, out = new Set<string>()): Set<string> {
-  grams(out, 's:', words(subject.replace(EMAIL, ' ')).slice(0, 40));
+  grams(out, 's:', words(withoutEmails(subject)).slice(0, 40));
   grams(out, '', words(cleanBody(body)));
   return out;
 }
@@ -97,7 +100,7 @@ function linkFeatures(out: Set<string>, hrefs: readonly string[]): void {
       for (const w of words(host.replace(/\./g, ' '))) out.add(`u:h:${w}`);
     }
     // The path and query, without addresses: a phishing kit's "login.php", a tracker's "unsubscribe".
-    const rest = `${url.pathname} ${url.search}`.replace(EMAIL, ' ');
+    const rest = withoutEmails(`${url.pathname} ${url.search}`);
     for (const w of words(rest).slice(0, 12)) if (!/^0+$/.test(w)) out.add(`u:p:${w}`);
   }
 }
@@ -106,7 +109,7 @@ function linkFeatures(out: Set<string>, hrefs: readonly string[]): void {
 export function messageFeatures(parsed: ParsedMessage): string[] {
   const out = new Set<string>();
   textFeatures(parsed.subject, parsed.text, out);
-  for (const w of words((parsed.from?.name ?? '').replace(EMAIL, ' ')).slice(0, 8)) out.add(`n:${w}`);
+  for (const w of words(withoutEmails(parsed.from?.name ?? '')).slice(0, 8)) out.add(`n:${w}`);
   // Links in a list server's footer are the list's, not the sender's.
   const cut = footerStart(parsed.text.slice(0, MAX_BODY_CHARS * 2));
   const footer = cut >= 0 ? parsed.text.slice(cut, cut + 2000) : '';

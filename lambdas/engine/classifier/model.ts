@@ -93,20 +93,32 @@ export function score(model: Model, features: readonly string[], topN = 6): Scor
   const x = features.length ? 1 / Math.sqrt(features.length) : 0;
   let zBad = model.bad.bias;
   let zPhish = model.phish.bias;
-  const contrib: [string, number][] = [];
-  for (const f of features) {
-    const b = hashFeature(f) & model.mask;
-    const wb = model.bad.w[b]!;
-    zBad += wb * x;
+  const hashes = new Uint32Array(features.length);
+  for (let i = 0; i < features.length; i++) {
+    const b = hashFeature(features[i]!) & model.mask;
+    hashes[i] = b;
+    zBad += model.bad.w[b]! * x;
     zPhish += model.phish.w[b]! * x;
-    if (wb !== 0) contrib.push([f, wb * x]);
   }
   const pBad = sigmoid(zBad);
   const sign = pBad >= 0.5 ? 1 : -1;
-  contrib.sort((a, b) => sign * (b[1] - a[1]) || (a[0] < b[0] ? -1 : 1));
+  // The strongest contributions toward the verdict (ties by name): a small sorted list, not a full sort.
+  const before = (a: readonly [string, number], b: readonly [string, number]): boolean =>
+    sign * (b[1] - a[1]) < 0 || (sign * (b[1] - a[1]) === 0 && a[0] < b[0]);
+  const top: [string, number][] = [];
+  for (let i = 0; i < features.length; i++) {
+    const wb = model.bad.w[hashes[i]!]!;
+    if (wb === 0) continue;
+    const c: [string, number] = [features[i]!, wb * x];
+    if (top.length === topN && !before(c, top[topN - 1]!)) continue;
+    let at = top.length;
+    while (at > 0 && before(c, top[at - 1]!)) at--;
+    top.splice(at, 0, c);
+    if (top.length > topN) top.pop();
+  }
   return {
     pBad,
     pPhish: sigmoid(zPhish),
-    top: contrib.slice(0, topN).map(([f, c]) => [f, Math.round(c * 1000) / 1000] as const),
+    top: top.map(([f, c]) => [f, Math.round(c * 1000) / 1000] as const),
   };
 }
