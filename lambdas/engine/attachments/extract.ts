@@ -281,6 +281,8 @@ class Collector {
   private async lenientPass(src: string, path: readonly string[], depth: number): Promise<void> {
     const segments = splitSegments(src, this.mime.maxParts * MAX_SEGMENTS_PER_PART);
     const tried = new Set<string>();
+    const memo: Base64Memo = new Map();
+    const offered = new WeakSet<Buffer>();
     for (const [i, seg] of segments.entries()) {
       // The whole text is read as one body only when nothing splits it: otherwise its parts are read.
       if (i === 0 && segments.length > 1) continue;
@@ -294,7 +296,11 @@ class Collector {
         // A reading whose plain decoding is an attachment mailparser already gave is no disagreement:
         // skip its other decodings (the common case, and most of the work on clean mail).
         if (this.agreesWithMime(body)) continue;
-        for (const c of candidates(body, this.limits.maxFileBytes)) {
+        for (const c of candidates(body, this.limits.maxFileBytes, memo)) {
+          // Offering the same bytes again changes nothing (the first offer kept or refused them for
+          // good), unless they are too big: that refusal is reported each time, as before.
+          if (offered.has(c.bytes) && c.bytes.length <= this.limits.maxFileBytes) continue;
+          offered.add(c.bytes);
           const meta = { name: c.name ?? name, path, declaredType, source: 'lenient' as const };
           await this.add(c.bytes, meta, depth, true);
           for (const carved of carveZips(c.bytes)) await this.add(carved, meta, depth, true);
@@ -373,21 +379,45 @@ interface Candidate {
   readonly bytes: Buffer;
 }
 
-function countSpaces(s: string): number {
+/** Whether at least 5% of `s` is spaces (counting stops as soon as it is). */
+function isProse(s: string): boolean {
   let n = 0;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === 32) n++;
-  return n;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === 32 && ++n / s.length >= 0.05) return true;
+  return false;
 }
 
-/** Every way a client might decode `body`. */
-function* candidates(body: string, maxBytes: number): Generator<Candidate> {
+/** Its base64 readings: the same bytes for a body that differs only in leading or trailing line breaks. */
+type Base64Memo = Map<string, readonly Buffer[]>;
+// Bodies up to this long keep their base64 readings for the rest of the message's lenient pass.
+const MAX_MEMO_CHARS = 1 << 20;
+
+function base64Readings(body: string, memo: Base64Memo): readonly Buffer[] {
+  // Line breaks are junk to every base64 reading, and at either end they only add empty lines.
+  const key = body.replace(/^[\r\n]+|[\r\n]+$/g, '');
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const plain = decodeBase64(body, false);
+  // `=` ends a quad only when base64 characters follow it: otherwise both paddings read the same.
+  const eq = body.indexOf('=');
+  const padded = eq < 0 || !/[A-Za-z0-9+/]/.test(body.slice(eq)) ? plain : decodeBase64(body, true);
+  const readings = [
+    plain,
+    padded,
+    decodeBase64(base64LinePrefixes(body), true),
+    decodeBase64(base64WholeQuads(body), true),
+  ];
+  if (key.length <= MAX_MEMO_CHARS) memo.set(key, readings);
+  return readings;
+}
+
+/**
+ * Every way a client might decode `body`. Readings that give the same bytes may come as the same
+ * Buffer: the caller offers each Buffer once.
+ */
+function* candidates(body: string, maxBytes: number, memo: Base64Memo): Generator<Candidate> {
   // Prose (many spaces) is no base64, however it is read: skip the four base64 readings of it.
-  const spaces = body.length > 256 ? countSpaces(body) / body.length : 0;
-  if (spaces < 0.05) {
-    yield { bytes: decodeBase64(body, false) };
-    yield { bytes: decodeBase64(body, true) };
-    yield { bytes: decodeBase64(base64LinePrefixes(body), true) };
-    yield { bytes: decodeBase64(base64WholeQuads(body), true) };
+  if (body.length <= 256 || !isProse(body)) {
+    for (const bytes of base64Readings(body, memo)) yield { bytes };
   }
   if (/=[0-9A-Fa-f]{2}/.test(body)) {
     for (const { bytes } of quotedPrintableReadings(body, ['drop-eq', 'keep', 'drop-1', 'drop-2']))
