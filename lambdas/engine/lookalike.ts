@@ -218,14 +218,16 @@ export function lookalikeOfBrand(domain: string): Lookalike | undefined {
   if (!d) return undefined;
   if (isBrandDomain(domain)) return undefined;
   const ds = skeleton(d.label);
-  for (const brand of Object.keys(BRAND_DOMAINS)) {
+  brandSkeletons ??= Object.keys(BRAND_DOMAINS).map((brand) => [brand, skeleton(brand)] as const);
+  for (const [brand, bs] of brandSkeletons) {
     if (d.label === brand) return undefined;
-    if (ds === skeleton(brand)) return { kind: 'homoglyph', target: brand };
-    if (brand.length >= 6 && editDistance(ds, skeleton(brand), 1) <= 1)
-      return { kind: 'typo', target: brand };
+    if (ds === bs) return { kind: 'homoglyph', target: brand };
+    if (brand.length >= 6 && editDistance(ds, bs, 1) <= 1) return { kind: 'typo', target: brand };
   }
   return undefined;
 }
+// Each brand's skeleton, made once (every link's domain is compared with every brand).
+let brandSkeletons: readonly (readonly [string, string])[] | undefined;
 
 const OFFICIAL = new Set(Object.values(BRAND_DOMAINS).flat());
 const BRAND_LABELS = new Set(Object.keys(BRAND_DOMAINS));
