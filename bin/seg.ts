@@ -1,6 +1,7 @@
 // The seg command line: scan, eval, serve, quarantine, av and config. Each command lives in
 // bin/commands and is loaded on use, so `seg scan` does not pay for the AWS SDK or the servers.
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { SPLITS } from './commands/corpus-split.ts';
 
 const program = new Command('seg')
   .description('seg: a Secure Email Gateway you can run on one machine or deploy to AWS')
@@ -71,7 +72,7 @@ program
   )
   .addOption(
     new Option('--split <name>', 'which messages train (see bin/commands/corpus-split.ts)')
-      .choices(['hash70', 'phish-time'])
+      .choices([...SPLITS])
       .default('hash70'),
   )
   .option('--explain [n]', 'print the n strongest features of each class (default 30)', (v) =>

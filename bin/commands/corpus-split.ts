@@ -11,13 +11,21 @@
 // "phish-time": the cross-time check. phishing_pot samples are numbered roughly in the order they
 // were collected; phish with sample number below PHISH_TIME_CUT train, the newer ones are held back.
 // Every other message follows hash70.
+//
+// "tune": for choosing training settings without looking at the held-back part. The training part is
+// cut again: buckets below TUNE_PERCENT train, the rest of the training part validates, and the
+// held-back part is unused. A model trained so is for comparing settings, never for shipping.
 
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 
-export const SPLITS = ['hash70', 'phish-time'] as const;
+export const SPLITS = ['hash70', 'phish-time', 'tune'] as const;
 export type SplitName = (typeof SPLITS)[number];
-export type Part = 'train' | 'test';
+/** `unused`: neither trains nor is measured (the held-back part, under the tuning split). */
+export type Part = 'train' | 'test' | 'unused';
+
+/** Under "tune", hash buckets below this train; from it up to TRAIN_PERCENT they are the validation set. */
+export const TUNE_PERCENT = 50;
 
 /** Percent of messages in the training part. */
 export const TRAIN_PERCENT = 70;
@@ -45,6 +53,11 @@ export function phishSampleNumber(file: string): number | undefined {
  * "From " line included), so the key equals the MANIFEST sha256.
  */
 export function partOf(split: SplitName, file: string, label: string, bytes: Uint8Array): Part {
+  if (split === 'tune') {
+    // Settings are chosen on a validation slice of the training part; the held-back part stays unseen.
+    const bucket = Number.parseInt(sha256Hex(bytes).slice(0, 8), 16) % 100;
+    return bucket < TUNE_PERCENT ? 'train' : bucket < TRAIN_PERCENT ? 'test' : 'unused';
+  }
   if (split === 'phish-time' && label === 'phish') {
     const n = phishSampleNumber(file);
     if (n !== undefined) return n < PHISH_TIME_CUT ? 'train' : 'test';

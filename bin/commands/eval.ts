@@ -124,7 +124,7 @@ async function evalCommandUnguarded(dirs: string | string[], opts: EvalOptions):
           const held: string[] = [];
           for (const file of list) {
             const bytes = await readFile(file).catch(() => Buffer.alloc(0));
-            if (partOf(split, file, label, bytes) === 'train') skippedTrained++;
+            if (partOf(split, file, label, bytes) !== 'test') skippedTrained++;
             else held.push(file);
           }
           list = held;

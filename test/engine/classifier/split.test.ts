@@ -6,6 +6,7 @@ import {
   phishSampleNumber,
   sha256Hex,
   TRAIN_PERCENT,
+  TUNE_PERCENT,
 } from '../../../bin/commands/corpus-split.ts';
 
 describe('corpus split', () => {
@@ -33,5 +34,19 @@ describe('corpus split', () => {
     expect(partOf('phish-time', `sample-${PHISH_TIME_CUT - 1}.eml`, 'phish', bytes)).toBe('train');
     expect(partOf('phish-time', `sample-${PHISH_TIME_CUT}.eml`, 'phish', bytes)).toBe('test');
     expect(partOf('phish-time', `sample-${PHISH_TIME_CUT}.eml`, 'spam', bytes)).toBe('train');
+  });
+
+  it('tunes on a validation slice of the training part and never touches the held-back part', () => {
+    const parts = { train: 0, test: 0, unused: 0 };
+    for (let i = 0; i < 5000; i++) {
+      const bytes = Buffer.from(`message ${i}`);
+      const tune = partOf('tune', 'x', 'spam', bytes);
+      parts[tune]++;
+      // Whatever tuning trains on or measures is in the shipped model's training part.
+      if (tune !== 'unused') expect(partOf('hash70', 'x', 'spam', bytes)).toBe('train');
+      else expect(partOf('hash70', 'x', 'spam', bytes)).toBe('test');
+    }
+    expect(Math.abs(parts.train / 50 - TUNE_PERCENT)).toBeLessThan(3);
+    expect(Math.abs(parts.test / 50 - (TRAIN_PERCENT - TUNE_PERCENT))).toBeLessThan(3);
   });
 });
