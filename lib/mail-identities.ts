@@ -1,16 +1,17 @@
 // Per protected domain: an SES domain identity with Easy DKIM (or the one the account already has),
 // stack outputs that spell out the DNS records to publish (MX and, for a created identity, three DKIM
-// CNAMEs), and, when the domain names a Route 53 hosted zone, the DKIM records. The MX record is
+// CNAMEs, plus the MX and SPF of its custom MAIL FROM domain), and, when the domain names a Route 53
+// hosted zone, those DKIM and MAIL FROM records (aws-cdk-lib writes them into the zone). The MX record is
 // created only when asked (`manageMx`), and only after the rule set is active and the identity is
 // verified: changing the MX moves the domain's mail, so it is the last step of a cut-over.
 
-import { CfnOutput } from 'aws-cdk-lib';
+import { CfnOutput, Stack } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct, type IDependable } from 'constructs';
 import type { DomainConfig } from '../lambdas/config/schema.ts';
 import type { ReceivingSetup } from './receiving-setup.ts';
-import { inboundSmtpHost, type SesReceivingRegion } from './ses-regions.ts';
+import { feedbackSmtpHost, inboundSmtpHost, MAIL_FROM_SPF, type SesReceivingRegion } from './ses-regions.ts';
 
 export interface MailIdentitiesProps {
   readonly domains: readonly DomainConfig[];
@@ -49,11 +50,23 @@ export class MailIdentities extends Construct {
         : undefined;
       // An identity that already exists in the region (the organisation sends through SES) cannot be
       // created again: CloudFormation would fail. It is used as it is, with its own DKIM records.
+      // A custom MAIL FROM makes SPF align with the From domain (DMARC passes on SPF too, not only DKIM);
+      // until its MX is published SES falls back to amazonses.com rather than refusing to send.
+      const mailFrom =
+        domain.identity === 'create' && domain.mailFromSubdomain
+          ? `${domain.mailFromSubdomain}.${domain.name}`
+          : undefined;
       const identity =
         domain.identity === 'create'
           ? new ses.EmailIdentity(this, `Identity${n}`, {
               identity: zone ? ses.Identity.publicHostedZone(zone) : ses.Identity.domain(domain.name),
               dkimIdentity: ses.DkimIdentity.easyDkim(ses.EasyDkimSigningKeyLength.RSA_2048_BIT),
+              ...(mailFrom
+                ? {
+                    mailFromDomain: mailFrom,
+                    mailFromBehaviorOnMxFailure: ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE,
+                  }
+                : {}),
             })
           : undefined;
       if (identity) identities.push(identity);
@@ -92,6 +105,18 @@ export class MailIdentities extends Construct {
           description: `DKIM CNAME ${k + 1} of 3 for ${domain.name}${zone ? ' (created in Route 53)' : ''}`,
           value: `${name} CNAME ${value}`,
         });
+      });
+      if (!mailFrom) return;
+      const made = zone ? ' (created in Route 53)' : '';
+      new CfnOutput(this, `Domain${n}MailFromMx`, {
+        key: `Domain${n}MailFromMx`,
+        description: `MX record of the MAIL FROM domain of ${domain.name}${made}`,
+        value: `${mailFrom} MX 10 ${feedbackSmtpHost(Stack.of(this).region)}`,
+      });
+      new CfnOutput(this, `Domain${n}MailFromSpf`, {
+        key: `Domain${n}MailFromSpf`,
+        description: `SPF record of the MAIL FROM domain of ${domain.name}${made}`,
+        value: `${mailFrom} TXT "${MAIL_FROM_SPF}"`,
       });
     });
     this.identities = identities;

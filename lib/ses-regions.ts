@@ -31,6 +31,12 @@ export type SesReceivingRegion = (typeof SES_RECEIVING_REGIONS)[number];
 /** The MX host for a receiving region. */
 export const inboundSmtpHost = (region: SesReceivingRegion): string => `inbound-smtp.${region}.amazonaws.com`;
 
+/** The MX host of a custom MAIL FROM domain: where receivers send SES's bounces and complaints. */
+export const feedbackSmtpHost = (region: string): string => `feedback-smtp.${region}.amazonses.com`;
+
+/** The SPF record of a custom MAIL FROM domain: SES's senders may use it. */
+export const MAIL_FROM_SPF = 'v=spf1 include:amazonses.com ~all';
+
 /** Thrown at synth when the configured region has no SES email receiving. */
 export class UnsupportedRegionError extends Error {
   override readonly name = 'UnsupportedRegionError';

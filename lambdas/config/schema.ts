@@ -55,6 +55,17 @@ export const DomainSchema = z
       .describe(
         "'create' makes an SES domain identity with Easy DKIM; 'existing' uses the one the account already has in the region (CloudFormation cannot create it twice)",
       ),
+    mailFromSubdomain: z
+      .union([
+        z
+          .string()
+          .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be one lowercase DNS label, e.g. bounce'),
+        z.literal(false),
+      ])
+      .default('bounce')
+      .describe(
+        "Custom MAIL FROM domain <label>.<domain> for mail seg sends (SPF aligns with the From domain); false keeps SES's amazonses.com. Only applied to identities the stack creates",
+      ),
     manageMx: z
       .boolean()
       .default(false)
@@ -548,6 +559,15 @@ export const ConfigSchema = z
           code: 'custom',
           path: ['domains', i, 'manageMx'],
           message: 'manageMx needs hostedZoneId: the MX record is created in that zone',
+        });
+      }
+      // SES refuses a MAIL FROM domain that receives mail: it must not be a protected domain.
+      const mailFrom = d.mailFromSubdomain && `${d.mailFromSubdomain}.${d.name}`;
+      if (mailFrom && c.domains.some((o) => o.name === mailFrom)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['domains', i, 'mailFromSubdomain'],
+          message: `MAIL FROM domain ${mailFrom} is also a protected (receiving) domain: pick another mailFromSubdomain`,
         });
       }
     });

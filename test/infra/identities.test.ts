@@ -65,7 +65,11 @@ describe('mail identities and DNS', () => {
       'DkimDNSTokenName3',
     ]);
     expect(
-      Object.keys(template.findResources('AWS::Route53::RecordSet', { Properties: { Type: 'MX' } })),
+      Object.keys(
+        template.findResources('AWS::Route53::RecordSet', {
+          Properties: { Type: 'MX', Name: 'mail.example.com.' },
+        }),
+      ),
     ).toEqual([]);
     template.hasOutput('Domain1Mx', { Value: 'mail.example.com MX 10 inbound-smtp.us-west-2.amazonaws.com' });
   });
@@ -73,7 +77,9 @@ describe('mail identities and DNS', () => {
   it('creates a managed MX only after the identity is verified and the rule set is active', () => {
     const template = synthTemplate(zoned({ manageMx: true }));
     const mx = Object.values(
-      template.findResources('AWS::Route53::RecordSet', { Properties: { Type: 'MX' } }),
+      template.findResources('AWS::Route53::RecordSet', {
+        Properties: { Type: 'MX', Name: 'mail.example.com.' },
+      }),
     );
     expect(mx).toHaveLength(1);
     expect(mx[0]?.Properties).toMatchObject({
@@ -133,6 +139,64 @@ describe('mail identities and DNS', () => {
       Kind: 'VerifiedIdentity',
       Identity: 'mail.example.com',
     });
+  });
+
+  it('gives each created identity a custom MAIL FROM domain that falls back to amazonses.com', () => {
+    const template = synthTemplate(testConfig({ region: 'eu-west-1' }));
+    template.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: 'example.com',
+      MailFromAttributes: { MailFromDomain: 'bounce.example.com', BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' },
+    });
+    template.hasOutput('Domain1MailFromMx', {
+      Value: 'bounce.example.com MX 10 feedback-smtp.eu-west-1.amazonses.com',
+    });
+    template.hasOutput('Domain1MailFromSpf', {
+      Value: 'bounce.example.com TXT "v=spf1 include:amazonses.com ~all"',
+    });
+    template.resourceCountIs('AWS::Route53::RecordSet', 0);
+  });
+
+  it('creates the MAIL FROM MX and SPF records in a configured hosted zone', () => {
+    const template = synthTemplate(zoned({ mailFromSubdomain: 'mf' }));
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      HostedZoneId: 'Z0123456789ABC',
+      Type: 'MX',
+      Name: 'mf.mail.example.com.',
+      ResourceRecords: ['10 feedback-smtp.us-west-2.amazonses.com'],
+    });
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      HostedZoneId: 'Z0123456789ABC',
+      Type: 'TXT',
+      Name: 'mf.mail.example.com.',
+      ResourceRecords: ['"v=spf1 include:amazonses.com ~all"'],
+    });
+    template.hasOutput('Domain1MailFromMx', {
+      Value: 'mf.mail.example.com MX 10 feedback-smtp.us-west-2.amazonses.com',
+    });
+  });
+
+  it('keeps amazonses.com as MAIL FROM when mailFromSubdomain is false, and never touches an existing identity', () => {
+    for (const extra of [{ mailFromSubdomain: false }, { identity: 'existing' }]) {
+      const template = synthTemplate(zoned(extra));
+      for (const identity of Object.values(template.findResources('AWS::SES::EmailIdentity'))) {
+        expect(identity.Properties.MailFromAttributes).toBeUndefined();
+      }
+      expect(Object.keys(template.findOutputs('*')).filter((k) => k.includes('MailFrom'))).toEqual([]);
+      expect(
+        Object.keys(template.findResources('AWS::Route53::RecordSet', { Properties: { Type: 'TXT' } })),
+      ).toEqual([]);
+    }
+  });
+
+  it('refuses a MAIL FROM domain that is also a protected domain', () => {
+    expect(() =>
+      testConfig({
+        domains: [
+          { name: 'example.com', route: { host: 'mx.example.com' } },
+          { name: 'bounce.example.com', route: { host: 'mx.example.com' } },
+        ],
+      }),
+    ).toThrow(/MAIL FROM domain bounce\.example\.com is also a protected/);
   });
 
   it('outputs the names the CLI reads in --stack mode', () => {
