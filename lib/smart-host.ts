@@ -117,7 +117,8 @@ export class SmartHost extends Construct {
       ...identities.map((i) => `arn:${Aws.PARTITION}:ses:${stack.region}:${Aws.ACCOUNT_ID}:identity/${i}`),
       `arn:${Aws.PARTITION}:ses:${stack.region}:${Aws.ACCOUNT_ID}:configuration-set/${config.outbound.configurationSet}`,
     ];
-    for (const sender of [fns.send, fns.block]) {
+    // Release sends held outbound mail; it has the same limits.
+    for (const sender of [fns.send, fns.block, fns.release]) {
       sender.addToRolePolicy(
         new iam.PolicyStatement({ actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources: sendResources }),
       );

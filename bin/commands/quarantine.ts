@@ -4,9 +4,14 @@
 
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { createDynamoClient, createS3Client } from '../../lambdas/adapters/aws/aws-clients.ts';
+import {
+  createDynamoClient,
+  createS3Client,
+  createSesClient,
+} from '../../lambdas/adapters/aws/aws-clients.ts';
 import { DynamoQuarantineStore } from '../../lambdas/adapters/aws/dynamo-quarantine-store.ts';
 import { S3MessageStore } from '../../lambdas/adapters/aws/s3-message-store.ts';
+import { SesOutboundSender } from '../../lambdas/adapters/aws/ses-sender.ts';
 import { KEYS } from '../../lambdas/handlers/deps.ts';
 import type { ReleaseResult } from '../../lambdas/handlers/release.ts';
 import { loadOptionalJson, readTrace } from '../../lambdas/handlers/support.ts';
@@ -53,6 +58,7 @@ const STATUSES: readonly QuarantineStatus[] = [
   'DELETED',
   'BLOCKED',
   'UNCONFIRMED',
+  'SENT',
 ];
 /** Releasing a DEFERRED item delivers it now instead of at its next retry. */
 const RELEASABLE: readonly QuarantineStatus[] = ['QUARANTINED', 'DELIVERY_FAILED', 'DEFERRED'];
@@ -183,14 +189,6 @@ async function release(backend: Backend, messageId: string, args: QuarantineArgs
   // --force also takes unconfirmed deliveries: the administrator checked the mailbox.
   const releasable: readonly QuarantineStatus[] = args.force ? [...RELEASABLE, 'UNCONFIRMED'] : RELEASABLE;
   const targets = args.recipient ? items : items.filter((i) => releasable.includes(i.status));
-  // Release relays to the organisation's server: right for inbound mail, wrong for mail leaving it.
-  const outbound = targets.find((i) => i.direction === 'outbound');
-  if (outbound) {
-    printError(
-      `seg quarantine release: ${messageId} is outbound mail; releasing it through SES is not supported yet (delete it, or have the sender resend without the flagged data)`,
-    );
-    return 1;
-  }
   if (!targets.length) {
     printError(
       `seg quarantine release: nothing to release for ${messageId} (${items.map((i) => `${i.recipient}: ${i.status}`).join(', ')})`,
@@ -310,7 +308,15 @@ async function localBackend(args: QuarantineArgs): Promise<Backend> {
   const config = args.config || !running?.config ? fileConfig() : running.config;
   const aws = await openEmbeddedAws(dataDir);
   const deps = localDeps({ config, endpoints: aws.endpoints, dataDir, starter: refusingStarter });
-  const handlers = buildLocalHandlers(deps);
+  // Held outbound mail goes out through the running serve's SES emulator; with none, release says so.
+  const ses = running?.ses
+    ? createSesClient({
+        region: aws.endpoints.region,
+        credentials: aws.endpoints.credentials,
+        endpoint: running.ses,
+      })
+    : undefined;
+  const handlers = buildLocalHandlers({ ...deps, ...(ses ? { sender: new SesOutboundSender(ses) } : {}) });
   return {
     store: deps.store,
     quarantine: deps.quarantine,
@@ -318,6 +324,7 @@ async function localBackend(args: QuarantineArgs): Promise<Backend> {
       (await handlers.release({ messageId, recipient, ...(force ? { force } : {}) })) as ReleaseResult,
     async close() {
       deps.close();
+      ses?.destroy();
       await aws.stop();
     },
   };

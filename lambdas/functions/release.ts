@@ -5,6 +5,7 @@ import { dynamoLedger } from '../adapters/aws/dynamo-ledger.ts';
 import { dynamoQuarantineStore } from '../adapters/aws/dynamo-quarantine-store.ts';
 import { withLambdaContext } from '../adapters/aws/observability.ts';
 import { s3MessageStore } from '../adapters/aws/s3-message-store.ts';
+import { sesOutboundSender } from '../adapters/aws/ses-sender.ts';
 import { smtpMailer } from '../adapters/aws/smtp-mailer.ts';
 import { createReleaseHandler } from '../handlers/release.ts';
 
@@ -13,5 +14,7 @@ const deps = awsDeps({
   ledger: dynamoLedger,
   quarantine: dynamoQuarantineStore,
   mailer: smtpMailer,
+  // Held outbound mail is released through SES.
+  sender: sesOutboundSender,
 });
 export const handler = withLambdaContext(createReleaseHandler(deps), deps);

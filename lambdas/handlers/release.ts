@@ -1,13 +1,15 @@
-// Release: delivers a held message to one recipient on an administrator's request. Allowed from
-// QUARANTINED, DELIVERY_FAILED or DEFERRED (a manual flush of the queue), and with --force from
-// UNCONFIRMED (the administrator checked the mailbox); the ledger claim makes a repeated release, or one
-// racing the reconciler's retry, deliver exactly once.
+// Release: delivers a held message to one recipient on an administrator's request: inbound mail to
+// the organisation's server, outbound mail through SES (release-outbound.ts). Allowed from QUARANTINED,
+// DELIVERY_FAILED or DEFERRED (a manual flush of the queue), and with --force from UNCONFIRMED (the
+// administrator checked the mailbox); the ledger claim makes a repeated release, or one racing the
+// reconciler's retry, deliver at most once.
 
 import { z } from 'zod';
 import { MalformedEventError, NotFoundError } from '../errors.ts';
 import type { HandlerDeps } from './deps.ts';
 import { heldMessageOf } from './held-item.ts';
 import { redeliver } from './redeliver.ts';
+import { type ResendDeps, resend } from './release-outbound.ts';
 import { recordUnconfirmed } from './unconfirmed.ts';
 
 const ReleaseRequest = z.object({
@@ -34,7 +36,8 @@ export function createReleaseHandler(
   deps: Pick<
     HandlerDeps,
     'config' | 'store' | 'ledger' | 'quarantine' | 'mailer' | 'clock' | 'logger' | 'metrics'
-  >,
+  > &
+    Pick<ResendDeps, 'sender'>,
 ) {
   return async (event: unknown): Promise<ReleaseResult> => {
     const request = ReleaseRequest.safeParse(event);
@@ -52,7 +55,8 @@ export function createReleaseHandler(
     const item = await deps.quarantine.get(messageId, recipient);
     if (!item) return refuse('not in quarantine');
     const state = (await deps.ledger.get(messageId))[recipient];
-    if (state === 'DELIVERED') return refuse('already delivered');
+    if (state === 'DELIVERED' || state === 'SENT')
+      return refuse(state === 'SENT' ? 'already sent' : 'already delivered');
     if (state === 'ATTEMPTING') return refuse('a delivery attempt is sending it now');
     // Unconfirmed: the server may have it. Only a person who checked the mailbox sends it again.
     const unconfirmed = state === 'UNCONFIRMED' || item.status === 'UNCONFIRMED';
@@ -72,22 +76,28 @@ export function createReleaseHandler(
 
     const released: readonly [string, string][] = [['X-SEG-Released', deps.clock().toISOString()]];
     const from = unconfirmed ? [...RELEASABLE, 'UNCONFIRMED' as const] : RELEASABLE;
-    const result = await redeliver(deps, item, from, released);
-    if (result.unconfirmed?.length) {
+    const outbound = item.direction === 'outbound';
+    const result = outbound
+      ? await resend(deps, item, from, released)
+      : await redeliver(deps, item, from, released).then((r) => ({ ...r, sent: r.delivered }));
+    if ('refused' in result) return refuse(result.refused);
+    if ('unconfirmed' in result && result.unconfirmed?.length) {
       await recordUnconfirmed(deps, heldMessageOf(item), result.unconfirmed);
       return refuse('sent without a reply (UNCONFIRMED): check the mailbox before releasing again');
     }
-    if (!result.delivered.length) {
+    if (!result.sent.length) {
       const why = result.skipped[0]?.state;
-      return refuse(why === 'DELIVERED' ? 'already delivered' : `ledger state is ${why ?? 'unknown'}`);
+      if (why === 'DELIVERED' || why === 'SENT')
+        return refuse(why === 'SENT' ? 'already sent' : 'already delivered');
+      return refuse(`ledger state is ${why ?? 'unknown'}`);
     }
     try {
-      await deps.quarantine.setStatus(messageId, recipient, 'RELEASED');
+      await deps.quarantine.setStatus(messageId, recipient, outbound ? 'SENT' : 'RELEASED');
     } catch (error) {
       // The delivery happened and is recorded in the ledger; a vanished item must not undo that.
       if (!(error instanceof NotFoundError)) throw error;
     }
-    deps.logger.info('released', { messageId, recipient, status: 'RELEASED' });
+    deps.logger.info('released', { messageId, recipient, status: outbound ? 'SENT' : 'RELEASED' });
     return { released: true, messageId, recipient };
   };
 }

@@ -169,6 +169,8 @@ export interface EmbeddedEndpoints {
   readonly startedAt?: string;
   /** The configuration the owning `seg serve` runs with, so the CLI delivers releases the same way. */
   readonly config?: SegConfig;
+  /** The SES emulator of the owning serve's outbound side (when it has submitters): releases send there. */
+  readonly ses?: string;
 }
 
 export interface EmbeddedAws {
@@ -353,6 +355,18 @@ async function reachable(url: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Adds the SES emulator's URL to the endpoints this process published (the outbound side starts later). */
+export function publishSesEndpoint(dataDir: string, url: string): void {
+  const file = endpointsFile(dataDir);
+  try {
+    const current = JSON.parse(readFileSync(file, 'utf8')) as EmbeddedEndpoints;
+    if (current.pid === process.pid)
+      writeFileSync(file, `${JSON.stringify({ ...current, ses: url }, null, 2)}\n`);
+  } catch {
+    // Not published (publish: false): no other process looks for it.
   }
 }
 

@@ -8,9 +8,9 @@ import type { SegConfig } from '../config/schema.ts';
 import type { HandlerDeps } from '../handlers/deps.ts';
 import { createEnvelopeRecorder } from '../handlers/ingest.ts';
 import type { ReconcileEvent, ReconcileResult } from '../handlers/reconcile.ts';
-import type { ReleaseResult } from '../handlers/release.ts';
+import { createReleaseHandler, type ReleaseResult } from '../handlers/release.ts';
 import type { AntivirusEngine, Clock, DnsResolver } from '../ports/index.ts';
-import { type EmbeddedEndpoints, startEmbeddedAws } from './embedded-aws.ts';
+import { type EmbeddedEndpoints, publishSesEndpoint, startEmbeddedAws } from './embedded-aws.ts';
 import { findOrStartClamd, type LocalAntivirus } from './local-antivirus.ts';
 import { buildLocalHandlers, deliveredFolder, type LocalHandlers, localDeps } from './local-deps.ts';
 import { type ExecutionRecord, LocalWorkflow } from './local-workflow.ts';
@@ -207,7 +207,13 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       await aws.stop();
       throw cause;
     }
+    // `seg quarantine release` of outbound mail sends through this emulator.
+    publishSesEndpoint(dataDir, submission.outbound.ses.url);
   }
+  // Release sends held outbound mail through SES, when this gateway has an outbound side.
+  const release = submission
+    ? createReleaseHandler({ ...deps, sender: submission.outbound.deps.sender })
+    : handlers.release;
 
   const drain = async () => {
     // Ingest starts executions: wait for the ingests first, then for the executions they started.
@@ -248,7 +254,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     antivirus: { address: av.client.address, running: av.running, status: av.status },
     drain,
     release: async (messageId, recipient, force) =>
-      (await handlers.release({ messageId, recipient, ...(force ? { force } : {}) })) as ReleaseResult,
+      (await release({ messageId, recipient, ...(force ? { force } : {}) })) as ReleaseResult,
     reconcile,
     async close() {
       if (timer) clearInterval(timer);

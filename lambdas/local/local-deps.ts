@@ -34,6 +34,7 @@ import type {
   Logger,
   Mailer,
   Metrics,
+  OutboundSender,
   WorkflowStarter,
 } from '../ports/index.ts';
 import type { EmbeddedEndpoints } from './embedded-aws.ts';
@@ -140,7 +141,8 @@ export interface LocalHandlers {
   readonly reconcile: TaskHandler;
 }
 
-export function buildLocalHandlers(deps: HandlerDeps): LocalHandlers {
+/** `sender` (SES) lets release send held outbound mail; without it such a release is refused. */
+export function buildLocalHandlers(deps: HandlerDeps & { readonly sender?: OutboundSender }): LocalHandlers {
   const task = <T>(handler: (event: T) => Promise<unknown>): TaskHandler => handler as TaskHandler;
   return {
     workflow: {

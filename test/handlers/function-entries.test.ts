@@ -140,7 +140,7 @@ describe('per-function bundles', () => {
     ingest: [S3, ...DDB, SFN],
     deliver: [S3, ...DDB, SECRETS],
     quarantine: [S3, ...DDB],
-    release: [S3, ...DDB, SECRETS],
+    release: [S3, ...DDB, SECRETS, SES],
     reconcile: [S3, ...DDB, SECRETS, SFN, SQS],
     'scan-dlp': [S3],
     'outbound-abuse': DDB,

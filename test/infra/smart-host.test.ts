@@ -68,7 +68,7 @@ describe('smart host (outbound)', () => {
     expect(JSON.stringify(outbound?.[1].Properties.DefinitionString)).toContain('ScanDlp');
   });
 
-  it('lets only send and block send through SES, as the configured identities and with the configuration set', () => {
+  it('lets only send, block and release send through SES, as the configured identities and with the configuration set', () => {
     const sesStatements = ofType('AWS::IAM::Policy').flatMap(([id, p]) =>
       (
         (p.Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement ??
@@ -79,6 +79,7 @@ describe('smart host (outbound)', () => {
     );
     expect(sesStatements.map((s) => s.id.replace(/ServiceRoleDefaultPolicy.*$/, '')).sort()).toEqual([
       'Functionsblock',
+      'Functionsrelease',
       'Functionssend',
     ]);
     for (const s of sesStatements) {

@@ -4,7 +4,7 @@
 // limit on the message: Send splits the recipients into batches.)
 
 import type { Scanner } from '../scanner.ts';
-import type { Finding } from '../types.ts';
+import type { Finding, ParsedMessage } from '../types.ts';
 
 /** SESv2 SendEmail's maximum message size, after encoding. */
 export const SES_MAX_MESSAGE_BYTES = 40 * 1024 * 1024;
@@ -32,38 +32,47 @@ export function verifiedBy(address: string, identities: readonly string[]): bool
   });
 }
 
+/**
+ * Why SES would refuse to send this message, one reason each (empty: SES takes it). `identities` are
+ * the verified SES identities (domains or addresses). Release runs the same check before sending.
+ */
+export function sesLimitProblems(
+  raw: Uint8Array,
+  parsed: Pick<ParsedMessage, 'headers' | 'attachments'>,
+  identities: readonly string[],
+): string[] {
+  const problems: string[] = [];
+  if (raw.byteLength > SES_MAX_MESSAGE_BYTES)
+    problems.push(`message is ${raw.byteLength} bytes; SES sends at most ${SES_MAX_MESSAGE_BYTES}`);
+  for (const name of ['from', 'sender', 'return-path']) {
+    for (const [, value] of parsed.headers.filter(([n]) => n === name)) {
+      const address = addressOf(value);
+      if (address && !verifiedBy(address, identities))
+        problems.push(`${name} ${address} is not a verified SES identity`.slice(0, 300));
+    }
+  }
+  if (!parsed.headers.some(([n]) => n === 'from')) problems.push('no From header; SES needs one');
+  for (const a of parsed.attachments) {
+    const ext = (a.filename ?? '').toLowerCase().match(/\.([a-z0-9]+)$/)?.[1];
+    if (ext && SES_BLOCKED_EXTENSIONS.has(ext))
+      problems.push(`attachment ${a.filename?.slice(0, 100)}: SES does not send .${ext} files`);
+  }
+  return problems;
+}
+
+/** The identities From may use: `outbound.identities`, or else the protected domains. */
+export const sendingIdentities = (
+  outbound: { readonly identities: readonly string[] } | undefined,
+  protectedDomains: readonly string[],
+): readonly string[] => (outbound && outbound.identities.length > 0 ? outbound.identities : protectedDomains);
+
 export const sesLimits: Scanner = {
   name: 'ses-limits',
   family: 'OUTBOUND',
   async scan({ raw, parsed }, ctx) {
-    const findings: Finding[] = [];
-    if (raw.byteLength > SES_MAX_MESSAGE_BYTES)
-      findings.push({
-        symbol: 'OUTBOUND_SES_LIMIT',
-        evidence: `message is ${raw.byteLength} bytes; SES sends at most ${SES_MAX_MESSAGE_BYTES}`,
-      });
-    const configured = ctx.outbound?.identities ?? [];
-    const identities = configured.length > 0 ? configured : ctx.protectedDomains;
-    for (const name of ['from', 'sender', 'return-path']) {
-      for (const [, value] of parsed.headers.filter(([n]) => n === name)) {
-        const address = addressOf(value);
-        if (address && !verifiedBy(address, identities))
-          findings.push({
-            symbol: 'OUTBOUND_SES_LIMIT',
-            evidence: `${name} ${address} is not a verified SES identity`.slice(0, 300),
-          });
-      }
-    }
-    if (!parsed.headers.some(([n]) => n === 'from'))
-      findings.push({ symbol: 'OUTBOUND_SES_LIMIT', evidence: 'no From header; SES needs one' });
-    for (const a of parsed.attachments) {
-      const ext = (a.filename ?? '').toLowerCase().match(/\.([a-z0-9]+)$/)?.[1];
-      if (ext && SES_BLOCKED_EXTENSIONS.has(ext))
-        findings.push({
-          symbol: 'OUTBOUND_SES_LIMIT',
-          evidence: `attachment ${a.filename?.slice(0, 100)}: SES does not send .${ext} files`,
-        });
-    }
-    return findings;
+    const identities = sendingIdentities(ctx.outbound, ctx.protectedDomains);
+    return sesLimitProblems(raw, parsed, identities).map(
+      (evidence): Finding => ({ symbol: 'OUTBOUND_SES_LIMIT', evidence }),
+    );
   },
 };
