@@ -40,7 +40,8 @@ export const BUCKET_ACCESS = {
   decide: { read: [], write: [verdicts], list: [] },
   deliver: { read: [inbound], write: [], list: [] },
   quarantine: { read: [outbox, inbound], write: [], list: [] },
-  release: { read: [inbound, verdicts, envelopes], write: [], list: [] },
+  // Held outbound mail (outbox/) is released through SES.
+  release: { read: [inbound, outbox, verdicts, envelopes], write: [], list: [] },
   // Also reads what release reads: it retries deferred deliveries through the same path, and what
   // quarantine reads: it holds a message with no envelope. It writes envelopes when it re-ingests a
   // failed ingest event with the ingest logic. It lists nothing: the pending index is its work list.
