@@ -221,6 +221,9 @@ export class SegFunctions extends Construct {
     // DynamoDB: the ledger makes every side effect idempotent; the steps that hold mail write items.
     // Ingest writes the message's pending-index row (in the ledger table); deliver and quarantine remove it.
     props.ledgerTable.grantWriteData(fns.ingest);
+    // Outbound submission writes the pending row too; send and block (below) remove it.
+    props.ledgerTable.grantWriteData(fns.submit);
+    props.ledgerTable.grantWriteData(fns['outbox-ingest']);
     props.ledgerTable.grantReadWriteData(fns.deliver);
     props.ledgerTable.grantReadWriteData(fns.quarantine);
     props.ledgerTable.grantReadWriteData(fns.release);

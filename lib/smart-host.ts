@@ -86,7 +86,8 @@ export class SmartHost extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray trace submission and CloudWatch Logs delivery support no resource-level permission.',
     });
-    for (const starter of [fns.submit, fns['outbox-ingest']]) {
+    // The reconciler re-drives outbound submissions whose run died.
+    for (const starter of [fns.submit, fns['outbox-ingest'], fns.reconcile]) {
       starter.addEnvironment(ENV.outboundStateMachineArn, this.stateMachine.stateMachineArn);
       this.stateMachine.grantStartExecution(starter);
     }

@@ -6,7 +6,7 @@ import { dynamoPendingIndex } from '../adapters/aws/dynamo-pending-index.ts';
 import { dynamoQuarantineStore } from '../adapters/aws/dynamo-quarantine-store.ts';
 import { withLambdaContext } from '../adapters/aws/observability.ts';
 import { s3MessageStore } from '../adapters/aws/s3-message-store.ts';
-import { sfnWorkflowStarter } from '../adapters/aws/sfn-starter.ts';
+import { sfnOutboundStarter, sfnWorkflowStarter } from '../adapters/aws/sfn-starter.ts';
 import { smtpMailer } from '../adapters/aws/smtp-mailer.ts';
 import { sqsFailedIngestQueue } from '../adapters/aws/sqs-failed-ingests.ts';
 import { createReconcileHandler } from '../handlers/reconcile.ts';
@@ -19,6 +19,8 @@ const deps = awsDeps({
   quarantine: dynamoQuarantineStore,
   mailer: smtpMailer,
   starter: sfnWorkflowStarter,
+  // Outbound submissions whose run died are re-driven into the outbound workflow.
+  outboundStarter: sfnOutboundStarter,
   failedIngests: sqsFailedIngestQueue,
 });
 export const handler = withLambdaContext(createReconcileHandler(deps), deps);

@@ -45,7 +45,8 @@ export const BUCKET_ACCESS = {
   // Also reads what release reads: it retries deferred deliveries through the same path, and what
   // quarantine reads: it holds a message with no envelope. It writes envelopes when it re-ingests a
   // failed ingest event with the ingest logic. It lists nothing: the pending index is its work list.
-  reconcile: { read: [inbound, verdicts, envelopes], write: [envelopes], list: [] },
+  // It checks that a pending outbound submission (outbox/) is still stored before re-driving it.
+  reconcile: { read: [inbound, outbox, verdicts, envelopes], write: [envelopes], list: [] },
   // Outbound: the smart host's submissions under outbox/.
   'scan-dlp': { read: [outbox], write: [], list: [] },
   'outbound-abuse': { read: [], write: [], list: [] },

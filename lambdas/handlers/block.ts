@@ -22,7 +22,7 @@ export interface BlockOutcome {
 export function createBlockHandler(
   deps: Pick<
     OutboundHandlerDeps,
-    'config' | 'store' | 'ledger' | 'quarantine' | 'sender' | 'clock' | 'logger' | 'metrics'
+    'config' | 'store' | 'ledger' | 'pending' | 'quarantine' | 'sender' | 'clock' | 'logger' | 'metrics'
   >,
 ) {
   return async (state: DecidedState): Promise<BlockOutcome> => {
@@ -57,8 +57,10 @@ export function createBlockHandler(
     });
 
     const notify = state.envelope.mailFrom;
-    if (!notify || !(await deps.ledger.claim(state.messageId, NOTICE_ROW, 'send', CLAIM_LEASE_MS)))
+    if (!notify || !(await deps.ledger.claim(state.messageId, NOTICE_ROW, 'send', CLAIM_LEASE_MS))) {
+      await deps.pending.remove(state.messageId);
       return { messageId: state.messageId, blocked };
+    }
     const from =
       deps.config.outbound.noticeFrom ?? `postmaster@${deps.config.domains[0]?.name ?? 'localhost'}`;
     try {
@@ -74,6 +76,9 @@ export function createBlockHandler(
       await deps.ledger.abandon(state.messageId, NOTICE_ROW);
       throw error;
     }
+    // Disposed of and told: the message is no longer pending. (The reconciler clears an entry whose
+    // recipients are all BLOCKED without re-driving it, so a notice a crash interrupted is not retried.)
+    await deps.pending.remove(state.messageId);
     return { messageId: state.messageId, blocked, notified: notify };
   };
 }

@@ -7,6 +7,7 @@ import { MalformedEventError } from '../errors.ts';
 import type { WorkflowInput } from '../ports/index.ts';
 import { KEYS, type OutboundHandlerDeps } from './deps.ts';
 import { addressesIn, headerValues } from './header-block.ts';
+import { recordAccepted } from './ingest.ts';
 import { loadRequired } from './support.ts';
 
 interface S3Event {
@@ -17,7 +18,7 @@ interface S3Event {
 export const MAIL_MANAGER_SUBMITTER = 'mail-manager-ingress';
 
 export function createOutboxIngestHandler(
-  deps: Pick<OutboundHandlerDeps, 'bucket' | 'store' | 'outboundStarter' | 'clock' | 'logger'>,
+  deps: Pick<OutboundHandlerDeps, 'bucket' | 'store' | 'pending' | 'outboundStarter' | 'clock' | 'logger'>,
 ) {
   return async (event: S3Event) => {
     const keys = (event.Records ?? []).map((r) =>
@@ -41,7 +42,8 @@ export function createOutboxIngestHandler(
         submitter: MAIL_MANAGER_SUBMITTER,
         envelopeFromHeaders: true,
       };
-      await deps.store.put(KEYS.envelope(messageId), JSON.stringify(input), 'application/json');
+      // Envelope and pending entry: the reconciler re-drives a run that dies.
+      await recordAccepted(deps, input);
       await deps.outboundStarter.start(input);
       deps.logger.info('submitted', {
         messageId,

@@ -1,13 +1,14 @@
 // Reconcile: the scheduled safety net. First re-ingests the SES events whose ingest failed every retry
 // (the ingest failure queue), with the same ingest logic, so they keep their real envelope (Bcc too).
 // Then walks the pending index (accepted messages with no final disposition, by due time, never a bucket
-// listing) and re-starts each one's workflow with its stored envelope, with backoff between re-drives;
+// listing) and re-starts each one's workflow (inbound, or outbound for submissions) with its stored
+// envelope, with backoff between re-drives;
 // then retries the due DEFERRED deliveries (lambdas/handlers/deferred.ts). Recipients are never guessed
 // from headers: a message whose envelope is gone is held for postmaster with the reason.
 
 import type { PendingMessage, WorkflowInput } from '../ports/index.ts';
 import { DEFERRED_MAX_RETRIES, type DeferredResult, RETRY_MAX_DELAY_MS, retryDeferred } from './deferred.ts';
-import { type HandlerDeps, KEYS } from './deps.ts';
+import { type HandlerDeps, KEYS, type OutboundHandlerDeps } from './deps.ts';
 import { createIngestHandler, RECONCILE_MIN_AGE_MS } from './ingest.ts';
 import { createQuarantineHandler } from './quarantine.ts';
 import { loadOptionalJson } from './support.ts';
@@ -70,7 +71,8 @@ export function nextRedriveAt(now: Date, redrives: number): string {
   return new Date(now.getTime() + delay).toISOString();
 }
 
-type Deps = Omit<HandlerDeps, 'resolver'>;
+/** `outboundStarter` re-drives outbound submissions; without it they are left due (and logged). */
+type Deps = Omit<HandlerDeps, 'resolver'> & Partial<Pick<OutboundHandlerDeps, 'outboundStarter'>>;
 
 export function createReconcileHandler(deps: Deps, limits: ReconcileLimits = {}) {
   const maxRedrives = limits.maxRedrives ?? RECONCILE_MAX_REDRIVES;
@@ -164,7 +166,13 @@ async function reconcileOne(
   const { messageId } = entry;
   // Claims the dead runtime held would otherwise block the re-drive until their leases run out.
   if (orphanedBefore) await deps.ledger.expireClaims(messageId, orphanedBefore);
-  const key = KEYS.inbound(messageId);
+  const [ledger, stored] = await Promise.all([
+    deps.ledger.get(messageId),
+    loadOptionalJson<WorkflowInput>(deps.store, KEYS.envelope(messageId)),
+  ]);
+  // Outbound submissions lie under outbox/ and run the outbound workflow; the rest are SES's inbound/.
+  const outbound = stored?.direction === 'outbound';
+  const key = outbound ? stored.key : KEYS.inbound(messageId);
   if (!(await deps.store.exists(key))) {
     // The envelope is written before the message, and the reply waits for both: no message, no 250
     // (or the bucket's lifecycle removed it). Nothing to deliver; its envelope may be half written.
@@ -176,10 +184,6 @@ async function reconcileOne(
     });
     return;
   }
-  const [ledger, stored] = await Promise.all([
-    deps.ledger.get(messageId),
-    loadOptionalJson<WorkflowInput>(deps.store, KEYS.envelope(messageId)),
-  ]);
   const recipients = stored?.envelope?.recipients ?? [];
   const open = recipients.filter((r) => !ledger[r] || ledger[r] === 'CLAIMED' || ledger[r] === 'ATTEMPTING');
   if (recipients.length && !open.length) {
@@ -210,7 +214,9 @@ async function reconcileOne(
     return;
   }
   const redrives = entry.redrives + 1;
-  await deps.starter.start(stored!);
+  const starter = outbound ? deps.outboundStarter : deps.starter;
+  if (!starter) throw new Error('this reconciler cannot start the outbound workflow');
+  await starter.start(stored!);
   await deps.pending.redriven(messageId, redrives, nextRedriveAt(now, redrives));
   result.redriven.push({ messageId, redrives });
   deps.logger.info('re-driven', { messageId, pending: open.length, redrives });

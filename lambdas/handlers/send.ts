@@ -16,7 +16,10 @@ export interface SendOutcome {
 }
 
 export function createSendHandler(
-  deps: Pick<OutboundHandlerDeps, 'config' | 'store' | 'ledger' | 'sender' | 'logger' | 'metrics'>,
+  deps: Pick<
+    OutboundHandlerDeps,
+    'config' | 'store' | 'ledger' | 'pending' | 'sender' | 'logger' | 'metrics'
+  >,
 ) {
   return async (state: DecidedState): Promise<SendOutcome> => {
     const raw = await loadRequired(deps.store, state.key);
@@ -27,6 +30,9 @@ export function createSendHandler(
       recipients: state.envelope.recipients,
       outgoing,
     });
+    // Every recipient is disposed of, unless another attempt still holds one (it clears the entry then).
+    if (!result.skipped.some((s) => s.state === 'CLAIMED' || s.state === 'ATTEMPTING'))
+      await deps.pending.remove(state.messageId);
     return {
       messageId: state.messageId,
       sent: result.sent,

@@ -28,7 +28,10 @@ const answer = (statusCode: number, body: object) => ({
 });
 
 export function createHttpsSubmitHandler(
-  deps: Pick<OutboundHandlerDeps, 'config' | 'bucket' | 'store' | 'outboundStarter' | 'clock' | 'logger'>,
+  deps: Pick<
+    OutboundHandlerDeps,
+    'config' | 'bucket' | 'store' | 'pending' | 'outboundStarter' | 'clock' | 'logger'
+  >,
 ) {
   const submit = createSubmitHandler(deps);
   return async (event: FunctionUrlEvent) => {

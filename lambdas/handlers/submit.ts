@@ -1,11 +1,12 @@
 // Submit: the outbound ingest. Stores an authenticated submission's raw message at outbox/<id> with
-// its envelope and starts the outbound workflow. Callers (the local submission listener, the HTTPS
+// its envelope and a pending-index entry (cleared at its final disposition) and starts the outbound workflow. Callers (the local submission listener, the HTTPS
 // submission function) have already authenticated the submitter and checked its sender addresses.
 
 import { randomUUID } from 'node:crypto';
 import type { Envelope } from '../engine/types.ts';
 import type { WorkflowInput } from '../ports/index.ts';
 import { KEYS, type OutboundHandlerDeps } from './deps.ts';
+import { recordAccepted } from './ingest.ts';
 
 export interface Submission {
   readonly raw: Uint8Array;
@@ -20,7 +21,7 @@ export interface SubmitResult {
 }
 
 export function createSubmitHandler(
-  deps: Pick<OutboundHandlerDeps, 'bucket' | 'store' | 'outboundStarter' | 'clock' | 'logger'>,
+  deps: Pick<OutboundHandlerDeps, 'bucket' | 'store' | 'pending' | 'outboundStarter' | 'clock' | 'logger'>,
 ) {
   return async (submission: Submission): Promise<SubmitResult> => {
     const messageId = `out-${randomUUID()}`;
@@ -38,7 +39,8 @@ export function createSubmitHandler(
       direction: 'outbound',
       submitter: submission.submitter,
     };
-    await deps.store.put(KEYS.envelope(messageId), JSON.stringify(input), 'application/json');
+    // Envelope and pending entry, as for inbound mail: a run that dies is re-driven by the reconciler.
+    await recordAccepted(deps, input);
     const { executionId } = await deps.outboundStarter.start(input);
     deps.logger.info('submitted', {
       messageId,

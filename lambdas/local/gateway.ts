@@ -9,7 +9,7 @@ import type { HandlerDeps } from '../handlers/deps.ts';
 import { createEnvelopeRecorder } from '../handlers/ingest.ts';
 import type { ReconcileEvent, ReconcileResult } from '../handlers/reconcile.ts';
 import { createReleaseHandler, type ReleaseResult } from '../handlers/release.ts';
-import type { AntivirusEngine, Clock, DnsResolver } from '../ports/index.ts';
+import type { AntivirusEngine, Clock, DnsResolver, WorkflowStarter } from '../ports/index.ts';
 import { type EmbeddedEndpoints, publishSesEndpoint, startEmbeddedAws } from './embedded-aws.ts';
 import { findOrStartClamd, type LocalAntivirus } from './local-antivirus.ts';
 import { buildLocalHandlers, deliveredFolder, type LocalHandlers, localDeps } from './local-deps.ts';
@@ -95,6 +95,8 @@ export function createLocalRuntime(
   > & {
     readonly endpoints: EmbeddedEndpoints;
     readonly dataDir: string;
+    /** Starts the outbound workflow, for the reconciler's re-drive of outbound submissions. */
+    readonly outboundStarter?: WorkflowStarter;
   },
 ): LocalRuntime {
   const log = options.log ?? ((line: string) => console.error(line));
@@ -111,7 +113,10 @@ export function createLocalRuntime(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.smtpTimeouts ? { smtpTimeouts: options.smtpTimeouts } : {}),
   });
-  const handlers = buildLocalHandlers(deps);
+  const handlers = buildLocalHandlers({
+    ...deps,
+    ...(options.outboundStarter ? { outboundStarter: options.outboundStarter } : {}),
+  });
   workflow = new LocalWorkflow({
     handlers: handlers.workflow,
     ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
@@ -151,7 +156,21 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     await av.owned?.stop();
     throw cause;
   }
-  const runtime = createLocalRuntime({ ...options, antivirus: av.client, endpoints: aws.endpoints, dataDir });
+  // The outbound side starts after the runtime; the reconciler re-drives submissions into it.
+  let submission: LocalSubmission | undefined;
+  const outboundStarter: WorkflowStarter = {
+    start: (input) =>
+      submission
+        ? submission.outbound.workflow.start(input)
+        : Promise.reject(new Error('no outbound side: the config names no outbound.submitters')),
+  };
+  const runtime = createLocalRuntime({
+    ...options,
+    antivirus: av.client,
+    endpoints: aws.endpoints,
+    dataDir,
+    outboundStarter,
+  });
   const { deps, handlers, workflow } = runtime;
   // Anything received before now was left by a process that is gone: its workflows died with it.
   const startedAt = deps.clock().toISOString();
@@ -189,7 +208,6 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     throw cause;
   }
 
-  let submission: LocalSubmission | undefined;
   if (config.outbound.submitters.length > 0) {
     try {
       submission = await startLocalSubmission({

@@ -141,8 +141,13 @@ export interface LocalHandlers {
   readonly reconcile: TaskHandler;
 }
 
-/** `sender` (SES) lets release send held outbound mail; without it such a release is refused. */
-export function buildLocalHandlers(deps: HandlerDeps & { readonly sender?: OutboundSender }): LocalHandlers {
+/**
+ * `sender` (SES) lets release send held outbound mail, `outboundStarter` lets the reconciler re-drive
+ * outbound submissions; without them such a release is refused and such a re-drive left due.
+ */
+export function buildLocalHandlers(
+  deps: HandlerDeps & { readonly sender?: OutboundSender; readonly outboundStarter?: WorkflowStarter },
+): LocalHandlers {
   const task = <T>(handler: (event: T) => Promise<unknown>): TaskHandler => handler as TaskHandler;
   return {
     workflow: {

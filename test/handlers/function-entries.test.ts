@@ -147,8 +147,8 @@ describe('per-function bundles', () => {
     'outbound-decide': [S3],
     send: [S3, ...DDB, SES],
     block: [S3, ...DDB, SES],
-    submit: [S3, SFN],
-    'outbox-ingest': [S3, SFN],
+    submit: [S3, ...DDB, SFN],
+    'outbox-ingest': [S3, ...DDB, SFN],
   };
 
   it.each(FUNCTIONS)('%s loads only the SDK clients of its own adapters', async (name) => {

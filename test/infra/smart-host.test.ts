@@ -61,6 +61,18 @@ describe('smart host (outbound)', () => {
     expect(JSON.stringify(ingest.Properties.Environment)).toContain('SEG_OUTBOUND_STATE_MACHINE_ARN');
   });
 
+  it('lets the reconciler re-drive outbound submissions: it knows and may start the outbound workflow', () => {
+    const [reconcileId, reconcile] = ofType('AWS::Lambda::Function').find(([id]) =>
+      id.startsWith('Functionsreconcile'),
+    )!;
+    expect(JSON.stringify(reconcile.Properties.Environment)).toContain('SEG_OUTBOUND_STATE_MACHINE_ARN');
+    const starts = ofType('AWS::IAM::Policy').filter(([id, p]) => {
+      const doc = JSON.stringify(p.Properties.PolicyDocument);
+      return id.startsWith(reconcileId.replace(/[0-9A-F]{8}$/, '')) && doc.includes('states:StartExecution');
+    });
+    expect(JSON.stringify(starts.map(([, p]) => p.Properties.PolicyDocument))).toMatch(/OutboundWorkflow/);
+  });
+
   it('runs the outbound workflow as an EXPRESS state machine from the shared definition', () => {
     const machines = ofType('AWS::StepFunctions::StateMachine');
     const outbound = machines.find(([id]) => id.startsWith('OutboundWorkflow'));

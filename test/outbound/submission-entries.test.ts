@@ -11,6 +11,7 @@ import { testConfig } from '../engine/helpers.ts';
 function fakes() {
   const objects = new Map<string, Uint8Array>();
   const started: WorkflowInput[] = [];
+  const pending = new Map<string, { receivedAt: string; dueAt: string }>();
   const store: MessageStore = {
     get: async (key) => {
       const v = objects.get(key);
@@ -27,6 +28,16 @@ function fakes() {
     config: testConfig(),
     bucket: 'b',
     store,
+    pending: {
+      add: async (messageId: string, receivedAt: string, dueAt: string) => {
+        pending.set(messageId, { receivedAt, dueAt });
+      },
+      remove: async (messageId: string) => {
+        pending.delete(messageId);
+      },
+      due: async () => [],
+      redriven: async () => undefined,
+    },
     outboundStarter: {
       start: async (input: WorkflowInput) => {
         started.push(input);
@@ -36,7 +47,7 @@ function fakes() {
     clock: () => new Date('2026-11-30T12:00:00Z'),
     logger: new RecordingLogger(),
   };
-  return { objects, started, deps };
+  return { objects, started, pending, deps };
 }
 
 const MESSAGE =
@@ -48,7 +59,7 @@ describe('HTTPS submission', () => {
   };
 
   it('stores the message under outbox/ and starts the workflow with the envelope and the signer', async () => {
-    const { objects, started, deps } = fakes();
+    const { objects, started, pending, deps } = fakes();
     const body = JSON.stringify({
       mailFrom: 'alice@example.com',
       recipients: ['bob@partner.example', 'hidden@partner.example'],
@@ -58,6 +69,11 @@ describe('HTTPS submission', () => {
     expect(res.statusCode).toBe(202);
     const { submissionId } = JSON.parse(res.body) as { submissionId: string };
     expect(Buffer.from(objects.get(`outbox/${submissionId}`) ?? []).toString()).toBe(MESSAGE);
+    // Pending until its final disposition: the reconciler re-drives it 15 minutes on if its run died.
+    expect(pending.get(submissionId)).toEqual({
+      receivedAt: '2026-11-30T12:00:00.000Z',
+      dueAt: '2026-11-30T12:15:00.000Z',
+    });
     expect(started).toMatchObject([
       {
         messageId: submissionId,
@@ -88,8 +104,8 @@ describe('HTTPS submission', () => {
 });
 
 describe('outbox ingest', () => {
-  it('starts the workflow for a Mail Manager object with the header recipients', async () => {
-    const { objects, started, deps } = fakes();
+  it('starts the workflow for a Mail Manager object with the header recipients, pending until disposed of', async () => {
+    const { objects, started, pending, deps } = fakes();
     objects.set('outbox/smtp/abc123', Buffer.from(MESSAGE));
     await createOutboxIngestHandler(deps)({ Records: [{ s3: { object: { key: 'outbox/smtp/abc123' } } }] });
     expect(started).toMatchObject([
@@ -103,6 +119,7 @@ describe('outbox ingest', () => {
         envelopeFromHeaders: true,
       },
     ]);
+    expect([...pending.keys()]).toEqual(['smtp_abc123']);
   });
 
   it('refuses an event for a key outside outbox/', async () => {
