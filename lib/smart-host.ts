@@ -27,10 +27,12 @@ import {
   outboundDefinitionString,
 } from './workflow/outbound-definition.ts';
 
-/** Which function serves each task of the outbound definition (Parse and Quarantine are shared). */
+/** Which function serves each task of the outbound definition (parse, the attachment and antivirus scanners and quarantine are shared). */
 export const OUTBOUND_FUNCTION_NAMES: Readonly<Record<OutboundFunction, FunctionName>> = {
   Parse: 'parse',
   ScanDlp: 'scan-dlp',
+  ScanAttachments: 'scan-attachments',
+  ScanAntivirus: 'scan-antivirus',
   OutboundAbuse: 'outbound-abuse',
   OutboundDecide: 'outbound-decide',
   Send: 'send',

@@ -448,6 +448,9 @@ export const OutboundSchema = z
         OUTBOUND_VOLUME_SPIKE: 'quarantine',
         OUTBOUND_SES_LIMIT: 'block',
         OUTBOUND_ERROR: 'tag',
+        // Malware is blocked whatever this says; an antivirus that cannot answer holds the message.
+        AV_INFECTED: 'block',
+        AV_ERROR: 'quarantine',
       })
       .describe('What a finding does to an outgoing message; symbols not listed only count for the record'),
     configurationSet: z

@@ -1,9 +1,9 @@
 // decideOutbound(): findings + the outbound policy -> verdict. Pure. Each symbol the policy names maps to
-// tag, quarantine or block (config `outbound.actions`); the strongest wins. The verdict speaks the
+// tag, quarantine or block (config `outbound.actions`); the strongest wins; malware is always blocked. The verdict speaks the
 // inbound action words so the workflow and traces share one shape: block is `reject`, send is `deliver`.
 
 import type { OutboundAction, OutboundConfig, Policy } from '../config/schema.ts';
-import { decide } from './decide.ts';
+import { decide, MALWARE_SYMBOLS } from './decide.ts';
 import type { Action, ScanResult, Verdict } from './types.ts';
 
 const AS_ACTION: Record<OutboundAction, Action> = { tag: 'tag', quarantine: 'quarantine', block: 'reject' };
@@ -19,7 +19,8 @@ export function decideOutbound(
   let action: Action = 'deliver';
   const because: string[] = [];
   for (const f of scored.findings) {
-    const configured = outbound.actions[f.symbol];
+    // Malware never leaves, whatever the policy says (as inbound, where it is never delivered).
+    const configured = MALWARE_SYMBOLS.includes(f.symbol) ? 'block' : outbound.actions[f.symbol];
     if (!configured) continue;
     const a = AS_ACTION[configured];
     if (RANK[a] > RANK[action]) {

@@ -32,9 +32,10 @@ export const BUCKET_ACCESS = {
   'scan-auth': { read: [inbound], write: [], list: [] },
   'scan-content': { read: [inbound], write: [], list: [] },
   'scan-lists': { read: [inbound], write: [], list: [] },
-  'scan-attachments': { read: [inbound], write: [], list: [] },
+  // The attachment and antivirus scanners serve both workflows too.
+  'scan-attachments': { read: [inbound, outbox], write: [], list: [] },
   // The antivirus image: it also pulls the definitions (manifest first, so it needs no ListBucket).
-  'scan-antivirus': { read: [inbound, avDefinitions], write: [], list: [] },
+  'scan-antivirus': { read: [inbound, outbox, avDefinitions], write: [], list: [] },
   // freshclam on a schedule: writes the definitions and their manifest, reads the manifest to skip re-uploads.
   'av-definitions': { read: [avDefinitions], write: [avDefinitions], list: [] },
   decide: { read: [], write: [verdicts], list: [] },

@@ -17,7 +17,7 @@ import { createOutboundAbuseHandler } from '../handlers/outbound-abuse.ts';
 import { createOutboundDecideHandler } from '../handlers/outbound-decide.ts';
 import { createParseHandler } from '../handlers/parse.ts';
 import { createQuarantineHandler } from '../handlers/quarantine.ts';
-import { createScanHandler } from '../handlers/scan.ts';
+import { createScanAntivirusHandler, createScanHandler } from '../handlers/scan.ts';
 import { createSendHandler } from '../handlers/send.ts';
 import { createSubmitHandler, type Submission, type SubmitResult } from '../handlers/submit.ts';
 import type { EmbeddedEndpoints } from './embedded-aws.ts';
@@ -58,6 +58,8 @@ export function buildOutboundHandlers(
   return {
     Parse: task(createParseHandler(deps)),
     ScanDlp: task(createScanHandler('dlp', deps)),
+    ScanAttachments: task(createScanHandler('attachments', deps)),
+    ScanAntivirus: task(createScanAntivirusHandler(deps)),
     OutboundAbuse: task(createOutboundAbuseHandler(deps)),
     OutboundDecide: task(createOutboundDecideHandler(deps)),
     Send: task(createSendHandler(deps)),

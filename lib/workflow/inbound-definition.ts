@@ -46,6 +46,9 @@ export const retryTransient = {
 const toFailSafe = { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'FailSafe' };
 
 /** Scanner families run in parallel; a family whose Lambda fails yields <FAMILY>_ERROR, never a stuck message. */
+/** The antivirus branch's task timeout: clamd's cold start (~30 s database load) plus the scan. */
+export const ANTIVIRUS_TIMEOUT_SECONDS = 150;
+
 const SCAN_BRANCHES = [
   { fn: 'ScanAuth', family: 'AUTH' },
   { fn: 'ScanContent', family: 'CONTENT' },
@@ -53,7 +56,7 @@ const SCAN_BRANCHES = [
   { fn: 'ScanAttachments', family: 'ATTACHMENT' },
   // Its own Lambda (clamd inside): an engine that cannot answer yields AV_ERROR, which fails closed.
   // clamd loads its database on a cold start (~30 s) before the first scan.
-  { fn: 'ScanAntivirus', family: 'AV', timeoutSeconds: 150 },
+  { fn: 'ScanAntivirus', family: 'AV', timeoutSeconds: ANTIVIRUS_TIMEOUT_SECONDS },
 ] as const satisfies readonly { fn: WorkflowFunction; family: string; timeoutSeconds?: number }[];
 
 export function scanBranch(fn: string, family: string, timeoutSeconds = 60) {

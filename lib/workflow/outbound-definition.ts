@@ -1,14 +1,26 @@
 // The outbound workflow in Amazon States Language, beside the inbound one and in the same style:
-// Parse -> Scan (Parallel: DLP and SES limits | outbound abuse) -> Decide -> Send | Block | Quarantine.
+// Parse -> Scan (Parallel: DLP and SES limits | attachments | antivirus | outbound abuse) -> Decide ->
+// Send | Block | Quarantine. The attachments and antivirus branches are the inbound ones' Lambdas.
 // CDK deploys it with the function ARNs substituted; the local runtime runs the same document.
 // No CDK import here: the local runtime loads this file too.
 
-import { arn, failSafeStates, retryTransient, scanBranch } from './inbound-definition.ts';
+import {
+  ANTIVIRUS_TIMEOUT_SECONDS,
+  arn,
+  failSafeStates,
+  retryTransient,
+  scanBranch,
+} from './inbound-definition.ts';
 
-/** Every Lambda the outbound workflow calls, by its ARN placeholder name. Parse and Quarantine are shared. */
+/**
+ * Every Lambda the outbound workflow calls, by its ARN placeholder name. Parse, ScanAttachments,
+ * ScanAntivirus and Quarantine are the inbound workflow's functions.
+ */
 export const OUTBOUND_FUNCTIONS = [
   'Parse',
   'ScanDlp',
+  'ScanAttachments',
+  'ScanAntivirus',
   'OutboundAbuse',
   'OutboundDecide',
   'Send',
@@ -18,20 +30,23 @@ export const OUTBOUND_FUNCTIONS = [
 export type OutboundFunction = (typeof OUTBOUND_FUNCTIONS)[number];
 
 /**
- * The Scan Parallel's branches. Attachment and antivirus scanning join here as one more entry each
- * (e.g. `{ fn: 'ScanAttachments', family: 'ATTACHMENT' }`) once their Lambdas exist; a failing branch
- * yields its family's _ERROR, which `outbound.actions` may quarantine (DLP_ERROR does by default).
+ * The Scan Parallel's branches. A failing branch yields its family's _ERROR, which `outbound.actions`
+ * may quarantine (DLP_ERROR and AV_ERROR do by default: nothing leaves unscanned). Malware found by
+ * the antivirus branch is always blocked (decideOutbound).
  */
 const SCAN_BRANCHES = [
   { fn: 'ScanDlp', family: 'DLP' },
+  { fn: 'ScanAttachments', family: 'ATTACHMENT' },
+  { fn: 'ScanAntivirus', family: 'AV', timeoutSeconds: ANTIVIRUS_TIMEOUT_SECONDS },
   { fn: 'OutboundAbuse', family: 'OUTBOUND' },
-] as const satisfies readonly { fn: OutboundFunction; family: string }[];
+] as const satisfies readonly { fn: OutboundFunction; family: string; timeoutSeconds?: number }[];
 
 const toFailSafe = { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'FailSafe' };
 
 export function outboundDefinition() {
   return {
-    Comment: 'seg outbound: Parse -> Scan (DLP | abuse) -> Decide -> Send | Block | Quarantine',
+    Comment:
+      'seg outbound: Parse -> Scan (DLP | attachments | antivirus | abuse) -> Decide -> Send | Block | Quarantine',
     StartAt: 'Parse',
     States: {
       Parse: {
@@ -45,7 +60,9 @@ export function outboundDefinition() {
       },
       Scan: {
         Type: 'Parallel',
-        Branches: SCAN_BRANCHES.map((b) => scanBranch(b.fn, b.family)),
+        Branches: SCAN_BRANCHES.map((b) =>
+          scanBranch(b.fn, b.family, 'timeoutSeconds' in b ? b.timeoutSeconds : undefined),
+        ),
         ResultPath: '$.scans',
         Catch: [toFailSafe],
         Next: 'Decide',

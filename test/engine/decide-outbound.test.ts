@@ -32,6 +32,16 @@ describe('decideOutbound', () => {
     ]);
   });
 
+  it('blocks malware even when the policy names no action for it, and holds mail the antivirus could not scan', () => {
+    const lax = testConfig({ outbound: { actions: { DLP_CARD_NUMBER: 'tag' } } });
+    const infected = [result('AV', [{ symbol: 'AV_INFECTED', evidence: 'eicar.txt: Eicar-Signature' }])];
+    expect(decideWith(infected, lax).action).toBe('reject');
+    expect(decideWith(infected).reason).toBe('block: AV_INFECTED (eicar.txt: Eicar-Signature)');
+    expect(decideWith([result('AV', [{ symbol: 'AV_ERROR', evidence: 'clamd: no answer' }])]).action).toBe(
+      'quarantine',
+    );
+  });
+
   it('quarantines when the DLP scanner could not answer (nothing leaves unchecked)', () => {
     expect(decideWith([result('DLP', [{ symbol: 'DLP_ERROR', evidence: 'dlp: timed out' }])]).action).toBe(
       'quarantine',

@@ -73,6 +73,28 @@ describe('smart host (outbound)', () => {
     expect(JSON.stringify(starts.map(([, p]) => p.Properties.PolicyDocument))).toMatch(/OutboundWorkflow/);
   });
 
+  it('scans outbound attachments and malware with the inbound scanner functions, not copies', () => {
+    const [, outbound] = ofType('AWS::StepFunctions::StateMachine').find(([id]) =>
+      id.startsWith('OutboundWorkflow'),
+    )!;
+    const substitutions = outbound.Properties.DefinitionSubstitutions as Record<string, unknown>;
+    expect(JSON.stringify(substitutions.ScanAttachmentsFunctionArn)).toMatch(
+      /"Functionsscanattachments[0-9A-F]{8}"/,
+    );
+    expect(JSON.stringify(substitutions.ScanAntivirusFunctionArn)).toMatch(
+      /"Functionsscanantivirus[0-9A-F]{8}"/,
+    );
+    const functions = ofType('AWS::Lambda::Function').map(([id]) => id);
+    expect(functions.filter((id) => /scan-?attachments|scan-?antivirus/i.test(id))).toHaveLength(2);
+    // The outbound machine may invoke them.
+    const invoke = ofType('AWS::IAM::Policy')
+      .filter(([id]) => id.startsWith('OutboundWorkflow'))
+      .map(([, p]) => JSON.stringify(p.Properties.PolicyDocument))
+      .join('');
+    expect(invoke).toMatch(/Functionsscanattachments/);
+    expect(invoke).toMatch(/Functionsscanantivirus/);
+  });
+
   it('runs the outbound workflow as an EXPRESS state machine from the shared definition', () => {
     const machines = ofType('AWS::StepFunctions::StateMachine');
     const outbound = machines.find(([id]) => id.startsWith('OutboundWorkflow'));

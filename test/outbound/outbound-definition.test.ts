@@ -5,9 +5,21 @@ import { OUTBOUND_FUNCTIONS, outboundDefinition } from '../../lib/workflow/outbo
 describe('outbound workflow definition', () => {
   const def = outboundDefinition();
 
-  it('scans DLP and outbound abuse in parallel before deciding', () => {
-    expect(def.States.Scan.Branches.map((b) => b.StartAt)).toEqual(['ScanDlp', 'OutboundAbuse']);
+  it('scans DLP, attachments, antivirus and outbound abuse in parallel before deciding', () => {
+    expect(def.States.Scan.Branches.map((b) => b.StartAt)).toEqual([
+      'ScanDlp',
+      'ScanAttachments',
+      'ScanAntivirus',
+      'OutboundAbuse',
+    ]);
     expect(def.States.Scan.Next).toBe('Decide');
+  });
+
+  it('turns a failed antivirus branch into AV_ERROR, with time for clamd to load its database', () => {
+    const av = def.States.Scan.Branches.find((b) => b.StartAt === 'ScanAntivirus')!;
+    const states = av.States as Record<string, { TimeoutSeconds?: number; Parameters?: { symbol?: string } }>;
+    expect(states.ScanAntivirus?.TimeoutSeconds).toBe(150);
+    expect(states.ScanAntivirusUnavailable?.Parameters?.symbol).toBe('AV_ERROR');
   });
 
   it('routes block to Block, quarantine to Quarantine and everything else to Send', () => {

@@ -1,5 +1,6 @@
 // The outbound workflow definition run by aws-local-stepfunctions over the real handlers, with s3rver,
-// dynalite and the aws-ses-v2-local emulator: what is sent, blocked (with a notice), quarantined.
+// dynalite, the aws-ses-v2-local emulator and a real clamd (the antivirus branch): what is sent, blocked
+// (with a notice), quarantined.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { type EmbeddedAws, startEmbeddedAws } from '../../lambdas/local/embedded
 import { localDeps } from '../../lambdas/local/local-deps.ts';
 import { type LocalOutbound, startLocalOutbound } from '../../lambdas/local/outbound-runtime.ts';
 import { eml, testConfig } from '../engine/helpers.ts';
+import { startTestClamd } from '../support/av-samples.ts';
 
 const SENDER = 'alice@example.com';
 
@@ -20,12 +22,15 @@ describe('outbound workflow (local runtime)', () => {
   let outbound: LocalOutbound;
   let deps: ReturnType<typeof localDeps>;
   let config: SegConfig;
+  let clamd: Awaited<ReturnType<typeof startTestClamd>>;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'seg-outbound-'));
     config = testConfig({ outbound: { abuse: { maxMessages: 1000, maxRecipients: 130 } } });
     aws = await startEmbeddedAws({ dataDir: dir, publish: false });
+    clamd = await startTestClamd();
     deps = localDeps({
+      antivirus: clamd.client,
       config,
       endpoints: aws.endpoints,
       dataDir: dir,
@@ -40,13 +45,14 @@ describe('outbound workflow (local runtime)', () => {
       },
       { step: 'initialize' },
     );
-  });
+  }, 60_000);
   const requests: SendEmailCommandInput[] = [];
 
   afterAll(async () => {
     await outbound?.close();
     deps?.close();
     await aws?.stop();
+    await clamd?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
