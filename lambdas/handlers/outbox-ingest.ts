@@ -1,7 +1,7 @@
 // Outbox ingest: S3 event for an object the SES Mail Manager ingress point's rule set wrote under
 // outbox/. Mail Manager stores the message without its SMTP envelope, so the recipients are the
-// header To/Cc/Bcc and the sender the header From (a relay that strips Bcc loses those recipients:
-// docs/deploy.md says so). Starts the outbound workflow on the object where it lies.
+// header To/Cc/Bcc outside the protected domains and the sender the header From (a relay that strips
+// Bcc loses those recipients: docs/deploy.md says so). Starts the outbound workflow on the object where it lies.
 
 import { MalformedEventError } from '../errors.ts';
 import type { WorkflowInput } from '../ports/index.ts';
@@ -18,8 +18,15 @@ interface S3Event {
 export const MAIL_MANAGER_SUBMITTER = 'mail-manager-ingress';
 
 export function createOutboxIngestHandler(
-  deps: Pick<OutboundHandlerDeps, 'bucket' | 'store' | 'pending' | 'outboundStarter' | 'clock' | 'logger'>,
+  deps: Pick<
+    OutboundHandlerDeps,
+    'config' | 'bucket' | 'store' | 'pending' | 'outboundStarter' | 'clock' | 'logger'
+  >,
 ) {
+  const own = new Set(deps.config.domains.map((d) => d.name.toLowerCase()));
+  // The organisation's server delivered its own domains' recipients itself and relayed only the rest;
+  // sending them the header copy too would deliver every internal To/Cc twice.
+  const outside = (address: string) => !own.has(address.slice(address.lastIndexOf('@') + 1).toLowerCase());
   return async (event: S3Event) => {
     const keys = (event.Records ?? []).map((r) =>
       decodeURIComponent((r.s3?.object?.key ?? '').replace(/\+/g, ' ')),
@@ -29,7 +36,9 @@ export function createOutboxIngestHandler(
     const started: string[] = [];
     for (const key of keys) {
       const raw = await loadRequired(deps.store, key);
-      const recipients = ['to', 'cc', 'bcc'].flatMap((h) => headerValues(raw, h).flatMap(addressesIn));
+      const recipients = ['to', 'cc', 'bcc']
+        .flatMap((h) => headerValues(raw, h).flatMap(addressesIn))
+        .filter(outside);
       const mailFrom = headerValues(raw, 'from').flatMap(addressesIn)[0] ?? '';
       const messageId = key.slice(KEYS.outboxPrefix.length).replace(/[^\w.-]/g, '_');
       const input: WorkflowInput = {

@@ -122,6 +122,18 @@ describe('outbox ingest', () => {
     expect([...pending.keys()]).toEqual(['smtp_abc123']);
   });
 
+  it("leaves out header recipients in the protected domains: the organisation's server delivered those", async () => {
+    const { objects, started, deps } = fakes();
+    objects.set(
+      'outbox/smtp/mixed1',
+      Buffer.from(
+        'From: alice@example.com\r\nTo: bob@partner.example, carol@example.com\r\nCc: Dave <dave@EXAMPLE.com>\r\nSubject: hi\r\n\r\nhello\r\n',
+      ),
+    );
+    await createOutboxIngestHandler(deps)({ Records: [{ s3: { object: { key: 'outbox/smtp/mixed1' } } }] });
+    expect(started.map((s) => s.envelope.recipients)).toEqual([['bob@partner.example']]);
+  });
+
   it('refuses an event for a key outside outbox/', async () => {
     const { deps } = fakes();
     await expect(
