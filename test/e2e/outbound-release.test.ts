@@ -12,6 +12,7 @@ import { hashPassword } from '../../lambdas/config/passwords.ts';
 import { createReleaseHandler, type ReleaseResult } from '../../lambdas/handlers/release.ts';
 import { type LocalGateway, startLocalGateway } from '../../lambdas/local/gateway.ts';
 import { testConfig } from '../engine/helpers.ts';
+import { captureStdout } from './helpers.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -71,7 +72,9 @@ describe('release of quarantined outbound mail', () => {
   const sentWith = async (subject: string) =>
     (await gateway.submission!.outbound.ses.emails()).filter((e) => e.subject === subject);
   const release = (messageId: string) =>
-    quarantineCommand('release', { messageId, dataDir: dir, recipient: 'bob@partner.example' });
+    captureStdout(() =>
+      quarantineCommand('release', { messageId, dataDir: dir, recipient: 'bob@partner.example' }),
+    );
 
   it('sends a DLP-quarantined message through SES once on release, and nothing on a second release', async () => {
     const id = await submit('Booking card', 'card 5555 5555 5555 4444 exp 10/29');
@@ -80,14 +83,19 @@ describe('release of quarantined outbound mail', () => {
     const held = await gateway.deps.quarantine.get(id, 'bob@partner.example');
     expect(held).toMatchObject({ status: 'QUARANTINED', direction: 'outbound' });
 
-    expect(await release(id)).toBe(0);
+    const first = await release(id);
+    expect(first).toEqual({ result: 0, stdout: `released ${id} to bob@partner.example\n` });
     const sent = await sentWith('Booking card');
     expect(sent.map((e) => e.destination.to)).toEqual([['bob@partner.example']]);
     expect(sent[0]?.body.text).toContain('5555 5555 5555 4444');
     expect((await gateway.deps.quarantine.get(id, 'bob@partner.example'))?.status).toBe('SENT');
     expect((await gateway.deps.ledger.get(id))['bob@partner.example']).toBe('SENT');
 
-    expect(await release(id)).toBe(1);
+    const second = await release(id);
+    expect(second).toEqual({
+      result: 1,
+      stdout: `not released ${id} for bob@partner.example: already sent\n`,
+    });
     expect(await sentWith('Booking card')).toHaveLength(1);
   }, 60_000);
 
