@@ -249,6 +249,8 @@ export class SegFunctions extends Construct {
     const ledgerId = Stack.of(this).getLogicalId(props.ledgerTable.node.defaultChild as CfnElement);
     for (const fn of [
       fns.ingest,
+      fns.submit,
+      fns['outbox-ingest'],
       fns.deliver,
       fns.quarantine,
       fns.release,
