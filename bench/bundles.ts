@@ -20,6 +20,7 @@ const ENVIRONMENT = {
   [ENV.quarantineTable]: 'quarantine',
   [ENV.ledgerTable]: 'ledger',
   [ENV.stateMachineArn]: 'arn:aws:states:us-east-1:123456789012:stateMachine:seg',
+  [ENV.outboundStateMachineArn]: 'arn:aws:states:us-east-1:123456789012:stateMachine:seg-outbound',
   [ENV.ingestFailureQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/seg-ingest-failures',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
@@ -77,7 +78,8 @@ export async function benchBundles(override: Partial<SegBundling> = {}): Promise
           env: {
             ...process.env,
             ...ENVIRONMENT,
-            ...(options.nodeOptions ? { NODE_OPTIONS: options.nodeOptions } : {}),
+            // Only the variant's own options: none inherited from the shell running the bench.
+            NODE_OPTIONS: options.nodeOptions ?? '',
           },
           encoding: 'utf8',
         });

@@ -26,15 +26,17 @@ export interface SegBundling {
 export function bundlingOptions(config: SegConfig): SegBundling {
   return {
     target: 'node22',
-    minify: true,
-    sourceMap: true,
+    // Not minified and without a source map (docs/cost.md, "Source maps"): a stack trace names the real
+    // functions at lines of a readable bundle, and a cold start parses no map. --enable-source-maps over
+    // a 2-11 MB map cost 11-82 ms more CPU per cold start in `npm run bench`; not minifying cost none.
+    minify: false,
+    sourceMap: false,
     mainFields: ['module', 'main'],
     // CommonJS dependencies (mailparser, nodemailer) call require() inside an ESM bundle.
     banner:
       "import { createRequire as __segCreateRequire } from 'node:module'; const require = __segCreateRequire(import.meta.url);",
     define: { [`process.env.${ENV.configJson}`]: JSON.stringify(JSON.stringify(config)) },
     externalModules: ['@aws-sdk/*'],
-    nodeOptions: '--enable-source-maps',
   };
 }
 

@@ -47,8 +47,10 @@ export class InboundWorkflow extends Construct {
       stateMachineType: sfn.StateMachineType.EXPRESS,
       definitionBody: sfn.DefinitionBody.fromString(inboundDefinitionString()),
       definitionSubstitutions,
-      // Execution data would copy sender addresses and subjects into CloudWatch Logs.
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      // Execution data would copy sender addresses and subjects into CloudWatch Logs. Failures only: a
+      // successful run's ~55 state events (~18 KB) would be a quarter of a message's cost (docs/cost.md),
+      // and the functions already log each decision and disposition by messageId.
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
       tracingEnabled: true,
     });
 

@@ -38,8 +38,9 @@ describe('functions', () => {
       expect(fn.Properties.Runtime).toMatch(/^nodejs(22|24)\.x$/);
       expect(fn.Properties.Environment.Variables).toMatchObject({
         SEG_BUCKET: { Ref: expect.stringMatching(/^MessagesBucket/) },
-        NODE_OPTIONS: '--enable-source-maps',
       });
+      // No source maps to load at a cold start (lib/bundling.ts): the bundles are readable as built.
+      expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBeUndefined();
       expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
         expect.arrayContaining([
           'SEG_BUCKET',

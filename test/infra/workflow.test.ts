@@ -68,9 +68,9 @@ describe('inbound state machine', () => {
     }
   });
 
-  it('logs every event without execution data and traces with X-Ray', () => {
+  it('logs failed runs without execution data and traces with X-Ray', () => {
     expect(machine?.Properties.LoggingConfiguration).toMatchObject({
-      Level: 'ALL',
+      Level: 'ERROR',
       IncludeExecutionData: false,
     });
     expect(machine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
