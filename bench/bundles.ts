@@ -109,9 +109,9 @@ export async function benchBundles(override: Partial<SegBundling> = {}): Promise
 /** The bundling variants the source-map choice compares (docs/cost.md, "Source maps"). */
 export const SOURCE_MAP_VARIANTS = {
   /** Minified, with a source map and --enable-source-maps: readable stack traces, the map parsed at load. */
-  'map+flag': { sourceMap: true, nodeOptions: '--enable-source-maps' },
+  'map+flag': { minify: true, sourceMap: true, nodeOptions: '--enable-source-maps' },
   /** Minified, no map: the smallest bundle, stack traces name minified code. */
-  minified: { sourceMap: false, nodeOptions: undefined },
+  minified: { minify: true, sourceMap: false, nodeOptions: undefined },
   /** Not minified, no map: stack traces name the real functions at bundle lines, no map to parse. */
   unminified: { sourceMap: false, minify: false, nodeOptions: undefined },
 } as const satisfies Record<string, Partial<SegBundling>>;
