@@ -391,9 +391,19 @@ type Base64Memo = Map<string, readonly Buffer[]>;
 // Bodies up to this long keep their base64 readings for the rest of the message's lenient pass.
 const MAX_MEMO_CHARS = 1 << 20;
 
+/** `s` without the CRs and LFs at either end. */
+function trimLineBreaks(s: string): string {
+  const isBreak = (c: number) => c === 10 || c === 13;
+  let start = 0;
+  let end = s.length;
+  while (start < end && isBreak(s.charCodeAt(start))) start++;
+  while (end > start && isBreak(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
 function base64Readings(body: string, memo: Base64Memo): readonly Buffer[] {
   // Line breaks are junk to every base64 reading, and at either end they only add empty lines.
-  const key = body.replace(/^[\r\n]+|[\r\n]+$/g, '');
+  const key = trimLineBreaks(body);
   const hit = memo.get(key);
   if (hit) return hit;
   const plain = decodeBase64(body, false);
