@@ -231,7 +231,8 @@ export class SegFunctions extends Construct {
     props.ledgerTable.grantReadWriteData(fns.reconcile);
     // Deliver and quarantine also get an item by key: an unconfirmed delivery moves the recipient's
     // item, or adds one. No Query or Scan: neither lists the quarantine.
-    for (const fn of [fns.quarantine, fns.deliver]) {
+    // Send too: an SES call that died mid-way is held as an UNCONFIRMED item, like a delivery.
+    for (const fn of [fns.quarantine, fns.deliver, fns.send]) {
       props.quarantineTable.grantWriteData(fn);
       fn.addToRolePolicy(
         new iam.PolicyStatement({
@@ -266,7 +267,7 @@ export class SegFunctions extends Construct {
       });
     }
     const quarantineId = Stack.of(this).getLogicalId(props.quarantineTable.node.defaultChild as CfnElement);
-    for (const fn of [fns.quarantine, fns.deliver, fns.release, fns.reconcile, fns.block]) {
+    for (const fn of [fns.quarantine, fns.deliver, fns.send, fns.release, fns.reconcile, fns.block]) {
       Validations.of(fn).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${quarantineId}.Arn>/index/*]`,
         reason:

@@ -6,6 +6,7 @@ import type { DecidedState } from '../ports/index.ts';
 import type { OutboundHandlerDeps } from './deps.ts';
 import { outboundMessage, sendThroughSes } from './ses-send.ts';
 import { loadRequired } from './support.ts';
+import { recordUnconfirmed } from './unconfirmed.ts';
 
 export interface SendOutcome {
   readonly messageId: string;
@@ -18,7 +19,7 @@ export interface SendOutcome {
 export function createSendHandler(
   deps: Pick<
     OutboundHandlerDeps,
-    'config' | 'store' | 'ledger' | 'pending' | 'sender' | 'logger' | 'metrics'
+    'config' | 'store' | 'ledger' | 'pending' | 'quarantine' | 'sender' | 'clock' | 'logger' | 'metrics'
   >,
 ) {
   return async (state: DecidedState): Promise<SendOutcome> => {
@@ -30,6 +31,14 @@ export function createSendHandler(
       recipients: state.envelope.recipients,
       outgoing,
     });
+    // An earlier attempt died during its SES call (a re-drive finds it so): SES may have sent it, so
+    // nothing sends it again by itself; an administrator sees it and decides.
+    await recordUnconfirmed(
+      deps,
+      state,
+      result.skipped.filter((s) => s.state === 'UNCONFIRMED').map((s) => s.recipient),
+      raw,
+    );
     // Every recipient is disposed of, unless another attempt still holds one (it clears the entry then).
     if (!result.skipped.some((s) => s.state === 'CLAIMED' || s.state === 'ATTEMPTING'))
       await deps.pending.remove(state.messageId);

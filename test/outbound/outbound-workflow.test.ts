@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SegConfig } from '../../lambdas/config/schema.ts';
+import { createSubmitHandler } from '../../lambdas/handlers/submit.ts';
 import { type EmbeddedAws, startEmbeddedAws } from '../../lambdas/local/embedded-aws.ts';
 import { localDeps } from '../../lambdas/local/local-deps.ts';
 import { type LocalOutbound, startLocalOutbound } from '../../lambdas/local/outbound-runtime.ts';
@@ -183,5 +184,44 @@ describe('outbound workflow (local runtime)', () => {
     await outbound.workflow.start(record!.input);
     await outbound.drain();
     expect((await outbound.ses.emails()).length).toBe(before);
+  });
+
+  it('holds as UNCONFIRMED, and never resends, a recipient whose earlier SES call died mid-way', async () => {
+    // As a Send that marked the row ATTEMPTING and died during the SES call: its lease runs out.
+    const lost = createSubmitHandler({
+      ...outbound.deps,
+      outboundStarter: { start: async () => ({ executionId: 'lost' }) },
+    });
+    const { submissionId } = await lost({
+      raw: Buffer.from(eml({ From: SENDER, To: 'erin@partner.example', Subject: 'died' }, 'died')),
+      envelope: { mailFrom: SENDER, recipients: ['erin@partner.example'] },
+      submitter: 'alice',
+    });
+    expect(await deps.ledger.claim(submissionId, 'erin@partner.example', 'send', 60_000)).toBe(true);
+    await deps.ledger.attempt(submissionId, 'erin@partner.example', 1);
+    await new Promise((r) => setTimeout(r, 20));
+
+    const before = requests.length;
+    const record = await outbound.workflow.start({
+      messageId: submissionId,
+      bucket: aws.endpoints.bucket,
+      key: `outbox/${submissionId}`,
+      envelope: { mailFrom: SENDER, recipients: ['erin@partner.example'] },
+      receivedAt: new Date().toISOString(),
+      direction: 'outbound',
+      submitter: 'alice',
+    });
+    await outbound.drain();
+    expect(outbound.workflow.executions.get(record.executionId)?.status).toBe('SUCCEEDED');
+    expect(requests.length).toBe(before);
+    expect(await deps.ledger.get(submissionId)).toEqual({ 'erin@partner.example': 'UNCONFIRMED' });
+    expect(await deps.quarantine.get(submissionId, 'erin@partner.example')).toMatchObject({
+      status: 'UNCONFIRMED',
+      direction: 'outbound',
+      subject: 'died',
+    });
+    expect(
+      (await deps.pending.due(new Date(Date.now() + 86_400_000), 1000)).map((p) => p.messageId),
+    ).not.toContain(submissionId);
   });
 });
