@@ -215,7 +215,10 @@ async function reconcileOne(
   }
   const redrives = entry.redrives + 1;
   const starter = outbound ? deps.outboundStarter : deps.starter;
-  if (!starter) throw new Error('this reconciler cannot start the outbound workflow');
+  if (!starter)
+    throw new Error(
+      'outbound submission: this process runs no outbound workflow (seg serve with outbound.submitters re-drives it)',
+    );
   await starter.start(stored!);
   await deps.pending.redriven(messageId, redrives, nextRedriveAt(now, redrives));
   result.redriven.push({ messageId, redrives });
