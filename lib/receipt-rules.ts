@@ -1,16 +1,21 @@
 // SES receiving: one receipt rule set with ONE rule for every protected recipient (TLS required, spam
-// and virus scan on, S3 action then Lambda action), and its activation through the cut-over custom
+// and virus scan on, S3 action then Lambda action; the S3 action also notifies an arrival queue, the
+// reconciler's backstop for an ingest that never ran), and its activation through the cut-over custom
 // resource. One rule because SES runs each matching rule separately with only the recipients it
 // matched: with a rule per domain, a message to two domains would be ingested twice, each time with
 // part of its envelope. SES has ONE active rule set per region and account (see ReceivingSetup).
 
 import type { CustomResource } from 'aws-cdk-lib';
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sesActions from 'aws-cdk-lib/aws-ses-actions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type DomainConfig, ruleRecipients } from '../lambdas/config/schema.ts';
 import { KEYS } from '../lambdas/handlers/deps.ts';
@@ -43,9 +48,16 @@ class StoreInS3 implements ses.IReceiptRuleAction {
   constructor(
     private readonly bucket: s3.IBucket,
     private readonly prefix: string,
+    private readonly notify: sns.ITopic,
   ) {}
   bind(): ses.ReceiptRuleActionConfig {
-    return { s3Action: { bucketName: this.bucket.bucketName, objectKeyPrefix: this.prefix } };
+    return {
+      s3Action: {
+        bucketName: this.bucket.bucketName,
+        objectKeyPrefix: this.prefix,
+        topicArn: this.notify.topicArn,
+      },
+    };
   }
 }
 
@@ -53,6 +65,11 @@ class StoreInS3 implements ses.IReceiptRuleAction {
 export class ReceiptRules extends Construct {
   readonly ruleSet: ses.ReceiptRuleSet;
   readonly rule: ses.ReceiptRule;
+  /**
+   * SES's notice of every message the S3 action stored (mail and receipt, the envelope included), for the
+   * reconciler to ingest any message whose ingest never ran. Delayed 15 minutes: by then ingest has run.
+   */
+  readonly arrivals: sqs.Queue;
   /** The activation custom resource, when the stack activates the rule set. */
   readonly activation?: CustomResource;
 
@@ -91,6 +108,48 @@ export class ReceiptRules extends Construct {
     );
     const bucketPolicy = props.bucket.policy;
 
+    // The arrival notices: SES may publish for this rule set only, encrypted with a key SES may use
+    // (the AWS managed SNS key's policy does not let SES publish).
+    const fromThisRuleSet = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': ruleArns },
+    };
+    const sesService = new iam.ServicePrincipal('ses.amazonaws.com');
+    const key = new kms.Key(this, 'ArrivalsKey', {
+      description: 'Encrypts the SES arrival notices of seg',
+      enableKeyRotation: true,
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [sesService],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: fromThisRuleSet,
+      }),
+    );
+    const topic = new sns.Topic(this, 'Arrivals', { masterKey: key, enforceSSL: true });
+    const published = topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowSesToNotifyArrivals',
+        principals: [sesService],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: fromThisRuleSet,
+      }),
+    );
+    this.arrivals = new sqs.Queue(this, 'ArrivalQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      deliveryDelay: Duration.minutes(15),
+    });
+    Validations.of(this.arrivals).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'The reconciler leaves a notice it cannot read in the queue for a person (logged); a dead-letter queue would hide it.',
+    });
+    topic.addSubscription(new subscriptions.SqsSubscription(this.arrivals, { rawMessageDelivery: true }));
+
     this.rule = new ses.ReceiptRule(this, 'Rule', {
       ruleSet: this.ruleSet,
       recipients: ruleRecipients(props.domains),
@@ -98,7 +157,7 @@ export class ReceiptRules extends Construct {
       scanEnabled: true,
       enabled: true,
       actions: [
-        new StoreInS3(props.bucket, KEYS.inboundPrefix),
+        new StoreInS3(props.bucket, KEYS.inboundPrefix, topic),
         new sesActions.Lambda({
           function: props.ingest,
           invocationType: sesActions.LambdaInvocationType.EVENT,
@@ -106,6 +165,7 @@ export class ReceiptRules extends Construct {
       ],
     });
     if (bucketPolicy) this.rule.node.addDependency(bucketPolicy);
+    if (published.policyDependable) this.rule.node.addDependency(published.policyDependable);
 
     if (props.setup) {
       this.activation = props.setup.activate(this.ruleSet.receiptRuleSetName, props.replaceActive ?? false, [

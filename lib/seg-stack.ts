@@ -152,6 +152,9 @@ export class SegStack extends Stack {
       ...(activate && setup ? { setup } : {}),
       replaceActive: props.replaceActiveRuleSet ?? config.receiving.replaceActiveRuleSet,
     });
+    // Every stored message is noticed here: the reconciler ingests any whose ingest never ran.
+    receiving.arrivals.grantConsumeMessages(fns.reconcile);
+    fns.reconcile.addEnvironment(ENV.arrivalQueueUrl, receiving.arrivals.queueUrl);
     new MailIdentities(this, 'Identities', {
       domains: config.domains,
       region,

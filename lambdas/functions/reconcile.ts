@@ -8,7 +8,7 @@ import { withLambdaContext } from '../adapters/aws/observability.ts';
 import { s3MessageStore } from '../adapters/aws/s3-message-store.ts';
 import { sfnOutboundStarter, sfnWorkflowStarter } from '../adapters/aws/sfn-starter.ts';
 import { smtpMailer } from '../adapters/aws/smtp-mailer.ts';
-import { sqsFailedIngestQueue } from '../adapters/aws/sqs-failed-ingests.ts';
+import { sqsArrivalQueue, sqsFailedIngestQueue } from '../adapters/aws/sqs-failed-ingests.ts';
 import { createReconcileHandler } from '../handlers/reconcile.ts';
 
 const deps = awsDeps({
@@ -22,5 +22,6 @@ const deps = awsDeps({
   // Outbound submissions whose run died are re-driven into the outbound workflow.
   outboundStarter: sfnOutboundStarter,
   failedIngests: sqsFailedIngestQueue,
+  arrivals: sqsArrivalQueue,
 });
 export const handler = withLambdaContext(createReconcileHandler(deps), deps);

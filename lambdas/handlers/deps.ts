@@ -33,6 +33,11 @@ export interface HandlerDeps {
   readonly starter: WorkflowStarter;
   /** Ingest events that failed every retry; the reconciler re-ingests them. */
   readonly failedIngests: FailedIngestQueue;
+  /**
+   * SES's notice of every message its S3 action stored (AWS only): the reconciler ingests any whose
+   * ingest never ran at all. Locally the listener records the envelope before its 250, so none is needed.
+   */
+  readonly arrivals?: FailedIngestQueue;
   readonly resolver: DnsResolver;
   /** Known-bad URL/domain feeds (config `detection.feedsDir`), loaded once per process; absent means none. */
   readonly feeds?: UrlFeeds;
@@ -60,6 +65,7 @@ export const ENV = {
   outboundStateMachineArn: 'SEG_OUTBOUND_STATE_MACHINE_ARN',
   /** The URL of ingest's on-failure SQS queue, which the reconciler drains. */
   ingestFailureQueueUrl: 'SEG_INGEST_FAILURE_QUEUE_URL',
+  arrivalQueueUrl: 'SEG_ARRIVAL_QUEUE_URL',
   /** The validated seg.config.json, inlined into each bundle by esbuild `define` at synth. */
   configJson: 'SEG_CONFIG_JSON',
   /** Powertools log level: DEBUG, INFO, WARN or ERROR. */

@@ -60,6 +60,13 @@ function sesRecords(event: unknown) {
   return parsed.data.Records.map((r) => r.ses);
 }
 
+/** The message ids an SES event names (SES's setup notification excluded); throws MalformedEventError. */
+export function messageIdsOf(event: unknown): string[] {
+  return sesRecords(event)
+    .map((ses) => ses.mail.messageId)
+    .filter((id) => id !== KEYS.sesSetupNotification);
+}
+
 /** The workflow input for one record; the envelope is what SES accepted in RCPT TO, never header To/Cc. */
 function workflowInput(ses: z.infer<typeof SesRecord>['ses'], bucket: string): WorkflowInput {
   return {

@@ -1,15 +1,16 @@
 // Reconcile: the scheduled safety net. First re-ingests the SES events whose ingest failed every retry
-// (the ingest failure queue), with the same ingest logic, so they keep their real envelope (Bcc too).
+// (the ingest failure queue), with the same ingest logic, so they keep their real envelope (Bcc too),
+// and, in AWS, ingests any stored message whose ingest never ran (SES's arrival notices).
 // Then walks the pending index (accepted messages with no final disposition, by due time, never a bucket
 // listing) and re-starts each one's workflow (inbound, or outbound for submissions) with its stored
 // envelope, with backoff between re-drives;
 // then retries the due DEFERRED deliveries (lambdas/handlers/deferred.ts). Recipients are never guessed
 // from headers: a message whose envelope is gone is held for postmaster with the reason.
 
-import type { PendingMessage, WorkflowInput } from '../ports/index.ts';
+import type { FailedIngestQueue, PendingMessage, WorkflowInput } from '../ports/index.ts';
 import { DEFERRED_MAX_RETRIES, type DeferredResult, RETRY_MAX_DELAY_MS, retryDeferred } from './deferred.ts';
 import { type HandlerDeps, KEYS, type OutboundHandlerDeps } from './deps.ts';
-import { createIngestHandler, RECONCILE_MIN_AGE_MS } from './ingest.ts';
+import { createIngestHandler, messageIdsOf, RECONCILE_MIN_AGE_MS } from './ingest.ts';
 import { createQuarantineHandler } from './quarantine.ts';
 import { loadOptionalJson } from './support.ts';
 
@@ -35,6 +36,8 @@ export interface ReconcileResult {
   readonly reingested: readonly string[];
   /** Queue ids of failed ingests that failed again: they stay in the queue for the next run. */
   readonly reingestFailed: readonly string[];
+  /** Message ids SES stored but whose ingest never ran: ingested now from SES's arrival notice. */
+  readonly recovered: readonly string[];
   /** Pending entries looked at. */
   readonly examined: number;
   readonly redriven: readonly { readonly messageId: string; readonly redrives: number }[];
@@ -83,14 +86,22 @@ export function createReconcileHandler(deps: Deps, limits: ReconcileLimits = {})
     context?: { getRemainingTimeInMillis(): number },
   ): Promise<ReconcileResult> => {
     const hasTime = () => !context || context.getRemainingTimeInMillis() >= RESERVE_MS;
-    const { reingested, reingestFailed } = await drainFailedIngests(
-      deps,
-      ingest,
-      limits.maxReingests ?? RECONCILE_MAX_REINGESTS,
-      hasTime,
+    const maxReingests = limits.maxReingests ?? RECONCILE_MAX_REINGESTS;
+    const { ingested: reingested, failed: reingestFailed } = await drainSesEvents(
+      deps.failedIngests,
+      { ...deps, ingest, hasTime },
+      maxReingests,
     );
+    // Arrivals are every stored message: most were ingested long ago and are only acknowledged.
+    const { ingested: recovered, failed: recoverFailed } = deps.arrivals
+      ? await drainSesEvents(
+          deps.arrivals,
+          { ...deps, ingest, hasTime, unlessIngested: true },
+          maxReingests * 10,
+        )
+      : { ingested: [], failed: [] };
     // Their workflow has just started: the pending walk below must not start it again.
-    const justStarted = new Set(reingested);
+    const justStarted = new Set([...reingested, ...recovered]);
 
     const now = deps.clock();
     // Entries are first due RECONCILE_MIN_AGE_MS after receipt; an orphan cut-off pulls that forward.
@@ -146,7 +157,15 @@ export function createReconcileHandler(deps: Deps, limits: ReconcileLimits = {})
       deferredFailed: deferred.failed.length,
       deferredPostponed: deferred.postponed.length,
     });
-    return { reingested, reingestFailed, examined, ...result, failed, deferred };
+    return {
+      reingested,
+      reingestFailed: [...reingestFailed, ...recoverFailed],
+      recovered,
+      examined,
+      ...result,
+      failed,
+      deferred,
+    };
   };
 }
 
@@ -226,42 +245,59 @@ async function reconcileOne(
 }
 
 /**
- * Runs ingest again on up to `max` failed ingest events, removing each from the queue only once ingest
- * has stored its envelope and started its workflow (at least once: the ledger makes a repeat harmless).
- * One that fails again stays queued for the next run.
+ * Runs ingest on up to `max` queued SES events (failed ingests, or arrival notices), removing each from
+ * the queue only once ingest has stored its envelope and started its workflow (at least once: the ledger
+ * makes a repeat harmless). One that fails again stays queued for the next run. `unlessIngested`: an
+ * event whose messages all have a stored envelope already was ingested, and is only removed.
  */
-async function drainFailedIngests(
-  deps: Pick<HandlerDeps, 'failedIngests' | 'logger'>,
-  ingest: ReturnType<typeof createIngestHandler>,
+async function drainSesEvents(
+  queue: FailedIngestQueue,
+  deps: Pick<HandlerDeps, 'store' | 'logger'> & {
+    readonly ingest: ReturnType<typeof createIngestHandler>;
+    readonly hasTime: () => boolean;
+    readonly unlessIngested?: boolean;
+  },
   max: number,
-  hasTime: () => boolean,
-): Promise<{ reingested: string[]; reingestFailed: string[] }> {
-  const reingested: string[] = [];
-  const reingestFailed: string[] = [];
-  const failedIngests = hasTime() ? await deps.failedIngests.receive(max) : [];
-  for (const failed of failedIngests) {
-    if (!hasTime()) break;
+): Promise<{ ingested: string[]; failed: string[] }> {
+  const ingested: string[] = [];
+  const failed: string[] = [];
+  const events = deps.hasTime() ? await queue.receive(max) : [];
+  for (const queued of events) {
+    if (!deps.hasTime()) break;
     let messageIds: string[];
     try {
-      messageIds = (await ingest(failed.event)).started.map((s) => s.messageId);
+      if (deps.unlessIngested && (await alreadyIngested(deps, queued.event))) {
+        await queued.ack();
+        continue;
+      }
+      messageIds = (await deps.ingest(queued.event)).started.map((s) => s.messageId);
     } catch (error) {
-      reingestFailed.push(failed.id);
-      deps.logger.warn('re-ingest failed; left in the queue', { id: failed.id, ...errorFields(error) });
-      continue;
-    }
-    reingested.push(...messageIds);
-    deps.logger.info('re-ingested', { id: failed.id, messageIds });
-    // Started either way; a record that could not be deleted is re-ingested again, harmlessly, next run.
-    try {
-      await failed.ack();
-    } catch (error) {
-      deps.logger.warn('re-ingested but not removed from the queue', {
-        id: failed.id,
+      failed.push(queued.id);
+      deps.logger.warn('ingest from the queue failed; left in the queue', {
+        id: queued.id,
         ...errorFields(error),
       });
+      continue;
+    }
+    ingested.push(...messageIds);
+    deps.logger.info(deps.unlessIngested ? 'ingested a stored message ingest never saw' : 're-ingested', {
+      id: queued.id,
+      messageIds,
+    });
+    // Started either way; a record that could not be deleted is ingested again, harmlessly, next run.
+    try {
+      await queued.ack();
+    } catch (error) {
+      deps.logger.warn('ingested but not removed from the queue', { id: queued.id, ...errorFields(error) });
     }
   }
-  return { reingested, reingestFailed };
+  return { ingested, failed };
+}
+
+/** Whether every message of an SES event has its envelope stored (ingest ran for it). */
+async function alreadyIngested(deps: Pick<HandlerDeps, 'store'>, event: unknown): Promise<boolean> {
+  for (const id of messageIdsOf(event)) if (!(await deps.store.exists(KEYS.envelope(id)))) return false;
+  return true;
 }
 
 const errorFields = (error: unknown) => ({

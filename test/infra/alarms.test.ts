@@ -40,9 +40,10 @@ describe('alarms', () => {
   });
 
   it('creates no alarm topic and no alarm action without notifications.email', () => {
-    // The one topic is the outbound SES feedback topic (bounces and complaints), not an alarm topic.
-    expect(Object.keys(template.findResources('AWS::SNS::Topic'))).toEqual([
+    // The topics are SES's: outbound feedback (bounces and complaints) and inbound arrival notices.
+    expect(Object.keys(template.findResources('AWS::SNS::Topic')).sort()).toEqual([
       expect.stringMatching(/^OutboundFeedback/),
+      expect.stringMatching(/^ReceivingArrivals/),
     ]);
     for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm')))
       expect(alarm.Properties.AlarmActions).toBeUndefined();

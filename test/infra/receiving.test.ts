@@ -47,6 +47,64 @@ describe('SES receiving', () => {
     }
   });
 
+  it('has the S3 action notify an encrypted arrival topic that only this rule set may publish to', () => {
+    const [topicId] = Object.keys(template.findResources('AWS::SNS::Topic', {})).filter((id) =>
+      id.startsWith('ReceivingArrivals'),
+    );
+    for (const rule of rules)
+      expect(rule.Properties.Rule.Actions[0].S3Action.TopicArn).toEqual({ Ref: topicId });
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReceivingArrivalsKey'), 'Arn'] },
+    });
+    const topicPolicy = Object.values(template.findResources('AWS::SNS::TopicPolicy')).find((p) =>
+      JSON.stringify(p.Properties.Topics).includes(topicId ?? '?'),
+    );
+    const publish = (
+      (topicPolicy?.Properties.PolicyDocument.Statement ?? []) as Record<string, unknown>[]
+    ).find((s) => s.Sid === 'AllowSesToNotifyArrivals');
+    expect(publish).toMatchObject({
+      Effect: 'Allow',
+      Principal: { Service: 'ses.amazonaws.com' },
+      Action: 'sns:Publish',
+      Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+    });
+    expect(JSON.stringify(publish)).toMatch(/receipt-rule-set\/.*:receipt-rule\/\*/);
+    // SES checks that it may publish when the rule is created.
+    const [policyId] = Object.keys(template.findResources('AWS::SNS::TopicPolicy')).filter((id) =>
+      id.startsWith('ReceivingArrivals'),
+    );
+    for (const rule of rules) expect(rule.DependsOn).toContain(policyId);
+  });
+
+  it('queues the arrival notices raw, 15 minutes late, for the reconciler alone to consume', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      RawMessageDelivery: true,
+      Endpoint: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReceivingArrivalQueue'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      DelaySeconds: 900,
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 86_400,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: Match.absent(),
+      Environment: {
+        Variables: Match.objectLike({
+          SEG_ARRIVAL_QUEUE_URL: { Ref: Match.stringLikeRegexp('^ReceivingArrivalQueue') },
+        }),
+      },
+    });
+    const consumers = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).match(
+        /sqs:ReceiveMessage[^\]]*\][^}]*ReceivingArrivalQueue/,
+      ),
+    );
+    expect(consumers.map((p) => JSON.stringify(p.Properties.Roles))).toEqual([
+      expect.stringMatching(/Functionsreconcile/),
+    ]);
+  });
+
   it('lets SES invoke ingest only from this account and rule set', () => {
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',

@@ -708,10 +708,60 @@ describe('reconcile: failed ingests', () => {
     expect(starts.filter((id) => id === 'reingest-3')).toHaveLength(1);
     expect(logger.records).toContainEqual(
       expect.objectContaining({
-        message: 're-ingested but not removed from the queue',
+        message: 'ingested but not removed from the queue',
         fields: expect.objectContaining({ id: 'sqs-message-3', error: 'DeleteMessage throttled' }),
       }),
     );
+  });
+});
+
+describe('reconcile: arrival notices (a stored message whose ingest never ran)', () => {
+  const bucket = 'seg-arrivals';
+  const store = () => new S3MessageStore({ client: aws.s3, bucket });
+  let arrivalsDir: string;
+
+  beforeAll(async () => {
+    await aws.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    arrivalsDir = await mkdtemp(join(tmpdir(), 'seg-arrivals-'));
+  });
+  afterAll(async () => {
+    if (arrivalsDir) await rm(arrivalsDir, { recursive: true, force: true });
+  });
+
+  it('ingests a message only SES has seen, with its real envelope, and only acknowledges one already ingested', async () => {
+    const arrivals = new FolderFailedIngestQueue(arrivalsDir, logger);
+    // Stored by the S3 action, but the Lambda action never ran: no envelope, no pending entry.
+    await store().put(KEYS.inbound('arrival-1'), eml('plain-crlf.eml'));
+    await arrivals.record(
+      'arrival-1',
+      sesEvent('arrival-1', ['alice@example.com', 'hidden-bcc@example.com']),
+    );
+    // Ingested as usual: its notice is only acknowledged.
+    await store().put(KEYS.inbound('arrival-2'), eml('plain-crlf.eml'));
+    await store().put(KEYS.envelope('arrival-2'), JSON.stringify({ messageId: 'arrival-2' }));
+    await arrivals.record('arrival-2', sesEvent('arrival-2', ['alice@example.com']));
+
+    const starts: WorkflowInput[] = [];
+    const result = await createReconcileHandler({
+      ...deps,
+      bucket,
+      store: recording('reconcile', store()),
+      arrivals,
+      starter: {
+        async start(input) {
+          starts.push(input);
+          return { executionId: `arrival-${starts.length}` };
+        },
+      },
+    })();
+
+    expect(result.recovered).toEqual(['arrival-1']);
+    expect(starts.map((s) => [s.messageId, s.envelope.recipients])).toEqual([
+      ['arrival-1', ['alice@example.com', 'hidden-bcc@example.com']],
+    ]);
+    expect(await store().exists(KEYS.envelope('arrival-1'))).toBe(true);
+    // Both notices are done with: nothing is left for the next run.
+    expect(await readdir(arrivalsDir)).toEqual([]);
   });
 });
 

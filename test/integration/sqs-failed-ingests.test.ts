@@ -8,9 +8,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   FAILED_INGEST_VISIBILITY_SECONDS,
+  receiptNotificationEvent,
   SqsFailedIngestQueue,
 } from '../../lambdas/adapters/aws/sqs-failed-ingests.ts';
 import { RecordingLogger } from '../../lambdas/adapters/local/observability.ts';
+import { messageIdsOf } from '../../lambdas/handlers/ingest.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/SegStack-IngestFailures';
 const sesEvent = JSON.parse(
@@ -121,5 +123,48 @@ describe('SqsFailedIngestQueue', () => {
       10, 2,
     ]);
     expect(await queue().receive(3)).toEqual([]);
+  });
+});
+
+describe('SqsFailedIngestQueue reading SES arrival notices', () => {
+  it("turns the S3 action's raw SNS notice into the Lambda action's event, envelope included", async () => {
+    const { mail, receipt } = sesEvent.Records[0].ses;
+    // What SES publishes for an S3 action (raw delivery: the body is the notification itself).
+    const notice = {
+      notificationType: 'Received',
+      mail,
+      receipt: {
+        ...receipt,
+        action: { type: 'S3', bucketName: 'seg-messages', objectKey: `inbound/${mail.messageId}` },
+      },
+    };
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({
+        Messages: [
+          { MessageId: 'n-1', ReceiptHandle: 'h-1', Body: JSON.stringify(notice) },
+          { MessageId: 'n-2', ReceiptHandle: 'h-2', Body: JSON.stringify({ notificationType: 'Bounce' }) },
+        ],
+      })
+      .resolves({ Messages: [] });
+    const logger = new RecordingLogger();
+    const arrivals = new SqsFailedIngestQueue({
+      client: new SQSClient({ region: 'eu-west-1' }),
+      queueUrl: QUEUE_URL,
+      logger,
+      read: receiptNotificationEvent,
+    });
+
+    const items = await arrivals.receive(10);
+
+    expect(items.map((i) => i.id)).toEqual(['n-1']);
+    const event = items[0]?.event as typeof sesEvent;
+    expect(event.Records[0].eventSource).toBe('aws:ses');
+    expect(event.Records[0].ses.receipt.recipients).toEqual(receipt.recipients);
+    // Ingest reads it as it reads SES's own Lambda event.
+    expect(messageIdsOf(event)).toEqual([mail.messageId]);
+    expect(logger.records).toContainEqual(
+      expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ id: 'n-2' }) }),
+    );
   });
 });

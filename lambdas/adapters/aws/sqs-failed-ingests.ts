@@ -1,6 +1,8 @@
-// The ingest failure queue on SQS: ingest's on-failure destination holds one invocation record per
-// event that failed every retry ({ requestContext, requestPayload, responseContext, responsePayload });
-// this receives them, hands back requestPayload (the SES event) and deletes a record only on ack.
+// SES events waiting in SQS for the reconciler, deleted only on ack. Two queues: ingest's on-failure
+// destination, one invocation record per event that failed every retry ({ requestContext,
+// requestPayload, ... }: the SES event is requestPayload); and the arrival queue, where SES's S3 action
+// notifies every stored message ({ notificationType: "Received", mail, receipt }, raw SNS delivery),
+// which becomes the Lambda action's event shape.
 
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
@@ -30,10 +32,49 @@ const InvocationRecord = z.object({
   requestPayload: z.looseObject({ Records: z.array(z.unknown()).min(1) }),
 });
 
+/** SES's receipt notification, as the S3 action publishes it: the same mail and receipt as the Lambda event. */
+const ReceiptNotification = z.object({
+  notificationType: z.literal('Received'),
+  mail: z.looseObject({ messageId: z.string() }),
+  receipt: z.looseObject({ recipients: z.array(z.string()) }),
+});
+
+type Read = (json: unknown) => { ok: true; value: unknown } | { ok: false; problem: string };
+
+/** Lambda's on-failure invocation record: the event ingest was invoked with. */
+export const invocationRecordEvent: Read = (json) => {
+  const parsed = InvocationRecord.safeParse(json);
+  if (parsed.success) return { ok: true, value: parsed.data.requestPayload };
+  const issue = parsed.error.issues[0];
+  return {
+    ok: false,
+    problem: `not an invocation record: ${issue?.path.join('.') || '(body)'} ${issue?.message}`,
+  };
+};
+
+/** SES's receipt notification, as the SES Lambda-action event ingest takes. */
+export const receiptNotificationEvent: Read = (json) => {
+  const parsed = ReceiptNotification.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return {
+      ok: false,
+      problem: `not an SES receipt notification: ${issue?.path.join('.') || '(body)'} ${issue?.message}`,
+    };
+  }
+  const { mail, receipt } = parsed.data;
+  return {
+    ok: true,
+    value: { Records: [{ eventSource: 'aws:ses', eventVersion: '1.0', ses: { mail, receipt } }] },
+  };
+};
+
 export interface SqsFailedIngestQueueOptions {
   readonly client: SQSClient;
   readonly queueUrl: string;
   readonly logger: Logger;
+  /** How a message body becomes the SES event. @default invocationRecordEvent */
+  readonly read?: Read;
   /** @default FAILED_INGEST_VISIBILITY_SECONDS */
   readonly visibilityTimeoutSeconds?: number;
 }
@@ -59,10 +100,10 @@ export class SqsFailedIngestQueue implements FailedIngestQueue {
       if (Messages.length === 0) break;
       for (const message of Messages) {
         const id = message.MessageId ?? '(no id)';
-        const event = requestPayload(message.Body);
+        const event = sesEvent(message.Body, this.options.read ?? invocationRecordEvent);
         const receiptHandle = message.ReceiptHandle;
         if (!event.ok || !receiptHandle) {
-          logger.warn('unreadable ingest failure record left in the queue', {
+          logger.warn('unreadable queued SES event left in the queue', {
             id,
             problem: event.ok ? 'no receipt handle' : event.problem,
           });
@@ -81,24 +122,14 @@ export class SqsFailedIngestQueue implements FailedIngestQueue {
   }
 }
 
-function requestPayload(
-  body: string | undefined,
-): { ok: true; value: unknown } | { ok: false; problem: string } {
+function sesEvent(body: string | undefined, read: Read): ReturnType<Read> {
   let json: unknown;
   try {
     json = JSON.parse(body ?? '');
   } catch {
     return { ok: false, problem: 'body is not JSON' };
   }
-  const parsed = InvocationRecord.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return {
-      ok: false,
-      problem: `not an invocation record: ${issue?.path.join('.') || '(body)'} ${issue?.message}`,
-    };
-  }
-  return { ok: true, value: parsed.data.requestPayload };
+  return read(json);
 }
 
 /** The Lambda builder: ingest's on-failure queue from SEG_INGEST_FAILURE_QUEUE_URL. */
@@ -107,4 +138,13 @@ export const sqsFailedIngestQueue = (ctx: BuildContext): SqsFailedIngestQueue =>
     client: new SQSClient(clientConfig({ region: ctx.region })),
     queueUrl: ctx.required(ENV.ingestFailureQueueUrl),
     logger: ctx.logger,
+  });
+
+/** The Lambda builder: SES's arrival notices from SEG_ARRIVAL_QUEUE_URL. */
+export const sqsArrivalQueue = (ctx: BuildContext): SqsFailedIngestQueue =>
+  new SqsFailedIngestQueue({
+    client: new SQSClient(clientConfig({ region: ctx.region })),
+    queueUrl: ctx.required(ENV.arrivalQueueUrl),
+    logger: ctx.logger,
+    read: receiptNotificationEvent,
   });
