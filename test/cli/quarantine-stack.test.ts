@@ -27,6 +27,9 @@ const STACK_OUTPUTS: Output[] = [
   { OutputKey: STACK_OUTPUT_KEYS.releaseFunctionName, OutputValue: FUNCTION },
 ];
 
+/** One expiry for every item: computed per call, two items made a second apart would differ. */
+const EXPIRES_AT = Math.floor(Date.now() / 1000) + 86_400;
+
 /** A quarantine item exactly as DynamoQuarantineStore writes it (flat attributes). */
 const item = (recipient: string, changes: Partial<QuarantineItem> = {}): QuarantineItem => ({
   messageId: MESSAGE,
@@ -40,7 +43,7 @@ const item = (recipient: string, changes: Partial<QuarantineItem> = {}): Quarant
   receivedAt: '2026-11-28T10:00:00.000Z',
   messageKey: KEYS.inbound(MESSAGE),
   // Far in the future: the store hides items DynamoDB TTL has not deleted yet.
-  expiresAt: Math.floor(Date.now() / 1000) + 86_400,
+  expiresAt: EXPIRES_AT,
   ...changes,
 });
 
