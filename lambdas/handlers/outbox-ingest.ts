@@ -41,6 +41,11 @@ export function createOutboxIngestHandler(
         .filter(outside);
       const mailFrom = headerValues(raw, 'from').flatMap(addressesIn)[0] ?? '';
       const messageId = key.slice(KEYS.outboxPrefix.length).replace(/[^\w.-]/g, '_');
+      if (recipients.length === 0) {
+        // Relayed with only internal header recipients (or none readable): nothing leaves, nothing to check.
+        deps.logger.info('nothing to send: no header recipient outside the protected domains', { messageId });
+        continue;
+      }
       const input: WorkflowInput = {
         messageId,
         bucket: deps.bucket,

@@ -123,7 +123,7 @@ describe('outbox ingest', () => {
   });
 
   it("leaves out header recipients in the protected domains: the organisation's server delivered those", async () => {
-    const { objects, started, deps } = fakes();
+    const { objects, started, pending, deps } = fakes();
     objects.set(
       'outbox/smtp/mixed1',
       Buffer.from(
@@ -132,6 +132,18 @@ describe('outbox ingest', () => {
     );
     await createOutboxIngestHandler(deps)({ Records: [{ s3: { object: { key: 'outbox/smtp/mixed1' } } }] });
     expect(started.map((s) => s.envelope.recipients)).toEqual([['bob@partner.example']]);
+
+    // Only internal recipients: no run, no pending entry.
+    objects.set(
+      'outbox/smtp/internal1',
+      Buffer.from('From: alice@example.com\r\nTo: carol@example.com\r\n\r\nhi\r\n'),
+    );
+    const none = await createOutboxIngestHandler(deps)({
+      Records: [{ s3: { object: { key: 'outbox/smtp/internal1' } } }],
+    });
+    expect(none.started).toEqual([]);
+    expect(started).toHaveLength(1);
+    expect(pending.has('smtp_internal1')).toBe(false);
   });
 
   it('refuses an event for a key outside outbox/', async () => {
