@@ -3,53 +3,27 @@
 // attachment scanners as inbound mail and is never handed to SES; its sender is told. A clean
 // attachment goes out.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../lambdas/config/passwords.ts';
-import { type LocalGateway, startLocalGateway } from '../../lambdas/local/gateway.ts';
-import { testConfig } from '../engine/helpers.ts';
+import type { LocalGateway } from '../../lambdas/local/gateway.ts';
 import { cleanPdf, EICAR } from '../support/av-samples.ts';
-
-const PASSWORD = 'correct horse battery staple';
+import { SUBMITTER, type SubmissionGateway, startSubmissionGateway } from '../support/submission-gateway.ts';
 
 describe('outbound antivirus (end to end)', () => {
-  let dir: string;
+  let served: SubmissionGateway;
   let gateway: LocalGateway;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'seg-outbound-av-'));
-    gateway = await startLocalGateway({
-      // The policy names no action for malware: it is blocked all the same.
-      config: testConfig({
-        outbound: {
-          actions: { DLP_CARD_NUMBER: 'block', AV_ERROR: 'quarantine' },
-          submitters: [
-            {
-              username: 'alice',
-              passwordHash: await hashPassword(PASSWORD),
-              allowedFrom: ['alice@example.com'],
-            },
-          ],
-        },
-      }),
-      dataDir: dir,
-      smtpPort: 0,
-      submissionPort: 0,
-      reconcileIntervalMs: false,
-      reconcileAtStart: false,
-      retryIntervalMs: 1,
-      log: () => undefined,
+    // The policy names no action for malware: it is blocked all the same.
+    served = await startSubmissionGateway({
+      name: 'outbound-av',
+      actions: { DLP_CARD_NUMBER: 'block', AV_ERROR: 'quarantine' },
     });
+    gateway = served.gateway;
   }, 120_000);
 
-  afterAll(async () => {
-    await gateway?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => served?.close());
 
   /** Submits a message with these attachments on port 2587's stand-in; returns the submission id. */
   const submit = async (subject: string, attachments: { filename: string; content: Buffer }[]) => {
@@ -68,7 +42,7 @@ describe('outbound antivirus (end to end)', () => {
         port: gateway.submission?.port ?? 0,
         requireTLS: true,
         tls: { rejectUnauthorized: false },
-        auth: { user: 'alice', pass: PASSWORD },
+        auth: { user: 'alice', pass: SUBMITTER.pass },
       })
       .sendMail({ envelope: { from: 'alice@example.com', to: ['bob@partner.example'] }, raw });
     await gateway.drain();

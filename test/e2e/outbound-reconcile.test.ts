@@ -3,45 +3,22 @@
 // deployed schedule runs, re-driven into the outbound workflow and sent through the SES emulator once.
 // A run that reaches its final disposition (sent, blocked) clears its pending entry.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../lambdas/config/passwords.ts';
 import { RECONCILE_MIN_AGE_MS } from '../../lambdas/handlers/reconcile.ts';
 import { createSubmitHandler } from '../../lambdas/handlers/submit.ts';
-import { type LocalGateway, startLocalGateway } from '../../lambdas/local/gateway.ts';
-import { testConfig } from '../engine/helpers.ts';
+import type { LocalGateway } from '../../lambdas/local/gateway.ts';
+import { type SubmissionGateway, startSubmissionGateway } from '../support/submission-gateway.ts';
 
 describe('outbound re-drive', () => {
-  let dir: string;
+  let served: SubmissionGateway;
   let gateway: LocalGateway;
   /** The Destination of every SES call: 'lost' for the re-driven message, 'other' for the rest. */
   const destinations = new Map<string, string[][]>();
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'seg-outbound-reconcile-'));
-    gateway = await startLocalGateway({
-      config: testConfig({
-        outbound: {
-          submitters: [
-            {
-              username: 'alice',
-              passwordHash: await hashPassword('a long password'),
-              allowedFrom: ['example.com'],
-            },
-          ],
-        },
-      }),
-      dataDir: dir,
-      smtpPort: 0,
-      submissionPort: 0,
-      reconcileIntervalMs: false,
-      reconcileAtStart: false,
-      retryIntervalMs: 1,
-      log: () => undefined,
-    });
+    served = await startSubmissionGateway({ name: 'outbound-reconcile', allowedFrom: ['example.com'] });
+    gateway = served.gateway;
     gateway.submission?.outbound.sesClient.middlewareStack.add(
       (next) => async (args) => {
         const input = args.input as SendEmailCommandInput;
@@ -54,10 +31,7 @@ describe('outbound re-drive', () => {
     );
   }, 60_000);
 
-  afterAll(async () => {
-    await gateway?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => served?.close());
 
   const message = (subject: string, body: string) =>
     Buffer.from(

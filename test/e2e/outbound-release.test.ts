@@ -2,55 +2,29 @@
 // `quarantine` for card numbers) is released with `seg quarantine release`, which sends it through
 // the running serve's SES emulator exactly once; a second release sends nothing.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quarantineCommand } from '../../bin/commands/quarantine.ts';
-import { hashPassword } from '../../lambdas/config/passwords.ts';
 import { createReleaseHandler, type ReleaseResult } from '../../lambdas/handlers/release.ts';
-import { type LocalGateway, startLocalGateway } from '../../lambdas/local/gateway.ts';
+import type { LocalGateway } from '../../lambdas/local/gateway.ts';
 import { testConfig } from '../engine/helpers.ts';
+import { SUBMITTER, type SubmissionGateway, startSubmissionGateway } from '../support/submission-gateway.ts';
 import { captureStdout } from './helpers.ts';
 
-const PASSWORD = 'correct horse battery staple';
-
 describe('release of quarantined outbound mail', () => {
-  let dir: string;
+  let served: SubmissionGateway;
   let gateway: LocalGateway;
-  const config = async () =>
-    testConfig({
-      outbound: {
-        actions: { DLP_CARD_NUMBER: 'quarantine', DLP_ERROR: 'quarantine', OUTBOUND_SES_LIMIT: 'block' },
-        submitters: [
-          {
-            username: 'alice',
-            passwordHash: await hashPassword(PASSWORD),
-            allowedFrom: ['alice@example.com'],
-          },
-        ],
-      },
-    });
+  let dir: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'seg-outbound-release-'));
-    gateway = await startLocalGateway({
-      config: await config(),
-      dataDir: dir,
-      smtpPort: 0,
-      submissionPort: 0,
-      reconcileIntervalMs: false,
-      reconcileAtStart: false,
-      retryIntervalMs: 1,
-      log: () => undefined,
+    served = await startSubmissionGateway({
+      name: 'outbound-release',
+      actions: { DLP_CARD_NUMBER: 'quarantine', DLP_ERROR: 'quarantine', OUTBOUND_SES_LIMIT: 'block' },
     });
+    ({ gateway, dir } = served);
   }, 60_000);
 
-  afterAll(async () => {
-    await gateway?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => served?.close());
 
   /** Submits with AUTH over STARTTLS; returns the submission id the server answered. */
   const submit = async (subject: string, body: string): Promise<string> => {
@@ -60,7 +34,7 @@ describe('release of quarantined outbound mail', () => {
         port: gateway.submission?.port ?? 0,
         requireTLS: true,
         tls: { rejectUnauthorized: false },
-        auth: { user: 'alice', pass: PASSWORD },
+        auth: { user: 'alice', pass: SUBMITTER.pass },
       })
       .sendMail({
         envelope: { from: 'alice@example.com', to: ['bob@partner.example'] },

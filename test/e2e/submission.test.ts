@@ -2,46 +2,20 @@
 // STARTTLS; the outbound workflow sends through the aws-ses-v2-local emulator, or blocks and tells
 // the sender; submission without AUTH or with a sender the submitter may not use is refused.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../lambdas/config/passwords.ts';
-import { type LocalGateway, startLocalGateway } from '../../lambdas/local/gateway.ts';
-import { testConfig } from '../engine/helpers.ts';
-
-const PASSWORD = 'correct horse battery staple';
+import type { LocalGateway } from '../../lambdas/local/gateway.ts';
+import { SUBMITTER, type SubmissionGateway, startSubmissionGateway } from '../support/submission-gateway.ts';
 
 describe('seg serve submission port', () => {
-  let dir: string;
+  let served: SubmissionGateway;
   let gateway: LocalGateway;
   const requests: SendEmailCommandInput[] = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'seg-submission-'));
-    const config = testConfig({
-      outbound: {
-        submitters: [
-          {
-            username: 'alice',
-            passwordHash: await hashPassword(PASSWORD),
-            allowedFrom: ['alice@example.com'],
-          },
-        ],
-      },
-    });
-    gateway = await startLocalGateway({
-      config,
-      dataDir: dir,
-      smtpPort: 0,
-      submissionPort: 0,
-      reconcileIntervalMs: false,
-      reconcileAtStart: false,
-      retryIntervalMs: 1,
-      log: () => undefined,
-    });
+    served = await startSubmissionGateway({ name: 'submission' });
+    gateway = served.gateway;
     gateway.submission?.outbound.sesClient.middlewareStack.add(
       (next) => async (args) => {
         requests.push(args.input as SendEmailCommandInput);
@@ -51,10 +25,7 @@ describe('seg serve submission port', () => {
     );
   }, 60_000);
 
-  afterAll(async () => {
-    await gateway?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => served?.close());
 
   const transport = (auth?: { user: string; pass: string }) =>
     nodemailer.createTransport({
@@ -77,7 +48,7 @@ describe('seg serve submission port', () => {
       'Hi Bob, the plan is attached in spirit.',
     );
     const before = (await gateway.submission!.outbound.ses.emails()).length;
-    const info = await transport({ user: 'alice', pass: PASSWORD }).sendMail({
+    const info = await transport({ user: 'alice', pass: SUBMITTER.pass }).sendMail({
       envelope: { from: 'alice@example.com', to: ['bob@partner.example'] },
       raw: message,
     });
@@ -100,7 +71,7 @@ describe('seg serve submission port', () => {
 
   it('blocks a message with a valid test card number and sends its sender a notice', async () => {
     const before = (await gateway.submission!.outbound.ses.emails()).length;
-    await transport({ user: 'alice', pass: PASSWORD }).sendMail({
+    await transport({ user: 'alice', pass: SUBMITTER.pass }).sendMail({
       envelope: { from: 'alice@example.com', to: ['bob@partner.example'] },
       raw: raw('alice@example.com', 'Card for the booking', 'card 5555 5555 5555 4444 exp 10/29'),
     });
@@ -133,7 +104,7 @@ describe('seg serve submission port', () => {
 
   it('refuses a MAIL FROM the submitter may not use', async () => {
     await expect(
-      transport({ user: 'alice', pass: PASSWORD }).sendMail({
+      transport({ user: 'alice', pass: SUBMITTER.pass }).sendMail({
         envelope: { from: 'ceo@example.com', to: ['bob@partner.example'] },
         raw: raw('alice@example.com', 'spoof envelope', 'hello'),
       }),
@@ -145,7 +116,7 @@ describe('seg serve submission port', () => {
 
   it('refuses a header From the submitter may not use', async () => {
     await expect(
-      transport({ user: 'alice', pass: PASSWORD }).sendMail({
+      transport({ user: 'alice', pass: SUBMITTER.pass }).sendMail({
         envelope: { from: 'alice@example.com', to: ['bob@partner.example'] },
         raw: raw('CEO <ceo@example.com>', 'spoof header', 'hello'),
       }),
@@ -161,7 +132,7 @@ describe('seg serve submission port', () => {
       port: gateway.submission?.port ?? 0,
       secure: false,
       ignoreTLS: true,
-      auth: { user: 'alice', pass: PASSWORD },
+      auth: { user: 'alice', pass: SUBMITTER.pass },
     });
     await expect(
       plain.sendMail({
