@@ -93,7 +93,7 @@ describe('seg serve stopped with SIGTERM under load', () => {
     // Generous: 2,100 copies through the restarted workflows take long on a loaded machine (bounded wait).
     for (
       let i = 0;
-      i < 600 && new Set(sink.messages.flatMap((m) => m.envelope.to)).size < expected.length;
+      i < 2_400 && new Set(sink.messages.flatMap((m) => m.envelope.to)).size < expected.length;
       i++
     )
       await new Promise((r) => setTimeout(r, 100));
