@@ -3,19 +3,12 @@
 // recipient (a Bcc: named in no header) exactly once at a real downstream SMTP server, and nothing goes
 // to the addresses only named in To/Cc.
 
-import { type ChildProcess, execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import nodemailer from 'nodemailer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoClient } from '../../lambdas/adapters/aws/aws-clients.ts';
-import { DynamoLedger } from '../../lambdas/adapters/aws/dynamo-ledger.ts';
-import { DynamoQuarantineStore } from '../../lambdas/adapters/aws/dynamo-quarantine-store.ts';
-import { openEmbeddedAws } from '../../lambdas/local/embedded-aws.ts';
-import { exited, SEG, serve } from '../support/seg-process.ts';
-import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
+import { describe, expect, it } from 'vitest';
+import { withLocalTables } from '../support/local-tables.ts';
+import { exited, SEG, serveFixture } from '../support/seg-process.ts';
 
 const MESSAGES = 100;
 /** Kill the gateway once this many messages have their 250: about half way, with more in flight. */
@@ -24,36 +17,13 @@ const KILL_AFTER = 50;
 const PARALLEL = 4;
 
 describe('seg serve killed with SIGKILL while receiving', () => {
-  let dir: string;
-  let sink: SmtpSink;
-  const children: ChildProcess[] = [];
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'seg-crash-'));
-    sink = await startSmtpSink();
-  });
-
-  afterAll(async () => {
-    for (const child of children)
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await sink?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const fixture = serveFixture('crash');
 
   it('delivers every message that got a 250 exactly once to its envelope recipient after restart and reconcile', async () => {
-    const configFile = join(dir, 'seg.config.json');
-    const dataDir = join(dir, 'data');
-    await writeFile(
-      configFile,
-      JSON.stringify({
-        domains: [{ name: 'example.com', route: { host: 'mail.example.com', port: 587 } }],
-        local: { downstream: { host: '127.0.0.1', port: sink.port } },
-      }),
-    );
-    const args = ['-c', configFile, '-d', dataDir, '-p', '0'];
+    const { args, configFile, dataDir } = await fixture.configure();
+    const { sink } = fixture;
 
-    const first = await serve(args);
-    children.push(first.child);
+    const first = await fixture.serve(args);
     const accepted = new Map<string, number>();
     let next = 0;
     let killed = false;
@@ -96,8 +66,7 @@ describe('seg serve killed with SIGKILL while receiving', () => {
     const deliveredBeforeRestart = new Set(sink.messages.flatMap((m) => m.envelope.to)).size;
 
     // Restart: serve reconciles at start-up; SIGTERM lets it finish what it started.
-    const second = await serve(args);
-    children.push(second.child);
+    const second = await fixture.serve(args);
     second.child.kill('SIGTERM');
     await exited(second.child);
 
@@ -136,15 +105,7 @@ describe('seg serve killed with SIGKILL while receiving', () => {
     // exactly once.
     const missing = [...accepted.values()].filter((i) => copies.get(`rcpt-${i}@example.com`) === undefined);
     if (missing.length) {
-      const aws = await openEmbeddedAws(dataDir);
-      const client = createDynamoClient({
-        endpoint: aws.endpoints.dynamodb,
-        region: aws.endpoints.region,
-        credentials: aws.endpoints.credentials,
-      });
-      try {
-        const ledger = new DynamoLedger({ client, tableName: aws.endpoints.ledgerTable });
-        const quarantine = new DynamoQuarantineStore({ client, tableName: aws.endpoints.quarantineTable });
+      await withLocalTables(dataDir, async ({ ledger, quarantine }) => {
         for (const i of missing) {
           const states = await ledger.get(ids.get(i) ?? '');
           expect(states[`rcpt-${i}@example.com`], `rcpt-${i} ${ids.get(i)}\n${second.output()}`).toBe(
@@ -155,10 +116,7 @@ describe('seg serve killed with SIGKILL while receiving', () => {
             status: 'UNCONFIRMED',
           });
         }
-      } finally {
-        client.destroy();
-        await aws.stop();
-      }
+      });
     }
     for (const i of accepted.values())
       if (!missing.includes(i)) expect(copies.get(`rcpt-${i}@example.com`)).toBe(1);

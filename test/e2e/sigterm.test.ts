@@ -3,50 +3,21 @@
 // limit (452), exit cleanly (code 0, no error, no stale lock on its data folder), and after a restart
 // every accepted recipient gets its copy exactly once.
 
-import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import nodemailer from 'nodemailer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exited, serve } from '../support/seg-process.ts';
-import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
+import { describe, expect, it } from 'vitest';
+import { exited, serveFixture } from '../support/seg-process.ts';
 
 const MAX_RECIPIENTS = 100;
 const FLOOD = 12_000;
 const FULL_MESSAGES = 20;
 
 describe('seg serve stopped with SIGTERM under load', () => {
-  let dir: string;
-  let sink: SmtpSink;
-  const children: ChildProcess[] = [];
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'seg-sigterm-'));
-    sink = await startSmtpSink();
-  });
-
-  afterAll(async () => {
-    for (const child of children)
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await sink?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const fixture = serveFixture('sigterm');
 
   it('refuses recipients past the limit, exits cleanly, and delivers every accepted recipient once after a restart', async () => {
-    const configFile = join(dir, 'seg.config.json');
-    const dataDir = join(dir, 'data');
-    await writeFile(
-      configFile,
-      JSON.stringify({
-        domains: [{ name: 'example.com', route: { host: 'mail.example.com', port: 587 } }],
-        limits: { maxRecipients: MAX_RECIPIENTS },
-        local: { downstream: { host: '127.0.0.1', port: sink.port } },
-      }),
-    );
-    const args = ['-c', configFile, '-d', dataDir, '-p', '0'];
-    const first = await serve(args);
-    children.push(first.child);
+    const { args } = await fixture.configure({ limits: { maxRecipients: MAX_RECIPIENTS } });
+    const { sink } = fixture;
+    const first = await fixture.serve(args);
 
     const accepted = new Map<string, string[]>();
     const send = async (subject: string, to: string[]) => {
@@ -87,8 +58,7 @@ describe('seg serve stopped with SIGTERM under load', () => {
     expect(first.output()).not.toMatch(/Error|not open|unhandled/i);
 
     // No stale lock: the same data folder opens again, and what was left is delivered.
-    const second = await serve(args);
-    children.push(second.child);
+    const second = await fixture.serve(args);
     const expected = [...accepted.values()].flat();
     // Generous: 2,100 copies through the restarted workflows take long on a loaded machine (bounded wait).
     for (

@@ -9,15 +9,14 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { quarantineCommand } from '../../bin/commands/quarantine.ts';
-import { createDynamoClient } from '../../lambdas/adapters/aws/aws-clients.ts';
-import { DynamoQuarantineStore } from '../../lambdas/adapters/aws/dynamo-quarantine-store.ts';
 import { parseConfig } from '../../lambdas/config/load-config.ts';
 import { offlineResolver } from '../../lambdas/engine/scan-message.ts';
 import { UNCONFIRMED_REASON } from '../../lambdas/handlers/unconfirmed.ts';
-import { endpointsFile, openEmbeddedAws } from '../../lambdas/local/embedded-aws.ts';
+import { endpointsFile } from '../../lambdas/local/embedded-aws.ts';
 import { startLocalGateway } from '../../lambdas/local/gateway.ts';
 import type { QuarantineItem } from '../../lambdas/ports/index.ts';
 import { captureStdout } from '../e2e/helpers.ts';
+import { withLocalTables } from '../support/local-tables.ts';
 
 describe('seg quarantine without a running seg serve', () => {
   let dataDir: string;
@@ -139,14 +138,7 @@ describe('seg quarantine without a running seg serve', () => {
 
   it('points at unconfirmed deliveries from the default list, and releases one only with --force', async () => {
     // An unconfirmed delivery as deliver records it (the handlers' tests produce it for real).
-    const aws = await openEmbeddedAws(dataDir);
-    const client = createDynamoClient({
-      endpoint: aws.endpoints.dynamodb,
-      region: aws.endpoints.region,
-      credentials: aws.endpoints.credentials,
-    });
-    try {
-      const quarantine = new DynamoQuarantineStore({ client, tableName: aws.endpoints.quarantineTable });
+    await withLocalTables(dataDir, async ({ quarantine }) => {
       const released = await quarantine.get(messageId, 'carol@example.com');
       await quarantine.put({
         ...(released as QuarantineItem),
@@ -154,10 +146,7 @@ describe('seg quarantine without a running seg serve', () => {
         status: 'UNCONFIRMED',
         reason: UNCONFIRMED_REASON,
       });
-    } finally {
-      client.destroy();
-      await aws.stop();
-    }
+    });
     const listed = await captureStdout(() => quarantineCommand('list', { dataDir }));
     expect(listed.stdout).toMatch(/1 delivery was sent without a reply \(UNCONFIRMED\)/);
 

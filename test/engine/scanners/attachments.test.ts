@@ -51,7 +51,7 @@ describe('attachment-types scanner', () => {
     const f = found.find((x) => x.symbol === 'ATTACHMENT_EXECUTABLE');
     const sha = createHash('sha256').update(data).digest('hex');
     expect(f?.file).toEqual({ name: 'tools/setup.exe', type: 'exe', sha256: sha, path: ['setup.zip'] });
-    expect(f?.evidence).toContain('"tools/setup.exe" (exe, sha256 ' + sha.slice(0, 12));
+    expect(f?.evidence).toContain(`"tools/setup.exe" (exe, sha256 ${sha.slice(0, 12)}`);
     expect(f?.evidence).toContain('in setup.zip');
   });
 
