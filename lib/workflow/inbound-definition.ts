@@ -57,7 +57,7 @@ const SCAN_BRANCHES = [
   // Its own Lambda (clamd inside): an engine that cannot answer yields AV_ERROR, which fails closed.
   // clamd loads its database on a cold start (~30 s) before the first scan.
   { fn: 'ScanAntivirus', family: 'AV', timeoutSeconds: ANTIVIRUS_TIMEOUT_SECONDS },
-] as const satisfies readonly { fn: WorkflowFunction; family: string; timeoutSeconds?: number }[];
+] as const satisfies readonly (ScanBranchSpec & { fn: WorkflowFunction })[];
 
 export function scanBranch(fn: string, family: string, timeoutSeconds = 60) {
   const unavailable = `${fn}Unavailable`;
@@ -99,6 +99,39 @@ export function scanBranch(fn: string, family: string, timeoutSeconds = 60) {
   };
 }
 
+/** A Scan Parallel branch: the function, its family (a failure yields <family>_ERROR) and its timeout. */
+export interface ScanBranchSpec {
+  readonly fn: string;
+  readonly family: string;
+  readonly timeoutSeconds?: number;
+}
+
+/**
+ * The start every workflow shares: Parse, then the scanners in parallel, each branch turning its own
+ * failure into its family's _ERROR; any other failure goes to FailSafe.
+ */
+export function parseAndScanStates(branches: readonly ScanBranchSpec[], next: string) {
+  const toFailSafe = { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'FailSafe' };
+  return {
+    Parse: {
+      Type: 'Task',
+      Resource: arn('Parse'),
+      TimeoutSeconds: 120,
+      ResultPath: '$.parse',
+      Retry: [retryTransient],
+      Catch: [toFailSafe],
+      Next: 'Scan',
+    },
+    Scan: {
+      Type: 'Parallel',
+      Branches: branches.map((b) => scanBranch(b.fn, b.family, b.timeoutSeconds)),
+      ResultPath: '$.scans',
+      Catch: [toFailSafe],
+      Next: next,
+    },
+  };
+}
+
 /**
  * The end every workflow shares: FailSafe holds the message with the Quarantine function (retried on any
  * error); if even that fails the run ends Undisposed, with `undisposedCause` saying where the message waits.
@@ -134,24 +167,7 @@ export function inboundDefinition() {
       'seg inbound: Parse -> Scan (parallel families) -> Decide -> Route -> Deliver (| Defer) | Quarantine',
     StartAt: 'Parse',
     States: {
-      Parse: {
-        Type: 'Task',
-        Resource: arn('Parse'),
-        TimeoutSeconds: 120,
-        ResultPath: '$.parse',
-        Retry: [retryTransient],
-        Catch: [toFailSafe],
-        Next: 'Scan',
-      },
-      Scan: {
-        Type: 'Parallel',
-        Branches: SCAN_BRANCHES.map((b) =>
-          scanBranch(b.fn, b.family, 'timeoutSeconds' in b ? b.timeoutSeconds : undefined),
-        ),
-        ResultPath: '$.scans',
-        Catch: [toFailSafe],
-        Next: 'Decide',
-      },
+      ...parseAndScanStates(SCAN_BRANCHES, 'Decide'),
       Decide: {
         Type: 'Task',
         Resource: arn('Decide'),

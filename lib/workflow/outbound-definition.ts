@@ -8,8 +8,9 @@ import {
   ANTIVIRUS_TIMEOUT_SECONDS,
   arn,
   failSafeStates,
+  parseAndScanStates,
   retryTransient,
-  scanBranch,
+  type ScanBranchSpec,
 } from './inbound-definition.ts';
 
 /**
@@ -39,7 +40,7 @@ const SCAN_BRANCHES = [
   { fn: 'ScanAttachments', family: 'ATTACHMENT' },
   { fn: 'ScanAntivirus', family: 'AV', timeoutSeconds: ANTIVIRUS_TIMEOUT_SECONDS },
   { fn: 'OutboundAbuse', family: 'OUTBOUND' },
-] as const satisfies readonly { fn: OutboundFunction; family: string; timeoutSeconds?: number }[];
+] as const satisfies readonly (ScanBranchSpec & { fn: OutboundFunction })[];
 
 const toFailSafe = { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'FailSafe' };
 
@@ -49,24 +50,7 @@ export function outboundDefinition() {
       'seg outbound: Parse -> Scan (DLP | attachments | antivirus | abuse) -> Decide -> Send | Block | Quarantine',
     StartAt: 'Parse',
     States: {
-      Parse: {
-        Type: 'Task',
-        Resource: arn('Parse'),
-        TimeoutSeconds: 120,
-        ResultPath: '$.parse',
-        Retry: [retryTransient],
-        Catch: [toFailSafe],
-        Next: 'Scan',
-      },
-      Scan: {
-        Type: 'Parallel',
-        Branches: SCAN_BRANCHES.map((b) =>
-          scanBranch(b.fn, b.family, 'timeoutSeconds' in b ? b.timeoutSeconds : undefined),
-        ),
-        ResultPath: '$.scans',
-        Catch: [toFailSafe],
-        Next: 'Decide',
-      },
+      ...parseAndScanStates(SCAN_BRANCHES, 'Decide'),
       Decide: {
         Type: 'Task',
         Resource: arn('OutboundDecide'),
