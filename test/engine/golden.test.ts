@@ -23,7 +23,7 @@ const GOLDEN: readonly Golden[] = [
     action: 'quarantine',
     symbols: ['ATTACHMENT_DOUBLE_EXTENSION', 'ATTACHMENT_EXECUTABLE', ...OFFLINE_AUTH],
   },
-  { file: 'gtube-in-body.eml', action: 'reject', symbols: ['GTUBE', 'CLASSIFIER_SPAM_80', ...OFFLINE_AUTH] },
+  { file: 'gtube-in-body.eml', action: 'reject', symbols: ['GTUBE', ...OFFLINE_AUTH] },
   {
     file: 'phish-href-mismatch.eml',
     action: 'quarantine',
@@ -47,7 +47,7 @@ const GOLDEN: readonly Golden[] = [
     file: 'allowed-sender-gtube.eml',
     config: { lists: { allow: ['partner.example'] } },
     action: 'reject',
-    symbols: ['GTUBE', 'LIST_SENDER_ALLOWED', 'CLASSIFIER_SPAM_95', ...OFFLINE_AUTH],
+    symbols: ['GTUBE', 'LIST_SENDER_ALLOWED', ...OFFLINE_AUTH],
   },
   {
     file: 'spam-phrases.eml',

@@ -5,6 +5,7 @@ import {
   classifier,
   classifierSymbol,
   createClassifier,
+  MIN_NOTE_WORDS,
 } from '../../../lambdas/engine/scanners/classifier.ts';
 import { SYMBOLS } from '../../../lambdas/engine/symbols.ts';
 import { ctxFrom as ctx, fixture, inputFrom } from '../helpers.ts';
@@ -94,5 +95,27 @@ describe('classifier scanner on too little text', () => {
   it('abstains below MIN_FEATURES features, whatever the model says', async () => {
     const scanner = createClassifier(() => tinyModel({ 'x:no-subject': 127 }, {}, 5));
     expect(await scanner.scan(await inputFrom('From: a@example.org\r\n\r\n'), ctx())).toEqual([]);
+  });
+
+  const note = (body: string) =>
+    `From: Alice <alice@example.org>\r\nTo: bob@example.com\r\nSubject: hello from a fresh clone\r\n\r\n${body}\r\n`;
+
+  it(`abstains on a short note (under ${MIN_NOTE_WORDS} words, no link, no attachment), whatever the model says`, async () => {
+    // A model whose prior calls everything spam, as a large learned bias does for a message with no evidence.
+    const scanner = createClassifier(() => tinyModel({}, {}, 5));
+    expect(await scanner.scan(await inputFrom(note('Just a clean message.')), ctx())).toEqual([]);
+    expect(await classifier.scan(await inputFrom(note('Just a clean message.')), ctx())).toEqual([]);
+  });
+
+  it('still judges a short note with a link, and a note of MIN_NOTE_WORDS words', async () => {
+    const scanner = createClassifier(() => tinyModel({}, {}, 5));
+    const linked = await scanner.scan(
+      await inputFrom(note('Just a clean message: https://example.net/x')),
+      ctx(),
+    );
+    expect(linked[0]?.symbol).toMatch(/^CLASSIFIER_(SPAM|PHISH)_/);
+    const words = Array.from({ length: MIN_NOTE_WORDS }, (_, i) => `word${i}`).join(' ');
+    const long = await scanner.scan(await inputFrom(note(words)), ctx());
+    expect(long[0]?.symbol).toMatch(/^CLASSIFIER_(SPAM|PHISH)_/);
   });
 });
