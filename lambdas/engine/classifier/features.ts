@@ -44,10 +44,19 @@ export function words(text: string): string[] {
 }
 
 /** Where a list server's footer starts in `text`, or -1. */
-function footerStart(text: string): number {
+export function footerStart(text: string): number {
   let cut = -1;
   for (const m of text.matchAll(LIST_FOOTER)) cut = m.index;
   return cut;
+}
+
+// The signature separator: a line of exactly "-- " (RFC 3676). A bare "--" line is not one: senders
+// also use it to set off the body itself.
+const SIGNATURE = /\n-- \r?\n/;
+
+/** Where the sender's signature starts in `text` (the text's length when there is none). */
+export function signatureStart(text: string): number {
+  return SIGNATURE.exec(text.slice(0, MAX_BODY_CHARS * 2))?.index ?? text.length;
 }
 
 /** The sender's own text: addresses and links removed, a list server's footer cut off, bounded. */

@@ -86,7 +86,7 @@ describe('classifier scanner', () => {
 
   it('with the shipped model, flags the spam fixture and not the plain letter', async () => {
     const spam = await classifier.scan(await inputFrom(fixture('spam-phrases.eml')), ctx());
-    expect(spam[0]?.symbol).toMatch(/^CLASSIFIER_SPAM_/);
+    expect(spam[0]?.symbol).toMatch(/^CLASSIFIER_(SPAM|PHISH)_/);
     expect(await classifier.scan(await inputFrom(fixture('clean-plain.eml')), ctx())).toEqual([]);
   });
 });
@@ -117,5 +117,26 @@ describe('classifier scanner on too little text', () => {
     const words = Array.from({ length: MIN_NOTE_WORDS }, (_, i) => `word${i}`).join(' ');
     const long = await scanner.scan(await inputFrom(note(words)), ctx());
     expect(long[0]?.symbol).toMatch(/^CLASSIFIER_(SPAM|PHISH)_/);
+  });
+
+  it('abstains on a short note whose only link is in its signature or the list footer after it', async () => {
+    const scanner = createClassifier(() => tinyModel({}, {}, 5));
+    const signed = note(
+      'Have you thought of bumping the version?\r\n\r\n-- \r\nJesse\r\nhttps://example.net/me\r\n\r\n' +
+        '_______________________________________________\r\nDev mailing list\r\nhttps://lists.example.org/dev\r\n',
+    );
+    expect(await scanner.scan(await inputFrom(signed), ctx())).toEqual([]);
+  });
+
+  it('still judges a note with a link above its signature, or whose "signature" is the message', async () => {
+    const scanner = createClassifier(() => tinyModel({}, {}, 5));
+    const judged = async (body: string) =>
+      (await scanner.scan(await inputFrom(note(body)), ctx()))[0]?.symbol;
+    expect(await judged('See https://example.net/x\r\n-- \r\nJesse')).toMatch(/^CLASSIFIER_(SPAM|PHISH)_/);
+    // The spammer's trick: an empty note, a separator, then the whole pitch.
+    const pitch = Array.from({ length: MIN_NOTE_WORDS }, (_, i) => `pitch${i}`).join(' ');
+    expect(await judged(`\r\n-- \r\n${pitch}`)).toMatch(/^CLASSIFIER_(SPAM|PHISH)_/);
+    // A bare "--" sets off the body, not a signature: the link below it is the note's.
+    expect(await judged('Hello\r\n--\r\nhttps://example.net/x')).toMatch(/^CLASSIFIER_(SPAM|PHISH)_/);
   });
 });
