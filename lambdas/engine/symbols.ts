@@ -72,7 +72,11 @@ export const SYMBOLS = {
   LIST_SENDER_BLOCKED: { family: 'LIST', weight: 20, description: 'Sender or domain is on the block list' },
   LIST_ERROR: { family: 'LIST', weight: 0, description: 'Our allow/block list scanner could not answer' },
 
-  CONTENT_SPAM_PHRASES: { family: 'CONTENT', weight: 1.5, description: 'Body uses phrases common in spam' },
+  CONTENT_SPAM_PHRASES: {
+    family: 'CONTENT',
+    weight: 1.5,
+    description: 'Body uses phrases common in spam (1.5 per phrase beyond the first, at most 4.5)',
+  },
   CONTENT_URGENCY: {
     family: 'CONTENT',
     weight: 2.5,

@@ -85,9 +85,12 @@ export const SPAM_PHRASES = [
   'lottery',
 ] as const;
 const SPAM_PHRASES_MIN = 2;
-// Points per phrase beyond the first, capped: three phrases are suspicious, eight are a pitch.
+// Points per phrase beyond the first, capped: three phrases are suspicious, eight are a pitch. The cap
+// stays under the tag threshold (5): a phrase list does not carry over to mail it was not tuned on, so
+// on its own it never flags a message (a commercial newsletter says "click here" and "order today"
+// too); with any other sign it does. On the tuning split this cleared 1 of 11 ham flags, no spam lost.
 const SPAM_PHRASE_POINTS = 1.5;
-const SPAM_PHRASES_MAX_POINTS = 6;
+export const SPAM_PHRASES_MAX_POINTS = 4.5;
 
 // Pressure to act on an account, credentials or a prize: the core of phishing lures.
 export const URGENCY_PHRASES = [

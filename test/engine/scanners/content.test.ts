@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { content, impersonatedBrand } from '../../../lambdas/engine/scanners/content.ts';
+import { EMBEDDED_DEFAULT_CONFIG, parseConfig } from '../../../lambdas/config/load-config.ts';
+import {
+  content,
+  impersonatedBrand,
+  SPAM_PHRASES_MAX_POINTS,
+} from '../../../lambdas/engine/scanners/content.ts';
 import { ctxFrom, eml, fixture, inputFrom } from '../helpers.ts';
 
 const symbols = async (raw: string | Buffer) =>
@@ -13,7 +18,9 @@ describe('content scanner', () => {
   it('emits CONTENT_SPAM_PHRASES and CONTENT_SUBJECT_ALL_CAPS for a bulk pitch', async () => {
     const findings = await content.scan(await inputFrom(fixture('spam-phrases.eml')), ctxFrom());
     const phrases = findings.find((f) => f.symbol === 'CONTENT_SPAM_PHRASES');
-    expect(phrases?.weight).toBe(6);
+    expect(phrases?.weight).toBe(SPAM_PHRASES_MAX_POINTS);
+    // A phrase list alone stays under the tag threshold: it needs one more sign.
+    expect(SPAM_PHRASES_MAX_POINTS).toBeLessThan(parseConfig(EMBEDDED_DEFAULT_CONFIG).policy.thresholds.tag);
     expect(findings.map((f) => f.symbol)).toContain('CONTENT_SUBJECT_ALL_CAPS');
   });
 
