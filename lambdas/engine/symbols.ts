@@ -226,6 +226,11 @@ export const SYMBOLS = {
     weight: -2,
     description: 'The trained classifier gives spam-or-phish under 1%: reads as legitimate mail',
   },
+  CLASSIFIER_HAM_999: {
+    family: 'CLASSIFIER',
+    weight: -4,
+    description: 'The trained classifier gives spam-or-phish under 0.1%: surely legitimate mail',
+  },
   // Bands of the probability of spam or phish (PHISH when the phish head says so), as BAYES_99 in SpamAssassin.
   CLASSIFIER_SPAM_999: {
     family: 'CLASSIFIER',

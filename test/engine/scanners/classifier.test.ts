@@ -60,12 +60,15 @@ describe('classifierSymbol', () => {
     expect(classifierSymbol(0.96, 0.2)).toBe('CLASSIFIER_SPAM_95');
     expect(classifierSymbol(0.85, 0.7)).toBe('CLASSIFIER_PHISH_80');
     expect(classifierSymbol(0.79, 0.7)).toBeUndefined();
+    expect(classifierSymbol(0.005, 0)).toBe('CLASSIFIER_HAM');
+    expect(classifierSymbol(0.0005, 0)).toBe('CLASSIFIER_HAM_999');
   });
 
   it('gives higher bands more weight', () => {
     expect(SYMBOLS.CLASSIFIER_SPAM_999.weight).toBeGreaterThan(SYMBOLS.CLASSIFIER_SPAM_99.weight);
     expect(SYMBOLS.CLASSIFIER_SPAM_99.weight).toBeGreaterThan(SYMBOLS.CLASSIFIER_SPAM_95.weight);
     expect(SYMBOLS.CLASSIFIER_SPAM_95.weight).toBeGreaterThan(SYMBOLS.CLASSIFIER_SPAM_80.weight);
+    expect(SYMBOLS.CLASSIFIER_HAM_999.weight).toBeLessThan(SYMBOLS.CLASSIFIER_HAM.weight);
   });
 });
 
