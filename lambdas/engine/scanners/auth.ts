@@ -1,19 +1,17 @@
-// SPF, DKIM, DMARC and ARC through mailauth's authenticate(), with the DNS resolver injected from
+// SPF, DKIM, DMARC and ARC through mailauth (../mail-auth.ts), with the DNS resolver injected from
 // the context, mapped to SPF_*/DKIM_*/DMARC_*/ARC_* symbols (RFC 8601 result words). The
 // Authentication-Results header is built by ../auth-results.ts, apart, so delivery does not load
 // mailauth. It sends no mail and seals nothing.
 
-import { authenticate } from 'mailauth';
 import type { DnsResolver } from '../../ports/index.ts';
 import { clean } from '../auth-results.ts';
+import { type AuthResults, authenticateMessage } from '../mail-auth.ts';
 import type { Scanner } from '../scanner.ts';
 import type { SymbolName } from '../symbols.ts';
 import type { Finding } from '../types.ts';
 import { sesAnsweredMethods } from './ses-verdicts.ts';
 
 export { authResultsHeader } from '../auth-results.ts';
-
-type AuthResult = Awaited<ReturnType<typeof authenticate>>;
 
 /** An error a resolver throws to say "DNS was deliberately not consulted" (see offlineResolver). */
 export function isOfflineError(err: unknown): boolean {
@@ -56,7 +54,7 @@ const props = (...pairs: [string, string | undefined][]): string =>
     .map(([k, v]) => `${k}=${clean(v)}`)
     .join(' ');
 
-function spfFinding(spf: AuthResult['spf'], offline: boolean): Finding | undefined {
+function spfFinding(spf: AuthResults['spf'], offline: boolean): Finding | undefined {
   if (!spf) return undefined;
   const r = spf.status.result;
   const evidence = props(['smtp.mailfrom', spf['envelope-from']]);
@@ -75,7 +73,7 @@ function spfFinding(spf: AuthResult['spf'], offline: boolean): Finding | undefin
   return symbol ? { symbol, evidence } : undefined;
 }
 
-function dkimFinding(dkim: AuthResult['dkim'], offline: boolean): Finding {
+function dkimFinding(dkim: AuthResults['dkim'], offline: boolean): Finding {
   const results = (dkim?.results ?? []).filter((x) => x.status?.result && x.status.result !== 'none');
   if (!results.length) return { symbol: 'DKIM_NONE' };
   const pick = (...words: string[]) => results.find((x) => words.includes(x.status.result));
@@ -103,7 +101,7 @@ function dkimFinding(dkim: AuthResult['dkim'], offline: boolean): Finding {
   return { symbol: 'DKIM_PERMERROR', evidence };
 }
 
-function dmarcFinding(dmarc: AuthResult['dmarc'], offline: boolean): Finding | undefined {
+function dmarcFinding(dmarc: AuthResults['dmarc'], offline: boolean): Finding | undefined {
   if (!dmarc) return undefined;
   const r = dmarc.status.result;
   const evidence = props(['header.from', dmarc.status.header?.from ?? dmarc.domain]);
@@ -119,7 +117,7 @@ function dmarcFinding(dmarc: AuthResult['dmarc'], offline: boolean): Finding | u
   return undefined;
 }
 
-function arcFinding(arc: AuthResult['arc'], offline: boolean): Finding | undefined {
+function arcFinding(arc: AuthResults['arc'], offline: boolean): Finding | undefined {
   if (!arc) return undefined;
   if (arc.status.result === 'pass') return { symbol: 'ARC_PASS' };
   // Without DNS the seal keys were never fetched: that is not a broken chain.
@@ -145,13 +143,12 @@ export const auth: Scanner = {
         throw err;
       }
     };
-    const res = await authenticate(mailauthLineBreaks(raw), {
+    const res = await authenticateMessage(mailauthLineBreaks(raw), {
       resolver: resolver as never,
       ...(envelope.remoteIp ? { ip: envelope.remoteIp } : {}),
       ...(envelope.helo ? { helo: envelope.helo } : {}),
       ...(envelope.mailFrom ? { sender: envelope.mailFrom } : {}),
       mta: 'seg',
-      disableBimi: true,
     });
     // Without the client IP there is nothing for SPF to check; a verdict would be invented.
     const spf = envelope.remoteIp ? spfFinding(res.spf, offline) : undefined;

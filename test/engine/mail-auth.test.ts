@@ -1,0 +1,169 @@
+// The auth check gives what mailauth's own authenticate() gives (DKIM with its body hashes, SPF, ARC,
+// DMARC), on generated messages: signed or not, body changed or not, LF or CRLF, with or without a
+// blank line, bodies longer than mailauth's 64 KiB write pieces, sealed by ARC or not.
+
+import { generateKeyPairSync } from 'node:crypto';
+import fc from 'fast-check';
+import { authenticate, dkimSign, sealMessage } from 'mailauth';
+import { describe, expect, it } from 'vitest';
+import { authenticateMessage, headerBlockEnd } from '../../lambdas/engine/mail-auth.ts';
+import { mailauthLineBreaks } from '../../lambdas/engine/scanners/auth.ts';
+import { zoneResolver } from './helpers.ts';
+
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const publicB64 = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+const resolver = zoneResolver({
+  'example.org': { TXT: [['v=spf1 ip4:192.0.2.10 -all']] },
+  'example.net': { TXT: [['v=spf1 ip4:192.0.2.0/24 ~all']] },
+  '_dmarc.example.org': { TXT: [['v=DMARC1; p=reject']] },
+  '_dmarc.example.net': { TXT: [['v=DMARC1; p=quarantine']] },
+  'sel._domainkey.example.org': { TXT: [[`v=DKIM1; k=rsa; p=${publicB64}`]] },
+  'sel._domainkey.example.net': { TXT: [[`v=DKIM1; k=rsa; p=${publicB64}`]] },
+  'arc._domainkey.example.net': { TXT: [[`v=DKIM1; k=rsa; p=${publicB64}`]] },
+});
+
+/** What the scanner reads from a result, with authenticate()'s header text and random ids left out. */
+const comparable = (r: { dkim: unknown; spf: unknown; arc: unknown; dmarc: unknown }) =>
+  JSON.parse(
+    JSON.stringify({ dkim: r.dkim, spf: r.spf, arc: r.arc, dmarc: r.dmarc }, (key, value) =>
+      key === 'authResults' || (key === 'id' && /^[0-9a-f-]{36}$/.test(String(value))) ? undefined : value,
+    ),
+  );
+
+async function both(message: Buffer, opts: { ip?: string; helo?: string; sender?: string }) {
+  const normalised = mailauthLineBreaks(message);
+  const theirs = await authenticate(normalised, {
+    ...opts,
+    resolver: resolver as never,
+    mta: 'seg',
+    disableBimi: true,
+  });
+  const ours = await authenticateMessage(normalised, { ...opts, resolver: resolver as never, mta: 'seg' });
+  return {
+    theirs: comparable({ dkim: { ...theirs.dkim }, spf: theirs.spf, arc: theirs.arc, dmarc: theirs.dmarc }),
+    ours: comparable({
+      dkim: { ...ours.dkim, arc: undefined },
+      spf: ours.spf,
+      arc: ours.arc,
+      dmarc: ours.dmarc,
+    }),
+  };
+}
+
+const line = fc.stringMatching(/^[ -~\t]{0,90}$/);
+const message = fc.record({
+  from: fc.constantFrom('alice@example.org', 'bob@example.net', 'carol@example.com', ''),
+  returnPath: fc.option(fc.constantFrom('bounce@example.org', 'list@example.net'), { nil: undefined }),
+  extra: fc.array(fc.tuple(fc.constantFrom('Subject', 'X-Note', 'Received', 'Content-Type'), line), {
+    maxLength: 5,
+  }),
+  body: fc.array(line, { maxLength: 40 }),
+  // Past 64 KiB, the body reaches the hashes in more than one piece.
+  padding: fc.constantFrom(0, 0, 70_000, 140_000),
+  separator: fc.constantFrom(true, true, true, false),
+  lf: fc.boolean(),
+  sign: fc.constantFrom('none', 'relaxed/relaxed', 'simple/simple', 'relaxed/simple'),
+  seal: fc.boolean(),
+  tamper: fc.boolean(),
+  ip: fc.option(fc.constantFrom('192.0.2.10', '198.51.100.7', '::ffff:192.0.2.10'), { nil: undefined }),
+  helo: fc.option(fc.constantFrom('mail.example.org', '192.0.2.10'), { nil: undefined }),
+  sender: fc.option(fc.constantFrom('alice@example.org', 'x@example.net', ''), { nil: undefined }),
+});
+
+type Message = typeof message extends fc.Arbitrary<infer T> ? T : never;
+
+async function build(m: Message) {
+  const headers = [
+    ...(m.from ? [`From: ${m.from}`] : []),
+    ...(m.returnPath ? [`Return-Path: <${m.returnPath}>`] : []),
+    'To: user@example.com',
+    ...m.extra.map(([k, v]) => `${k}: ${v}`),
+  ];
+  const body = [...m.body, 'x'.repeat(m.padding)].join('\r\n');
+  let raw = Buffer.from(`${headers.join('\r\n')}\r\n${m.separator ? `\r\n${body}` : ''}`);
+  const domain = m.from.split('@')[1] ?? 'example.org';
+  if (m.sign !== 'none') {
+    const { signatures } = await dkimSign(raw, {
+      canonicalization: m.sign,
+      signatureData: [{ signingDomain: domain, selector: 'sel', privateKey: privatePem }],
+    } as never);
+    raw = Buffer.concat([Buffer.from(signatures), raw]);
+  }
+  if (m.seal) {
+    const sealed = await sealMessage(raw, {
+      signingDomain: 'example.net',
+      selector: 'arc',
+      privateKey: privatePem,
+      authResults: 'mx.example.net; dkim=pass header.d=example.net',
+      cv: 'none',
+    } as never);
+    raw = Buffer.concat([sealed, raw]);
+  }
+  let text = raw.toString('latin1');
+  if (m.tamper) text = text.replace(/x(?=[^x]*$)/, 'y').replace(/\r\n\r\n([^\r])/, '\r\n\r\n $1');
+  if (m.lf) text = text.replace(/\r\n/g, '\n');
+  return Buffer.from(text, 'latin1');
+}
+
+describe('authenticateMessage', () => {
+  it('gives what mailauth authenticate() gives for DKIM, SPF, ARC and DMARC on generated messages', async () => {
+    await fc.assert(
+      fc.asyncProperty(message, async (m) => {
+        const raw = await build(m);
+        const { theirs, ours } = await both(raw, {
+          ...(m.ip ? { ip: m.ip } : {}),
+          ...(m.helo ? { helo: m.helo } : {}),
+          ...(m.sender ? { sender: m.sender } : {}),
+        });
+        expect(ours).toEqual(theirs);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('passes a signed message and fails it once its body changed, as authenticate() does', async () => {
+    const m: Omit<Message, 'tamper'> = {
+      from: 'alice@example.org',
+      returnPath: undefined,
+      extra: [],
+      body: ['Lunch at noon?'],
+      padding: 0,
+      separator: true,
+      lf: false,
+      sign: 'relaxed/relaxed',
+      seal: false,
+      ip: '192.0.2.10',
+      helo: undefined,
+      sender: 'alice@example.org',
+    };
+    const signed = await build({ ...m, tamper: false });
+    const pass = await authenticateMessage(signed, {
+      resolver: resolver as never,
+      ip: m.ip,
+      sender: m.sender,
+      mta: 'seg',
+    });
+    expect(pass.dkim.results.map((r) => r.status.result)).toEqual(['pass']);
+    expect(pass.dmarc ? pass.dmarc.status.result : false).toBe('pass');
+    const changed = await build({ ...m, tamper: true });
+    const fail = await authenticateMessage(changed, {
+      resolver: resolver as never,
+      ip: m.ip,
+      sender: m.sender,
+      mta: 'seg',
+    });
+    expect(fail.dkim.results.map((r) => r.status.comment)).toEqual(['body hash did not verify']);
+  });
+});
+
+describe('headerBlockEnd', () => {
+  it('finds the LF that ends the header block: after an LF, or after LF CR', () => {
+    const end = (s: string) => headerBlockEnd(Buffer.from(s, 'latin1'));
+    expect(end('a: b\r\n\r\nbody')).toBe(7);
+    expect(end('a: b\n\nbody')).toBe(5);
+    expect(end('\n\nbody')).toBe(1);
+    expect(end('a: b\r\nc: d\r\n')).toBe(-1);
+    expect(end('a: b\r\n\r')).toBe(-1);
+  });
+});
