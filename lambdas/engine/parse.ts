@@ -3,8 +3,9 @@
 // become `truncated`. It does not judge the message; scanners do.
 
 import { Parser } from 'htmlparser2';
-import { type AddressObject, type ParsedMail, simpleParser } from 'mailparser';
+import type { AddressObject, ParsedMail } from 'mailparser';
 import { type Limits, LimitsSchema } from '../config/schema.ts';
+import { readMailParts } from './mail-reading.ts';
 import { inspectMimeStructure, type MimeStructure } from './mime-structure.ts';
 import type { LinkSource, ParsedAttachment, ParsedLink, ParsedMessage } from './types.ts';
 
@@ -92,7 +93,7 @@ export function readMail(raw: Uint8Array, limits: ReadLimits, htmlText: boolean)
   const structure = inspectMimeStructure(bytes.toString('latin1'), limits);
   if (structure.cutAt !== undefined) bytes = bytes.subarray(0, structure.cutAt);
   const mail = (async () =>
-    simpleParser(bytes, {
+    readMailParts(bytes, {
       skipImageLinks: true,
       skipTextToHtml: true,
       skipTextLinks: true,

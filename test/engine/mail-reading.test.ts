@@ -1,0 +1,198 @@
+// readMailParts gives what mailparser's simpleParser gives, text included, byte for byte: on generated
+// MIME trees (alternatives, attached messages, delivery reports, html too deep or too long to convert)
+// and on a slice of the corpus (../shared/corpus, skipped when absent).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { type MailParserOptions, type ParsedMail, simpleParser } from 'mailparser';
+import { describe, expect, it } from 'vitest';
+import { listFiles, stripMboxLine } from '../../bin/commands/corpus-files.ts';
+import { exceedsHtmlNestingDepth, readMailParts } from '../../lambdas/engine/mail-reading.ts';
+
+/** Everything a reader of the parsed mail sees; mailparser's stand-in for a bad Date is the current time. */
+const view = (mail: ParsedMail) => ({
+  text: mail.text,
+  html: mail.html,
+  textAsHtml: mail.textAsHtml,
+  textConversionError: (mail as { textConversionError?: Error }).textConversionError?.message,
+  subject: mail.subject,
+  from: mail.from,
+  to: mail.to,
+  cc: mail.cc,
+  messageId: mail.messageId,
+  date: mail.date && Math.abs(Date.now() - mail.date.getTime()) < 60_000 ? 'now' : mail.date,
+  headers: [...mail.headers.keys()],
+  headerLines: mail.headerLines,
+  attachments: mail.attachments.map((a) => ({ ...a, content: a.content.toString('base64') })),
+});
+
+const both = async (raw: Buffer, options: MailParserOptions) => ({
+  theirs: await simpleParser(raw, options).then(view, (e: Error) => `rejects: ${e.message}`),
+  ours: await readMailParts(raw, options).then(view, (e: Error) => `rejects: ${e.message}`),
+});
+
+const SEG_OPTIONS: MailParserOptions = {
+  skipImageLinks: true,
+  skipTextToHtml: true,
+  skipTextLinks: true,
+  maxHtmlLengthToParse: 2_000_000,
+};
+
+const html = fc
+  .array(
+    fc.constantFrom(
+      '<p>Dear customer, your account</p>',
+      '<table><tr><th>Item</th><th>Price</th></tr><tr><td>Box</td><td>$ 5</td></tr></table>',
+      '<ul><li>one<li>two</ul><ol><li>first</li></ol>',
+      '<h1>Notice</h1><h3>small</h3>',
+      '<a href="https://example.org/login?x=1">Sign in</a> <a href="mailto:a@example.org">mail</a>',
+      '<img src="cid:logo@x" alt="logo"><img src="https://example.org/p.gif">',
+      'line<br>break<br/>again<hr>',
+      '&amp; &nbsp; &#169; &eacute; &lt;tag&gt;',
+      '<!-- a comment <div> -->',
+      '<div style="display:none">hidden words</div>',
+      '<pre>  keep   spaces\n  here </pre>',
+      '<b>bold <i>italic</b> unclosed',
+      '<blockquote>quoted text</blockquote>',
+      '<style>p { color: red }</style><script>var a = 1;</script>',
+      'plain words without any markup that go on long enough to be wrapped at eighty characters by the converter',
+      '<html><head><title>t</title></head><body><div><div><span>deep</span></div></div></body></html>',
+    ),
+    { minLength: 1, maxLength: 8 },
+  )
+  .map((parts) => parts.join('\n'));
+
+const plain = fc.stringMatching(/^[ -~\n]{0,200}$/);
+
+type Part = { type: string; body: string } | { type: string; children: Part[] };
+
+const leaf: fc.Arbitrary<Part> = fc.oneof(
+  plain.map((body) => ({ type: 'text/plain', body })),
+  html.map((body) => ({ type: 'text/html', body })),
+  // Nested past mailparser's limit of 1000 levels: not converted, the text stays empty.
+  fc.constant({ type: 'text/html', body: `${'<div>'.repeat(1001)}x${'</div>'.repeat(1001)}` }),
+  fc.constant({
+    type: 'message/delivery-status',
+    body: 'Reporting-MTA: dns; mx.example.org\n\nStatus: 5.1.1',
+  }),
+  fc.constant({ type: 'application/octet-stream', body: 'binary-ish data' }),
+);
+
+const part: fc.Arbitrary<Part> = fc.letrec<{ part: Part }>((tie) => ({
+  part: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    leaf,
+    fc.record({
+      type: fc.constantFrom(
+        'multipart/mixed',
+        'multipart/alternative',
+        'multipart/related',
+        'message/rfc822',
+      ),
+      children: fc.array(tie('part'), { minLength: 1, maxLength: 3 }),
+    }),
+  ),
+})).part;
+
+let boundaries = 0;
+function render(p: Part, encoding: string): string {
+  if ('body' in p) {
+    const body =
+      encoding === 'base64'
+        ? Buffer.from(p.body).toString('base64').replace(/.{76}/g, '$&\r\n')
+        : p.body.replace(/\n/g, '\r\n');
+    const name = p.type === 'application/octet-stream' ? '; name="file.bin"' : '; charset=utf-8';
+    return `Content-Type: ${p.type}${name}\r\nContent-Transfer-Encoding: ${encoding === 'base64' ? 'base64' : '8bit'}\r\n\r\n${body}\r\n`;
+  }
+  if (p.type === 'message/rfc822') {
+    const inner = p.children[0]!;
+    return (
+      // Inline, mailparser puts the attached message's headers in the text; otherwise it is an attachment.
+      `Content-Type: message/rfc822\r\n${++boundaries % 2 ? 'Content-Disposition: inline\r\n' : ''}\r\n` +
+      'From: Inner Sender <inner@example.net>\r\nTo: someone@example.org\r\nSubject: inner subject\r\n' +
+      `Date: Tue, 1 Dec 2026 01:02:03 +0000\r\n${render(inner, encoding)}`
+    );
+  }
+  const boundary = `b${++boundaries}`;
+  return (
+    `Content-Type: ${p.type}; boundary="${boundary}"\r\n\r\n` +
+    p.children.map((c) => `--${boundary}\r\n${render(c, encoding)}`).join('') +
+    `--${boundary}--\r\n`
+  );
+}
+
+const message = fc.record({
+  root: part,
+  encoding: fc.constantFrom('8bit', 'base64'),
+  options: fc.constantFrom<MailParserOptions>(
+    SEG_OPTIONS,
+    { ...SEG_OPTIONS, maxHtmlLengthToParse: 300 },
+    { ...SEG_OPTIONS, keepDeliveryStatus: true },
+    {},
+    { skipHtmlToText: true, skipTextToHtml: true },
+  ),
+});
+
+const build = (root: Part, encoding: string) =>
+  Buffer.from(
+    'From: Alice <alice@example.org>\r\nTo: bob@example.com\r\nSubject: generated\r\n' +
+      `Date: Mon, 30 Nov 2026 10:00:00 +0000\r\nMessage-ID: <g@example.org>\r\nMIME-Version: 1.0\r\n${render(root, encoding)}`,
+  );
+
+describe('readMailParts', () => {
+  it("gives simpleParser's text, html and everything else on generated MIME trees", async () => {
+    await fc.assert(
+      fc.asyncProperty(message, async ({ root, encoding, options }) => {
+        const { theirs, ours } = await both(build(root, encoding), options);
+        expect(ours).toEqual(theirs);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('turns the html of an html-only message into the same text as mailparser', async () => {
+    const raw = build(
+      { type: 'text/html', body: '<h1>Notice</h1><p>Your <a href="https://x.example/">account</a></p>' },
+      '8bit',
+    );
+    const mail = await readMailParts(raw, SEG_OPTIONS);
+    expect(mail.text).toBe('NOTICE\n\nYour account [https://x.example/]');
+    expect(mail.text).toBe((await simpleParser(raw, SEG_OPTIONS)).text);
+  });
+
+  it('leaves the text of html nested past 1000 levels empty and says why, as mailparser does', async () => {
+    const deep = `${'<div>'.repeat(1001)}x${'</div>'.repeat(1001)}`;
+    const mail = await readMailParts(build({ type: 'text/html', body: deep }, '8bit'), SEG_OPTIONS);
+    expect(mail.text).toBe('');
+    expect((mail as { textConversionError?: Error }).textConversionError?.message).toBe(
+      'HTML nested deeper than 1000 levels',
+    );
+  });
+
+  // The corpus sits beside the repository (or beside the folder of worktrees).
+  const repo = join(import.meta.dirname, '..', '..');
+  const corpus = [join(repo, '..', 'shared', 'corpus'), join(repo, '..', '..', 'shared', 'corpus')].find(
+    (d) => existsSync(d),
+  );
+  it.skipIf(!corpus)('gives simpleParser’s reading on a slice of the corpus (../shared/corpus)', async () => {
+    const files = (await listFiles(join(corpus!, 'phishing_pot'))).filter((_, i) => i % 40 === 0);
+    files.push(...(await listFiles(join(corpus!, 'spamassassin'))).filter((_, i) => i % 80 === 0));
+    expect(files.length).toBeGreaterThan(50);
+    for (const file of files) {
+      const { theirs, ours } = await both(stripMboxLine(readFileSync(file)), SEG_OPTIONS);
+      expect(ours, file).toEqual(theirs);
+    }
+  });
+});
+
+describe('exceedsHtmlNestingDepth', () => {
+  it('counts open elements, leaving out void elements, implied ends and comments', () => {
+    expect(exceedsHtmlNestingDepth('<div><div><div>', 2)).toBe(true);
+    expect(exceedsHtmlNestingDepth('<div><div></div><div>', 2)).toBe(false);
+    expect(exceedsHtmlNestingDepth('<br><br><br><td><td><td><p><p>', 2)).toBe(false);
+    expect(exceedsHtmlNestingDepth('<!-- <div><div><div> --><div>', 2)).toBe(false);
+    expect(exceedsHtmlNestingDepth('<b><i></b><b>', 2)).toBe(false);
+    expect(exceedsHtmlNestingDepth('<b><i></u><u>', 2)).toBe(true);
+  });
+});
