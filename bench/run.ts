@@ -5,6 +5,7 @@
 // Prints figures; asserts nothing. `npm run bench`.
 //   SEG_BENCH_ONLY=bundles  stop after the bundle figures; SEG_BENCH_INIT_RUNS=N imports per bundle (default 5)
 //   SEG_BENCH_ONLY=engine   only the engine, the parse ceiling and rspamd on the same messages
+//   SEG_BENCH_ONLY=breakdown  only the parse ceiling and the CPU time of the parse and of each scanner
 //   SEG_BENCH_CORPUS=DIR   a corpus root with spamassassin/, phishing_pot/, modern/ (default: ../shared/corpus
 //                          if present); the sample is taken from the held-back part of the split
 //                          (bin/commands/corpus-split.ts), the messages the classifier never trained on
@@ -327,7 +328,7 @@ async function benchGateway(messages: Buffer[]) {
 const only = process.env.SEG_BENCH_ONLY;
 let bundles: Awaited<ReturnType<typeof benchBundles>> | undefined;
 let sourceMaps: Awaited<ReturnType<typeof benchSourceMaps>> | undefined;
-if (only !== 'engine') {
+if (only !== 'engine' && only !== 'breakdown') {
   console.log(
     'bundles: each Lambda entry built as CDK builds it; init = its import in a fresh Node process (median)',
   );
@@ -348,6 +349,16 @@ const messages = sample.length ? sample : generated(perLabel * 3);
 console.log(
   `engine: ${messages.length} messages from ${sample.length ? 'the corpus sample' : 'generated mail'}`,
 );
+if (only === 'breakdown') {
+  // The parse ceiling and where the engine's time goes, alone: the figures a change to one step moves.
+  for (const raw of copies(messages)) await scanMessage(raw, { config, resolver: offlineResolver });
+  const parse = await benchParse(messages);
+  console.table(parse);
+  const breakdown = await benchBreakdown(messages);
+  console.table(breakdown);
+  console.log(JSON.stringify({ loadAverage: Number(load()), parse, breakdown }));
+  process.exit(0);
+}
 // Back to back on the same messages: the engine on this one process (one core), then rspamd with its
 // own workers; then the parse ceiling and where the engine's time goes.
 const engine = await benchEngine(messages);
