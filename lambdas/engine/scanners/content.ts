@@ -194,20 +194,45 @@ function headAndTail(text: string): string {
 // Below this much visible text an HTML message is "images and links": real letters say something.
 const LITTLE_TEXT_CHARS = 100;
 
-/** Phrase matchers that need a word start, so "act now" is not found inside "contact now". */
-function matchers(phrases: readonly string[]): readonly [string, RegExp][] {
-  return phrases.map((p) => {
-    const escaped = p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    // Punctuation phrases ("!!!") may follow a word directly; word phrases must start a word.
-    return [p, new RegExp(/^[\p{L}\p{N}]/u.test(p) ? `(?<![\\p{L}\\p{N}])${escaped}` : escaped, 'u')];
-  });
-}
-const SPAM_MATCHERS = matchers(SPAM_PHRASES);
-const URGENCY_MATCHERS = matchers(URGENCY_PHRASES);
+/**
+ * A phrase list matched in one pass over the text. Word phrases must start a word, so "act now" is not
+ * found inside "contact now"; punctuation phrases ("!!!") may follow a word directly.
+ */
+export class PhraseList {
+  private readonly any: RegExp;
+  /** For each phrase, the others that start with it or that it starts with ("verify", "verify your email"). */
+  private readonly sharingStart: ReadonlyMap<string, readonly string[]>;
 
-function hits(haystack: string, phrases: readonly (readonly [string, RegExp])[]): string[] {
-  return phrases.filter(([, re]) => re.test(haystack)).map(([p]) => p);
+  constructor(private readonly phrases: readonly string[]) {
+    const escaped = phrases.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    this.any = new RegExp(escaped.join('|'), 'gu');
+    this.sharingStart = new Map(
+      phrases.map((p) => [p, phrases.filter((q) => q !== p && (q.startsWith(p) || p.startsWith(q)))]),
+    );
+  }
+
+  /** The phrases `text` holds, in list order. */
+  hits(text: string): string[] {
+    const found = new Set<string>();
+    this.any.lastIndex = 0;
+    for (let m = this.any.exec(text); m; m = this.any.exec(text)) {
+      const at = m.index;
+      const startsWord = !WORD_CHAR_BEFORE.test(text.slice(Math.max(0, at - 2), at));
+      // The alternation reports one phrase per position: the others starting there are checked here.
+      for (const p of [m[0], ...(this.sharingStart.get(m[0]) ?? [])]) {
+        if (text.startsWith(p, at) && (startsWord || !WORD_CHAR.test(p))) found.add(p);
+      }
+      // Resume one character on, not after the match: a phrase may begin inside another's match.
+      this.any.lastIndex = at + 1;
+    }
+    return found.size ? this.phrases.filter((p) => found.has(p)) : [];
+  }
 }
+// A phrase that starts with a letter or digit, and text that ends with one (a surrogate pair included).
+const WORD_CHAR = /^[\p{L}\p{N}]/u;
+const WORD_CHAR_BEFORE = /[\p{L}\p{N}]$/u;
+const SPAM_MATCHERS = new PhraseList(SPAM_PHRASES);
+const URGENCY_MATCHERS = new PhraseList(URGENCY_PHRASES);
 
 function isAllCaps(subject: string): boolean {
   const letters = subject.replace(/[^\p{L}]/gu, '');
@@ -248,12 +273,12 @@ export const content: Scanner = {
     const body = headAndTail(parsed.text);
     const haystack = `${parsed.subject}\n${body}`.toLowerCase().replace(/\s+/g, ' ');
 
-    const spam = hits(haystack, SPAM_MATCHERS);
+    const spam = SPAM_MATCHERS.hits(haystack);
     if (spam.length >= SPAM_PHRASES_MIN) {
       const weight = Math.min(SPAM_PHRASES_MAX_POINTS, SPAM_PHRASE_POINTS * (spam.length - 1));
       out.push({ symbol: 'CONTENT_SPAM_PHRASES', weight, evidence: spam.slice(0, 6).join(', ') });
     }
-    const urgent = hits(haystack, URGENCY_MATCHERS);
+    const urgent = URGENCY_MATCHERS.hits(haystack);
     if (urgent.length >= URGENCY_MIN)
       out.push({ symbol: 'CONTENT_URGENCY', evidence: urgent.slice(0, 6).join(', ') });
 

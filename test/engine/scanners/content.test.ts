@@ -1,9 +1,13 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EMBEDDED_DEFAULT_CONFIG, parseConfig } from '../../../lambdas/config/load-config.ts';
 import {
   content,
   impersonatedBrand,
+  PhraseList,
+  SPAM_PHRASES,
   SPAM_PHRASES_MAX_POINTS,
+  URGENCY_PHRASES,
 } from '../../../lambdas/engine/scanners/content.ts';
 import { ctxFrom, eml, fixture, inputFrom } from '../helpers.ts';
 
@@ -92,5 +96,43 @@ describe('impersonatedBrand', () => {
   it('accepts the brand on its own domain', () => {
     expect(impersonatedBrand('PayPal', 'service@mail.paypal.com')).toBeUndefined();
     expect(impersonatedBrand('Bank of America', 'alerts@bankofamerica.com')).toBeUndefined();
+  });
+});
+
+describe('PhraseList', () => {
+  // The reading it replaces: one regex per phrase, each needing a word start unless it is punctuation.
+  const oneByOne = (phrases: readonly string[], text: string) =>
+    phrases.filter((p) => {
+      const escaped = p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const wordStart = /^[\p{L}\p{N}]/u.test(p) ? '(?<![\\p{L}\\p{N}])' : '';
+      return new RegExp(`${wordStart}${escaped}`, 'u').test(text);
+    });
+
+  it('finds what one regex per phrase finds, phrases sharing a start or inside others included', () => {
+    for (const phrases of [SPAM_PHRASES, URGENCY_PHRASES]) {
+      const list = new PhraseList(phrases);
+      // Text stitched from phrase pieces, letters, digits, spaces and punctuation, with no separator
+      // between pieces, so phrases overlap, run into words and share starts.
+      const piece = fc.oneof(
+        fc.constantFrom(...phrases),
+        fc.constantFrom(...phrases).map((p) => p.slice(0, Math.ceil(p.length / 2))),
+        fc.constantFrom('a', 'x', '0', ' ', '!', 'é', '\u{1D400}', '-', '\n'),
+      );
+      fc.assert(
+        fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+          const text = pieces.join('');
+          expect(list.hits(text)).toEqual(oneByOne(phrases, text));
+        }),
+        { numRuns: 400 },
+      );
+    }
+  });
+
+  it('needs a word start for word phrases only', () => {
+    const list = new PhraseList(['act now', '!!!', 'verify', 'verify your email']);
+    expect(list.hits('contact now')).toEqual([]);
+    expect(list.hits('please act now!!!')).toEqual(['act now', '!!!']);
+    expect(list.hits('reverify your email')).toEqual([]);
+    expect(list.hits('verify your email')).toEqual(['verify', 'verify your email']);
   });
 });
