@@ -61,7 +61,7 @@ export interface MailReading {
   readonly bytes: Buffer;
   readonly oversized: boolean;
   readonly structure: MimeStructure;
-  /** Rejects when mailparser throws. */
+  /** Rejects when mailparser throws. Its `headers` hold only the fields decoded (DECODED_HEADERS). */
   readonly mail: Promise<ParsedMail>;
   /** True when mailparser turned html into text (parse needs it; attachment extraction does not). */
   readonly htmlText: boolean;

@@ -1,6 +1,7 @@
-// readMailParts gives what mailparser's simpleParser gives, text included, byte for byte: on generated
-// MIME trees (alternatives, attached messages, delivery reports, html too deep or too long to convert)
-// and on a slice of the corpus (../shared/corpus, skipped when absent).
+// readMailParts gives what mailparser's simpleParser gives, text included, byte for byte, and the same
+// decoded headers for the fields it decodes: on generated MIME trees (alternatives, attached messages,
+// delivery reports, html too deep or too long to convert) and on a slice of the corpus
+// (../shared/corpus, skipped when absent).
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,9 +9,19 @@ import fc from 'fast-check';
 import { type MailParserOptions, type ParsedMail, simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { listFiles, stripMboxLine } from '../../bin/commands/corpus-files.ts';
-import { exceedsHtmlNestingDepth, readMailParts } from '../../lambdas/engine/mail-reading.ts';
+import {
+  DECODED_HEADERS,
+  exceedsHtmlNestingDepth,
+  readMailParts,
+} from '../../lambdas/engine/mail-reading.ts';
 
-/** Everything a reader of the parsed mail sees; mailparser's stand-in for a bad Date is the current time. */
+/** The decoded fields readMailParts keeps; mailparser's stand-in for a bad Date is the current time. */
+const decoded = (headers: ParsedMail['headers']) =>
+  [...headers].filter(([key]) => DECODED_HEADERS.has(key)).map(([key, value]) => [key, recent(value)]);
+const recent = (value: unknown) =>
+  value instanceof Date && Math.abs(Date.now() - value.getTime()) < 60_000 ? 'now' : value;
+
+/** Everything a reader of the parsed mail sees. */
 const view = (mail: ParsedMail) => ({
   text: mail.text,
   html: mail.html,
@@ -21,10 +32,14 @@ const view = (mail: ParsedMail) => ({
   to: mail.to,
   cc: mail.cc,
   messageId: mail.messageId,
-  date: mail.date && Math.abs(Date.now() - mail.date.getTime()) < 60_000 ? 'now' : mail.date,
-  headers: [...mail.headers.keys()],
+  date: recent(mail.date),
+  headers: decoded(mail.headers),
   headerLines: mail.headerLines,
-  attachments: mail.attachments.map((a) => ({ ...a, content: a.content.toString('base64') })),
+  attachments: mail.attachments.map((a) => ({
+    ...a,
+    headers: decoded(a.headers),
+    content: a.content.toString('base64'),
+  })),
 });
 
 const both = async (raw: Buffer, options: MailParserOptions) => ({
@@ -159,6 +174,17 @@ describe('readMailParts', () => {
     const mail = await readMailParts(raw, SEG_OPTIONS);
     expect(mail.text).toBe('NOTICE\n\nYour account [https://x.example/]');
     expect(mail.text).toBe((await simpleParser(raw, SEG_OPTIONS)).text);
+  });
+
+  it('decodes only the fields it reads into headers, and keeps every field raw in headerLines', async () => {
+    const raw = Buffer.from(
+      'From: a@example.org\r\nList-Unsubscribe: <mailto:u@example.org>\r\nX-Note: =?utf-8?q?caf=C3=A9?=\r\n' +
+        'Subject: =?utf-8?q?caf=C3=A9?=\r\n\r\nbody\r\n',
+    );
+    const mail = await readMailParts(raw, SEG_OPTIONS);
+    expect([...mail.headers.keys()]).toEqual(['from', 'subject']);
+    expect(mail.subject).toBe('café');
+    expect(mail.headerLines.map((l) => l.key)).toEqual(['from', 'list-unsubscribe', 'x-note', 'subject']);
   });
 
   it('leaves the text of html nested past 1000 levels empty and says why, as mailparser does', async () => {
