@@ -100,9 +100,16 @@ export function inspectMimeStructure(
     let nl = src.indexOf('\n', pos);
     if (nl < 0) nl = src.length;
     const lineStart = pos;
-    const line = src.slice(pos, nl).replace(/\r$/, '');
     pos = nl + 1;
-    if (line.startsWith('--') && stack.length > 0) {
+    // Only a boundary line, or a line of a base64 leaf not yet found bad, can change anything: other
+    // lines are skipped unread, and once no multipart is open and no base64 is read, the walk is done.
+    const maybeBoundary = stack.length > 0 && src.startsWith('--', lineStart);
+    if (!maybeBoundary && !(leafBase64 && !leafBad)) {
+      if (stack.length === 0) break;
+      continue;
+    }
+    const line = src.slice(lineStart, nl).replace(/\r$/, '');
+    if (maybeBoundary) {
       let matched = -1;
       let closing = false;
       for (let i = stack.length - 1; i >= 0; i--) {
