@@ -5,8 +5,8 @@
 // decoded into `headers` (DECODED_HEADERS): mailparser decoded every field of every part, parsing each
 // address list and List-* field into objects nobody used, about a third of its reading. The text is
 // mailparser's own, byte for byte: the same walk over mailparser's part tree, the same converter
-// options, the same limits, the same joins; every other result is mailparser's, untouched
-// (test/engine/mail-reading.test.ts holds both to simpleParser's). html-to-text is pinned in
+// options, the same limits, the same joins; every other result but `headers` is mailparser's,
+// untouched (test/engine/mail-reading.test.ts holds both to simpleParser's). html-to-text is pinned in
 // package.json to the version mailparser pins, so both convert with the same copy.
 
 import type { Readable } from 'node:stream';
