@@ -219,24 +219,13 @@ function removeSoftBreaks(body: string, anyBreak: boolean): string {
 /** Each line cut to whole groups of four: how line-by-line decoders drop a short tail. */
 export function base64WholeQuads(body: string): string {
   // Per line: its base64 characters and `=` (the rest dropped), the first multiple of four of them kept.
-  const parts: string[] = [];
-  for (let i = 0; ; ) {
-    const end = lineEnd(body, i);
-    let kept = 0;
-    for (let k = i; k < end; k++) if (isBase64OrPad(body.charCodeAt(k))) kept++;
-    let take = kept - (kept % 4);
-    for (let k = i; take > 0; ) {
-      while (!isBase64OrPad(body.charCodeAt(k))) k++;
-      let r = k;
-      while (r - k < take && isBase64OrPad(body.charCodeAt(r))) r++;
-      parts.push(body.slice(k, r));
-      take -= r - k;
-      k = r;
-    }
-    if (end >= body.length) break;
-    i = end + lineBreak(body, end);
+  // The regex passes run natively: several times faster than a char-code loop on html and prose.
+  const lines = body.replace(/[^A-Za-z0-9+/=\r\n]+/g, '').split(/\r\n|\r|\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line.length % 4) lines[i] = line.slice(0, line.length - (line.length % 4));
   }
-  return parts.join('');
+  return lines.join('');
 }
 
 /** uuencode: decodes every well-formed line (length char then groups of four), with or without `begin`. */

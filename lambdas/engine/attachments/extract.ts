@@ -19,6 +19,7 @@ import {
   decodeYenc,
   quotedPrintableReadings,
 } from './decoders.ts';
+import { headBytesFor, mayBeFile } from './head-type.ts';
 
 /** Where a file was found. */
 export type FileSource =
@@ -296,7 +297,7 @@ class Collector {
         // A reading whose plain decoding is an attachment mailparser already gave is no disagreement:
         // skip its other decodings (the common case, and most of the work on clean mail).
         if (this.agreesWithMime(body)) continue;
-        for (const c of candidates(body, this.limits.maxFileBytes, memo)) {
+        for await (const c of candidates(body, this.limits.maxFileBytes, memo)) {
           // Offering the same bytes again changes nothing (the first offer kept or refused them for
           // good), unless they are too big: that refusal is reported each time, as before.
           if (offered.has(c.bytes) && c.bytes.length <= this.limits.maxFileBytes) continue;
@@ -422,16 +423,27 @@ function base64Readings(body: string, memo: Base64Memo): readonly Buffer[] {
 
 /**
  * Every way a client might decode `body`. Readings that give the same bytes may come as the same
- * Buffer: the caller offers each Buffer once.
+ * Buffer: the caller offers each Buffer once. The quoted-printable readings and the raw bytes are decoded
+ * in full only when their first bytes may be a file (head-type.ts) or their bytes may hold a zip's end
+ * record (what carveZips cuts at): the others could never be kept, and decoding them was much of the work.
  */
-function* candidates(body: string, maxBytes: number, memo: Base64Memo): Generator<Candidate> {
+async function* candidates(body: string, maxBytes: number, memo: Base64Memo): AsyncGenerator<Candidate> {
   // Prose (many spaces) is no base64, however it is read: skip the four base64 readings of it.
   if (body.length <= 256 || !isProse(body)) {
     for (const bytes of base64Readings(body, memo)) yield { bytes };
   }
   if (/=[0-9A-Fa-f]{2}/.test(body)) {
-    for (const { bytes } of quotedPrintableReadings(body, ['drop-eq', 'keep', 'drop-1', 'drop-2']))
-      yield { bytes };
+    const modes = ['drop-eq', 'keep', 'drop-1', 'drop-2'] as const;
+    if (
+      quotedPrintableMayCarveZip(body) ||
+      (await someMayBeFile(
+        body.length,
+        modes.map((m) => (b: string) => decodeQuotedPrintable(b, m)),
+        body,
+      ))
+    ) {
+      for (const { bytes } of quotedPrintableReadings(body, modes)) yield { bytes };
+    }
   }
   const uu = decodeUuencode(body);
   if (uu) yield uu;
@@ -443,7 +455,65 @@ function* candidates(body: string, maxBytes: number, memo: Base64Memo): Generato
     const b = decodeBinhex(body, maxBytes);
     if (b) yield b;
   }
-  yield { bytes: Buffer.from(body, 'latin1') };
+  const want = headBytesFor(body.length);
+  if (
+    body.length <= want ||
+    body.includes('PK\x05\x06') ||
+    (await mayBeFile(Buffer.from(body.slice(0, want), 'latin1'), body.length))
+  ) {
+    yield { bytes: Buffer.from(body, 'latin1') };
+  }
+}
+
+// A quoted-printable reading holds byte 0x05 (or 0x06) only as that char or as an `=05` escape, whose
+// chars soft breaks (`=`, blanks, a line break) may have split.
+const QP_ESCAPE_05 = /=[=\t \r\n]*0[=\t \r\n]*5/;
+const QP_ESCAPE_06 = /=[=\t \r\n]*0[=\t \r\n]*6/;
+/** False when no quoted-printable reading of `body` can hold a zip's end record `PK\x05\x06`. */
+export const quotedPrintableMayCarveZip = (body: string): boolean =>
+  (body.includes('\u0005') || QP_ESCAPE_05.test(body)) &&
+  (body.includes('\u0006') || QP_ESCAPE_06.test(body));
+
+/**
+ * Whether any of the readings `decode` gives of `body` (each at most `sizeAtMost` bytes) may be typed as
+ * a file, judged on the start of each: true too when `body` is too short to cut (decode it all).
+ */
+async function someMayBeFile(
+  sizeAtMost: number,
+  decoders: readonly ((body: string) => Buffer)[],
+  body: string,
+): Promise<boolean> {
+  const want = headBytesFor(sizeAtMost);
+  for (const decode of decoders) {
+    const head = decodedHead(body, want, decode);
+    if (!head || (await mayBeFile(head, sizeAtMost))) return true;
+  }
+  return false;
+}
+
+// Where a line ends: after an LF, or after a CR that no LF follows.
+const LINE_END = /\n|\r(?!\n)/g;
+// Bytes at the end of a decoded head that what follows the cut may still change (a quad or an escape
+// cut short).
+const HEAD_SLACK = 3;
+
+/**
+ * The first `want` or more bytes of `decode(body)`, from decoding only a start of `body` that ends with
+ * a line break (every reading decodes whole lines alike); undefined when that start is nearly all of it.
+ */
+export function decodedHead(
+  body: string,
+  want: number,
+  decode: (body: string) => Buffer,
+): Buffer | undefined {
+  for (let cut = want * 2; cut < body.length; cut *= 2) {
+    LINE_END.lastIndex = cut;
+    const end = LINE_END.exec(body);
+    if (!end || end.index + 1 >= body.length) return undefined;
+    const bytes = decode(body.slice(0, end.index + 1));
+    if (bytes.length - HEAD_SLACK >= want) return bytes.subarray(0, bytes.length - HEAD_SLACK);
+  }
+  return undefined;
 }
 
 /** Zips inside `bytes` (after leading junk, or before trailing data), each cut at its end-of-central-directory record. */
