@@ -220,6 +220,7 @@ function removeSoftBreaks(body: string, anyBreak: boolean): string {
 export function base64WholeQuads(body: string): string {
   // Per line: its base64 characters and `=` (the rest dropped), the first multiple of four of them kept.
   // The regex passes run natively: several times faster than a char-code loop on html and prose.
+  // Stripping a line of nothing but junk may join a CR and an LF into one break: the line it drops was empty.
   const lines = body.replace(/[^A-Za-z0-9+/=\r\n]+/g, '').split(/\r\n|\r|\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;

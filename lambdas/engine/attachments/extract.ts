@@ -19,7 +19,7 @@ import {
   decodeYenc,
   quotedPrintableReadings,
 } from './decoders.ts';
-import { headBytesFor, mayBeFile } from './head-type.ts';
+import { headBytesFor, ISO_MARK, ISO_MARK_AT, mayBeFile } from './head-type.ts';
 
 /** Where a file was found. */
 export type FileSource =
@@ -424,12 +424,14 @@ function base64Readings(body: string, memo: Base64Memo): readonly Buffer[] {
 /**
  * Every way a client might decode `body`. Readings that give the same bytes may come as the same
  * Buffer: the caller offers each Buffer once. The quoted-printable readings and the raw bytes are decoded
- * in full only when their first bytes may be a file (head-type.ts) or their bytes may hold a zip's end
- * record (what carveZips cuts at): the others could never be kept, and decoding them was much of the work.
+ * in full only when the first bytes of one may be a file (head-type.ts) or their bytes may hold a zip's end
+ * record (where carveZips cuts): the others could never be kept.
  */
 async function* candidates(body: string, maxBytes: number, memo: Base64Memo): AsyncGenerator<Candidate> {
   // Prose (many spaces) is no base64, however it is read: skip the four base64 readings of it.
   if (body.length <= 256 || !isProse(body)) {
+    // Not gated: judging the four readings by their starts, and proving no zip end record in their chars,
+    // cost about what decoding them does.
     for (const bytes of base64Readings(body, memo)) yield { bytes };
   }
   if (/=[0-9A-Fa-f]{2}/.test(body)) {
@@ -440,6 +442,8 @@ async function* candidates(body: string, maxBytes: number, memo: Base64Memo): As
         body.length,
         modes.map((m) => (b: string) => decodeQuotedPrintable(b, m)),
         body,
+        // Ruling the ISO 9660 mark out of every quoted-printable reading is not worth it: big bodies judge by 32 KB.
+        false,
       ))
     ) {
       for (const { bytes } of quotedPrintableReadings(body, modes)) yield { bytes };
@@ -455,24 +459,16 @@ async function* candidates(body: string, maxBytes: number, memo: Base64Memo): As
     const b = decodeBinhex(body, maxBytes);
     if (b) yield b;
   }
-  const want = headBytesFor(body.length);
+  const noIsoMark = body.slice(ISO_MARK_AT, ISO_MARK_AT + ISO_MARK.length) !== ISO_MARK;
+  const want = headBytesFor(body.length, noIsoMark);
   if (
     body.length <= want ||
     body.includes('PK\x05\x06') ||
-    (await mayBeFile(Buffer.from(body.slice(0, want), 'latin1'), body.length))
+    (await mayBeFile(Buffer.from(body.slice(0, want), 'latin1'), body.length, noIsoMark))
   ) {
     yield { bytes: Buffer.from(body, 'latin1') };
   }
 }
-
-// A quoted-printable reading holds byte 0x05 (or 0x06) only as that char or as an `=05` escape, whose
-// chars soft breaks (`=`, blanks, a line break) may have split.
-const QP_ESCAPE_05 = /=[=\t \r\n]*0[=\t \r\n]*5/;
-const QP_ESCAPE_06 = /=[=\t \r\n]*0[=\t \r\n]*6/;
-/** False when no quoted-printable reading of `body` can hold a zip's end record `PK\x05\x06`. */
-export const quotedPrintableMayCarveZip = (body: string): boolean =>
-  (body.includes('\u0005') || QP_ESCAPE_05.test(body)) &&
-  (body.includes('\u0006') || QP_ESCAPE_06.test(body));
 
 /**
  * Whether any of the readings `decode` gives of `body` (each at most `sizeAtMost` bytes) may be typed as
@@ -482,14 +478,30 @@ async function someMayBeFile(
   sizeAtMost: number,
   decoders: readonly ((body: string) => Buffer)[],
   body: string,
+  noIsoMark: boolean,
 ): Promise<boolean> {
-  const want = headBytesFor(sizeAtMost);
+  const want = headBytesFor(sizeAtMost, noIsoMark);
+  const judged: Buffer[] = [];
   for (const decode of decoders) {
     const head = decodedHead(body, want, decode);
-    if (!head || (await mayBeFile(head, sizeAtMost))) return true;
+    if (!head) return true;
+    // Readings often start alike: one answer serves them all.
+    if (judged.some((h) => h.equals(head))) continue;
+    if (await mayBeFile(head, sizeAtMost, noIsoMark)) return true;
+    judged.push(head);
   }
   return false;
 }
+
+// A quoted-printable reading holds byte 0x05 (or 0x06) only as that char or as an `=05` escape, whose
+// chars soft breaks (`=`, blanks, a line break) may have split. Each run of those chars is tried from its
+// start only, and splits at its first `=`: linear even on a megabyte of them.
+const QP_ESCAPE_05 = /(?<![=\t \r\n])[\t \r\n]*=[=\t \r\n]*0[=\t \r\n]*5/;
+const QP_ESCAPE_06 = /(?<![=\t \r\n])[\t \r\n]*=[=\t \r\n]*0[=\t \r\n]*6/;
+/** False when no quoted-printable reading of `body` can hold a zip's end record `PK\x05\x06`. */
+export const quotedPrintableMayCarveZip = (body: string): boolean =>
+  (body.includes('\u0005') || QP_ESCAPE_05.test(body)) &&
+  (body.includes('\u0006') || QP_ESCAPE_06.test(body));
 
 // Where a line ends: after an LF, or after a CR that no LF follows.
 const LINE_END = /\n|\r(?!\n)/g;

@@ -13,6 +13,10 @@
 //   where the true size is smaller than the claimed one, and there the claimed run goes on to read past
 //   the head, which is noted.
 // So an unnoted run that recognises nothing proves the whole file is recognised as nothing.
+//
+// Past 32 KB the ISO probe would need a head that long. A caller that knows the reading cannot hold
+// `CD001` at 32769 (`noIsoMark`) lets the probe read past the head unnoted: it then finds no mark, as
+// the whole file's run would, and 513 bytes decide at any size.
 
 import { FileTypeParser } from 'file-type';
 
@@ -21,11 +25,14 @@ type Tokenizer = Parameters<FileTypeParser['fromTokenizer']>[0];
 // file-type peeks at most this much of a file it does not recognise (then, for a larger file, 5 bytes
 // at 32769 for ISO 9660).
 const PEEK_BYTES = 512;
-const ISO_PROBE_END = 32_774;
+export const ISO_MARK_AT = 32_769;
+/** The ISO 9660 mark file-type probes for at 32769 in a file of 32774 bytes or more. */
+export const ISO_MARK = 'CD001';
+const ISO_PROBE_END = ISO_MARK_AT + ISO_MARK.length;
 
 /** The head length a reading needs for `mayBeFile` to decide, given an upper bound of its size. */
-export const headBytesFor = (sizeAtMost: number): number =>
-  (sizeAtMost < ISO_PROBE_END ? PEEK_BYTES : ISO_PROBE_END) + 1;
+export const headBytesFor = (sizeAtMost: number, noIsoMark = false): number =>
+  (sizeAtMost < ISO_PROBE_END || noIsoMark ? PEEK_BYTES : ISO_PROBE_END) + 1;
 
 class HeadParser extends FileTypeParser {
   /** True once file-type reached for a byte at or past the head's end. */
@@ -35,6 +42,7 @@ class HeadParser extends FileTypeParser {
   constructor(
     private readonly headLength: number,
     private readonly sizeAtMost: number,
+    private readonly noIsoMark: boolean,
   ) {
     super();
   }
@@ -46,7 +54,8 @@ class HeadParser extends FileTypeParser {
       const t = tokenizer as Tokenizer & { fileInfo: { size?: number } };
       t.fileInfo.size = this.sizeAtMost;
       const note = (position: number, length: number) => {
-        if (position + length >= this.headLength) this.reachedEnd = true;
+        const isoProbe = position === ISO_MARK_AT && length === ISO_MARK.length;
+        if (position + length >= this.headLength && !(isoProbe && this.noIsoMark)) this.reachedEnd = true;
       };
       const peek = t.peekBuffer.bind(t);
       const read = t.readBuffer.bind(t);
@@ -70,11 +79,12 @@ class HeadParser extends FileTypeParser {
 
 /**
  * False only when file-type recognises no file whose first bytes are `head` and whose size is at most
- * `sizeAtMost` (and at least the head's). True when it might (or the head is too short to tell).
+ * `sizeAtMost` (and at least the head's), and, with `noIsoMark`, that has no `CD001` at 32769. True when
+ * it might (or the head is too short to tell).
  */
-export async function mayBeFile(head: Uint8Array, sizeAtMost: number): Promise<boolean> {
-  if (head.length < headBytesFor(sizeAtMost) || sizeAtMost < head.length) return true;
-  const parser = new HeadParser(head.length, sizeAtMost);
+export async function mayBeFile(head: Uint8Array, sizeAtMost: number, noIsoMark = false): Promise<boolean> {
+  if (head.length < headBytesFor(sizeAtMost, noIsoMark) || sizeAtMost < head.length) return true;
+  const parser = new HeadParser(head.length, sizeAtMost, noIsoMark);
   try {
     const type = await parser.fromBuffer(head);
     return type !== undefined || parser.reachedEnd;

@@ -50,10 +50,16 @@ describe('mayBeFile', () => {
         fileLike,
         fc.integer({ min: 0, max: 2000 }),
         fc.integer({ min: 0, max: 5000 }),
-        async (bytes, extraHead, slack) => {
-          const headLength = Math.min(bytes.length, headBytesFor(bytes.length + slack) + extraHead);
+        fc.boolean(),
+        async (bytes, extraHead, slack, noIsoMark) => {
+          // The caller's promise: no ISO 9660 mark at 32769.
+          if (noIsoMark && bytes.subarray(32_769, 32_774).toString('latin1') === 'CD001') return;
+          const headLength = Math.min(
+            bytes.length,
+            headBytesFor(bytes.length + slack, noIsoMark) + extraHead,
+          );
           const head = bytes.subarray(0, headLength);
-          if (!(await mayBeFile(head, bytes.length + slack))) {
+          if (!(await mayBeFile(head, bytes.length + slack, noIsoMark))) {
             expect(await fileTypeFromBuffer(bytes)).toBeUndefined();
           }
         },
@@ -81,5 +87,14 @@ describe('mayBeFile', () => {
     // Over 32774 bytes file-type also probes for ISO 9660 at 32769: a 600-byte head cannot rule that out.
     expect(await mayBeFile(prose.subarray(0, 600), prose.length)).toBe(true);
     expect(await mayBeFile(prose.subarray(0, 600), 500)).toBe(true);
+  });
+
+  it('decides on 513 bytes at any size when the caller rules out the ISO 9660 mark', async () => {
+    const prose = Buffer.from('plain words '.repeat(5000));
+    expect(await mayBeFile(prose.subarray(0, 600), prose.length, true)).toBe(false);
+    const iso = Buffer.from(prose);
+    iso.write('CD001', 32_769, 'latin1');
+    expect(await fileTypeFromBuffer(iso)).toMatchObject({ ext: 'iso' });
+    expect(await mayBeFile(iso.subarray(0, 600), iso.length)).toBe(true);
   });
 });
