@@ -3,7 +3,7 @@
 // escape), uuencode, yEnc and BinHex 4.0. Each is linear in its input and never throws.
 
 const B64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const B64 = new Int16Array(256).fill(-1);
+const B64 = new Int8Array(256).fill(-1);
 for (let i = 0; i < B64_ALPHABET.length; i++) B64[B64_ALPHABET.charCodeAt(i)] = i;
 const EQ = 61;
 
@@ -16,23 +16,21 @@ export function decodeBase64(src: string, padEndsQuad: boolean): Buffer {
   let n = 0;
   let acc = 0;
   let have = 0;
-  const flush = (): void => {
-    if (have === 2) out[n++] = (acc >> 4) & 0xff;
-    else if (have === 3) {
-      out[n++] = (acc >> 10) & 0xff;
-      out[n++] = (acc >> 2) & 0xff;
-    }
-    acc = 0;
-    have = 0;
-  };
   for (let i = 0; i < src.length; i++) {
     const c = src.charCodeAt(i);
-    if (c === EQ && padEndsQuad) {
-      flush();
+    const v = c < 256 ? (B64[c] as number) : -1;
+    if (v < 0) {
+      if (c !== EQ || !padEndsQuad) continue;
+      // A partial quad gives what whole bytes it holds (inline: this loop is the lenient pass's hottest).
+      if (have === 2) out[n++] = (acc >> 4) & 0xff;
+      else if (have === 3) {
+        out[n++] = (acc >> 10) & 0xff;
+        out[n++] = (acc >> 2) & 0xff;
+      }
+      acc = 0;
+      have = 0;
       continue;
     }
-    const v = c < 256 ? (B64[c] as number) : -1;
-    if (v < 0) continue;
     acc = (acc << 6) | v;
     if (++have === 4) {
       out[n++] = (acc >> 16) & 0xff;
@@ -42,7 +40,11 @@ export function decodeBase64(src: string, padEndsQuad: boolean): Buffer {
       have = 0;
     }
   }
-  flush();
+  if (have === 2) out[n++] = (acc >> 4) & 0xff;
+  else if (have === 3) {
+    out[n++] = (acc >> 10) & 0xff;
+    out[n++] = (acc >> 2) & 0xff;
+  }
   return out.subarray(0, n);
 }
 
@@ -234,7 +236,8 @@ export function decodeUuencode(body: string): { name?: string; bytes: Buffer } |
   const chunks: Buffer[] = [];
   let name: string | undefined;
   for (const raw of body.split(/\r\n|\r|\n/)) {
-    const begin = /^begin(?:-base64)?\s+[0-7]{3,4}\s+(.{1,255})$/.exec(raw);
+    // Only a line that starts so can be one: the regex runs on those alone.
+    const begin = raw.startsWith('begin') ? /^begin(?:-base64)?\s+[0-7]{3,4}\s+(.{1,255})$/.exec(raw) : null;
     if (begin) {
       name = begin[1]?.trim();
       continue;

@@ -264,7 +264,7 @@ class Collector {
     );
   }
 
-  private agreesWithMime(body: string): boolean {
+  private agreesWithMime(body: string, memo: Base64Memo): boolean {
     if (this.mimeShas.size === 0) return false;
     // Each plain decoding is made and hashed only when it could still match (base64 first: the common case).
     const matches = (b: Buffer): boolean =>
@@ -272,7 +272,7 @@ class Collector {
       this.mimeLengths.has(b.length) &&
       this.mimeShas.has(createHash('sha256').update(b).digest('hex'));
     return (
-      matches(decodeBase64(body, false)) ||
+      matches(plainBase64(body, memo)) ||
       (this.mimeLengths.has(body.length) && matches(Buffer.from(body, 'latin1'))) ||
       matches(decodeQuotedPrintable(body, 'drop-eq'))
     );
@@ -282,7 +282,7 @@ class Collector {
   private async lenientPass(src: string, path: readonly string[], depth: number): Promise<void> {
     const segments = splitSegments(src, this.mime.maxParts * MAX_SEGMENTS_PER_PART);
     const tried = new Set<string>();
-    const memo: Base64Memo = new Map();
+    const memo: Base64Memo = { plain: new Map(), readings: new Map() };
     const offered = new WeakSet<Buffer>();
     for (const [i, seg] of segments.entries()) {
       // The whole text is read as one body only when nothing splits it: otherwise its parts are read.
@@ -296,7 +296,7 @@ class Collector {
         tried.add(body);
         // A reading whose plain decoding is an attachment mailparser already gave is no disagreement:
         // skip its other decodings (the common case, and most of the work on clean mail).
-        if (this.agreesWithMime(body)) continue;
+        if (this.agreesWithMime(body, memo)) continue;
         for await (const c of candidates(body, this.limits.maxFileBytes, memo)) {
           // Offering the same bytes again changes nothing (the first offer kept or refused them for
           // good), unless they are too big: that refusal is reported each time, as before.
@@ -380,15 +380,21 @@ interface Candidate {
   readonly bytes: Buffer;
 }
 
-/** Whether at least 5% of `s` is spaces (counting stops as soon as it is). */
+/** Whether at least 5% of `s` is spaces (counting stops as soon as it is; indexOf finds each natively). */
 function isProse(s: string): boolean {
   let n = 0;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === 32 && ++n / s.length >= 0.05) return true;
+  for (let i = s.indexOf(' '); i >= 0; i = s.indexOf(' ', i + 1)) if (++n / s.length >= 0.05) return true;
   return false;
 }
 
-/** Its base64 readings: the same bytes for a body that differs only in leading or trailing line breaks. */
-type Base64Memo = Map<string, readonly Buffer[]>;
+/**
+ * A body's base64 readings (the plain one alone, until the others are needed): the same bytes for a body
+ * that differs only in leading or trailing line breaks.
+ */
+interface Base64Memo {
+  readonly plain: Map<string, Buffer>;
+  readonly readings: Map<string, readonly Buffer[]>;
+}
 // Bodies up to this long keep their base64 readings for the rest of the message's lenient pass.
 const MAX_MEMO_CHARS = 1 << 20;
 
@@ -402,12 +408,23 @@ function trimLineBreaks(s: string): string {
   return start === 0 && end === s.length ? s : s.slice(start, end);
 }
 
+/** The plain base64 reading of `body`: agreesWithMime and then base64Readings both want it. */
+function plainBase64(body: string, memo: Base64Memo): Buffer {
+  const key = trimLineBreaks(body);
+  let plain = memo.plain.get(key);
+  if (!plain) {
+    plain = decodeBase64(body, false);
+    if (key.length <= MAX_MEMO_CHARS) memo.plain.set(key, plain);
+  }
+  return plain;
+}
+
 function base64Readings(body: string, memo: Base64Memo): readonly Buffer[] {
   // Line breaks are junk to every base64 reading, and at either end they only add empty lines.
   const key = trimLineBreaks(body);
-  const hit = memo.get(key);
+  const hit = memo.readings.get(key);
   if (hit) return hit;
-  const plain = decodeBase64(body, false);
+  const plain = plainBase64(body, memo);
   // `=` ends a quad only when base64 characters follow it: otherwise both paddings read the same.
   const eq = body.indexOf('=');
   const padded = eq < 0 || !/[A-Za-z0-9+/]/.test(body.slice(eq)) ? plain : decodeBase64(body, true);
@@ -417,7 +434,7 @@ function base64Readings(body: string, memo: Base64Memo): readonly Buffer[] {
     decodeBase64(base64LinePrefixes(body), true),
     decodeBase64(base64WholeQuads(body), true),
   ];
-  if (key.length <= MAX_MEMO_CHARS) memo.set(key, readings);
+  if (key.length <= MAX_MEMO_CHARS) memo.readings.set(key, readings);
   return readings;
 }
 
