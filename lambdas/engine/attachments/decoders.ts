@@ -6,12 +6,16 @@ const B64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 const B64 = new Int8Array(256).fill(-1);
 for (let i = 0; i < B64_ALPHABET.length; i++) B64[B64_ALPHABET.charCodeAt(i)] = i;
 const EQ = 61;
+const NOT_BASE64 = /[^A-Za-z0-9+/]+/g;
 
 /**
  * Decodes base64 characters. Characters outside the alphabet are skipped; `=` either ends the current
  * quad (`padEndsQuad`, what strict decoders do mid-stream) or is skipped like junk.
  */
 export function decodeBase64(src: string, padEndsQuad: boolean): Buffer {
+  // Junk skipped, `=` included, it is Node's own decoder on what is left (two native passes, twice as
+  // fast as the loop below on html). The URL-safe `-` and `_` that decoder also reads are junk here.
+  if (!padEndsQuad) return Buffer.from(src.replace(NOT_BASE64, ''), 'base64');
   const out = Buffer.allocUnsafe(Math.ceil((src.length * 3) / 4) + 3);
   let n = 0;
   let acc = 0;
