@@ -71,6 +71,10 @@ const message = fc.record({
   sender: fc.option(fc.constantFrom('alice@example.org', 'x@example.net', ''), { nil: undefined }),
 });
 
+// Signed in the past: a signature stamped "now" is from the future for a verifier whose clock read the
+// same second a moment earlier, and the two verifiers compared here read their clocks apart.
+const SIGN_TIME = new Date('2026-01-01T00:00:00Z');
+
 type Message = typeof message extends fc.Arbitrary<infer T> ? T : never;
 
 async function build(m: Message) {
@@ -86,6 +90,7 @@ async function build(m: Message) {
   if (m.sign !== 'none') {
     const { signatures } = await dkimSign(raw, {
       canonicalization: m.sign,
+      signTime: SIGN_TIME,
       signatureData: [{ signingDomain: domain, selector: 'sel', privateKey: privatePem }],
     } as never);
     raw = Buffer.concat([Buffer.from(signatures), raw]);
@@ -97,6 +102,7 @@ async function build(m: Message) {
       privateKey: privatePem,
       authResults: 'mx.example.net; dkim=pass header.d=example.net',
       cv: 'none',
+      signTime: SIGN_TIME,
     } as never);
     raw = Buffer.concat([sealed, raw]);
   }
