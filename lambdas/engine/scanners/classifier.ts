@@ -38,23 +38,25 @@ export function isShortPlainNote(parsed: ParsedMessage): boolean {
   if (parsed.attachments.length > 0) return false;
   const text = parsed.text;
   const sig = signatureStart(text);
-  const footer = footerStart(text);
-  const sigEnd = footer > sig ? footer : text.length;
-  // A link counts as the note's unless it is shown after the signature separator.
-  const tail = text.slice(sig, sig + 4000);
-  if (parsed.links.some((l) => !tail.includes(l.href))) return false;
+  // The cheap test first: most messages are longer than a note.
+  if (!fewerWords([parsed.subject, text.slice(0, sig)], MIN_NOTE_WORDS)) return false;
+  // A link counts as the note's unless the signature (its first few lines: bounded work) shows it.
+  const after = text.slice(sig);
+  const signature = after.slice(0, 4000);
+  if (parsed.links.some((l) => !signature.includes(l.href))) return false;
   // A "signature" as long as a note is the message itself set after a separator, a spammer's trick.
-  return (
-    fewerWords(`${parsed.subject}\n${text.slice(0, sig)}`, MIN_NOTE_WORDS) &&
-    fewerWords(text.slice(sig, sigEnd), MIN_NOTE_WORDS)
-  );
+  const footer = footerStart(after);
+  return fewerWords([footer >= 0 ? after.slice(0, footer) : after], MIN_NOTE_WORDS);
 }
 
-/** Whether `text` has fewer than `n` words (counting stops at `n`). */
-function fewerWords(text: string, n: number): boolean {
+/** Whether `texts` have fewer than `n` words together (counting stops at `n`). */
+function fewerWords(texts: readonly string[], n: number): boolean {
   const word = /\S+/g;
   let count = 0;
-  while (word.exec(text)) if (++count >= n) return false;
+  for (const text of texts) {
+    word.lastIndex = 0;
+    while (word.exec(text)) if (++count >= n) return false;
+  }
   return true;
 }
 
