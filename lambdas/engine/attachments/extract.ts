@@ -19,7 +19,7 @@ import {
   decodeYenc,
   quotedPrintableReadings,
 } from './decoders.ts';
-import { headBytesFor, ISO_MARK, ISO_MARK_AT, mayBeFile } from './head-type.ts';
+import { headBytesFor, ISO_MARK, ISO_MARK_AT, mayBeFile, mayHaveType } from './head-type.ts';
 
 /** Where a file was found. */
 export type FileSource =
@@ -327,6 +327,8 @@ export function passwordsIn(text: string): string[] {
 }
 
 async function detect(bytes: Buffer): Promise<ExtractedFile['detected']> {
+  // Most lenient candidates fail every check file-type would make: it is not run on them.
+  if (!(await mayHaveType(bytes))) return undefined;
   try {
     const t = await fileTypeFromBuffer(bytes);
     return t ? { ext: t.ext, mime: t.mime } : undefined;

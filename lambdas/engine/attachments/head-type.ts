@@ -84,6 +84,9 @@ class HeadParser extends FileTypeParser {
  */
 export async function mayBeFile(head: Uint8Array, sizeAtMost: number, noIsoMark = false): Promise<boolean> {
   if (head.length < headBytesFor(sizeAtMost, noIsoMark) || sizeAtMost < head.length) return true;
+  // Every guard reads the first 512 bytes at most, which the head holds; the ISO probe reads the head
+  // when the size bound reaches it and the caller has not ruled it out.
+  if (!(await someGuardHolds(head)) && (noIsoMark || !isoMarkIn(head))) return false;
   const parser = new HeadParser(head.length, sizeAtMost, noIsoMark);
   try {
     const type = await parser.fromBuffer(head);
@@ -92,4 +95,105 @@ export async function mayBeFile(head: Uint8Array, sizeAtMost: number, noIsoMark 
     // A failure on the whole file is no type either, but this one may be the head's: decode it all.
     return true;
   }
+}
+
+// A quick no for most bytes, from file-type's own checks. file-type's two detectors are chains of
+// `if (guard) { ...return a type... }`, and (reviewed in file-type's source, pinned by head-type.test.ts)
+// every guard is a `check`/`checkString` of header bytes at an offset, but for three: a direct read of
+// byte 0 in front of the swf check, the tar checksum behind a check of six zeros at 257, and the ISO 9660
+// probe at 32769. A run on a probe in which every check fails records every guard (the probe's byte 0
+// is `C`, so the swf check is reached). When none of those holds for some bytes, file-type on them takes
+// the same all-failing path, which returns no type: so it is not run. Each guard is evaluated as file-type
+// does: on the bytes peeked so far, zero past them and past the end.
+
+interface Guard {
+  readonly offset: number;
+  readonly header: readonly number[];
+  readonly mask: readonly number[] | undefined;
+  /** How many bytes file-type had peeked when it made the check. */
+  readonly peeked: number;
+  /** The six zeros at 257 that the tar checksum follows. */
+  readonly tar: boolean;
+}
+
+class GuardRecorder extends FileTypeParser {
+  readonly guards = new Map<string, Guard>();
+  private readonly peeked = new WeakMap<Uint8Array, number>();
+
+  override async fromTokenizer(tokenizer: Tokenizer) {
+    const peek = tokenizer.peekBuffer.bind(tokenizer);
+    tokenizer.peekBuffer = (buf, opts) => {
+      this.peeked.set(buf, Math.max(this.peeked.get(buf) ?? 0, opts?.length ?? buf.length));
+      return peek(buf, opts);
+    };
+    return super.fromTokenizer(tokenizer);
+  }
+
+  check(header: readonly number[], options?: { offset?: number; mask?: readonly number[] }): boolean {
+    const buffer = (this as unknown as { buffer: Uint8Array }).buffer;
+    const offset = options?.offset ?? 0;
+    const guard = {
+      offset,
+      header: [...header],
+      mask: options?.mask ? [...options.mask] : undefined,
+      peeked: this.peeked.get(buffer) ?? 0,
+      tar: offset === 257 && header.length === 6 && header.every((b) => b === 0),
+    };
+    this.guards.set(JSON.stringify(guard), guard);
+    return false;
+  }
+}
+
+let recorded: Promise<readonly Guard[]> | undefined;
+/** file-type's guards, recorded once per process. */
+export function fileTypeGuards(): Promise<readonly Guard[]> {
+  recorded ??= (async () => {
+    const recorder = new GuardRecorder();
+    const probe = new Uint8Array(ISO_PROBE_END + 1);
+    probe[0] = 0x43;
+    await recorder.fromBuffer(probe);
+    return [...recorder.guards.values()];
+  })();
+  return recorded;
+}
+
+/** Whether `guard` holds on `bytes` (a whole file, or a head of at least 512 bytes). */
+function holds(guard: Guard, bytes: Uint8Array): boolean {
+  const seen = Math.min(guard.peeked, bytes.length);
+  for (let i = 0; i < guard.header.length; i++) {
+    const at = guard.offset + i;
+    const b = at < seen ? (bytes[at] as number) : 0;
+    // file-type: `header !== (mask[i] & byte)`, a missing mask entry masking all off.
+    if ((guard.mask ? (guard.mask[i] as number) & b : b) !== guard.header[i]) return false;
+  }
+  return !guard.tar || mayBeTarSum(bytes);
+}
+
+/**
+ * Whether the tar checksum field (6 bytes at 148, decoded as UTF-8 and read by parseInt(_, 8)) may be a
+ * number: its first byte that is neither ASCII whitespace nor part of a multi-byte character is an octal
+ * digit. Otherwise parseInt gives NaN and file-type's tar check fails.
+ */
+function mayBeTarSum(bytes: Uint8Array): boolean {
+  for (let at = 148; at < 154; at++) {
+    const b = at < bytes.length ? (bytes[at] as number) : 0;
+    if (b === 32 || (b >= 9 && b <= 13) || b >= 0x80) continue;
+    return b >= 0x30 && b <= 0x37;
+  }
+  return false;
+}
+
+const isoMarkIn = (bytes: Uint8Array): boolean =>
+  bytes.length >= ISO_PROBE_END &&
+  Buffer.from(bytes.subarray(ISO_MARK_AT, ISO_PROBE_END)).toString('latin1') === ISO_MARK;
+
+/** Whether one of file-type's guards holds on `bytes` (a whole file, or a head of at least 512 bytes). */
+async function someGuardHolds(bytes: Uint8Array): Promise<boolean> {
+  for (const guard of await fileTypeGuards()) if (holds(guard, bytes)) return true;
+  return false;
+}
+
+/** False only when file-type recognises no type in `bytes`, a whole file. */
+export async function mayHaveType(bytes: Uint8Array): Promise<boolean> {
+  return bytes.length > 1 && ((await someGuardHolds(bytes)) || isoMarkIn(bytes));
 }
