@@ -1,16 +1,14 @@
-// mailparser's simpleParser(), with two costs taken out. The html parts become text through one
-// compiled html-to-text converter: mailparser calls htmlToText(html, options) for each part, which
-// merges the options and builds html-to-text's selector decision tree anew every time, which cost
-// nearly as much as converting a message's html itself. And only the header fields something reads are
-// decoded into `headers` (DECODED_HEADERS): mailparser decoded every field of every part, parsing each
-// address list and List-* field into objects nobody used, about a third of its reading. The text is
-// mailparser's own, byte for byte: the same walk over mailparser's part tree, the same converter
-// options, the same limits, the same joins; every other result but `headers` is mailparser's,
-// untouched (test/engine/mail-reading.test.ts holds both to simpleParser's). html-to-text is pinned in
-// package.json to the version mailparser pins, so both convert with the same copy.
+// mailparser's simpleParser(), with two costs taken out. The html parts become text through the
+// converter the caller gives: mailparser calls html-to-text for each part, a DOM and a selector tree
+// built anew each time, where parse reads each html part once for its text and its links together
+// (html-reading.ts). And only the header fields something reads are decoded into `headers`
+// (DECODED_HEADERS): mailparser decoded every field of every part, parsing each address list and List-*
+// field into objects nobody used, about a third of its reading. The walk that makes the text is
+// mailparser's own: the same parts converted, the same limits, the same joins; every other result but
+// `headers` is mailparser's, untouched (test/engine/mail-reading.test.ts holds both to simpleParser's,
+// giving it html-to-text as the converter).
 
 import type { Readable } from 'node:stream';
-import { compile } from 'html-to-text';
 import {
   type AttachmentStream,
   MailParser,
@@ -19,9 +17,11 @@ import {
   type ParsedMail,
 } from 'mailparser';
 
-// mailparser's limit on element nesting for html-to-text, and its options for the conversion.
+/** Turns one html part into its text; what it throws becomes the mail's textConversionError. */
+export type HtmlToText = (html: string) => string;
+
+// mailparser's limit on element nesting: deeper html is not converted.
 const MAX_HTML_NESTING_DEPTH = 1000;
-const htmlToText = compile({ limits: { maxDepth: MAX_HTML_NESTING_DEPTH } });
 
 // Elements that never hold content, and elements closed implicitly by a sibling: mailparser leaves
 // both out of its nesting count.
@@ -150,17 +150,19 @@ export const DECODED_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * MailParser decoding only DECODED_HEADERS, whose text (unless `htmlText` is false) comes from the html
- * parts through the compiled converter. It is created with skipHtmlToText, so mailparser's own pass
- * leaves the html parts' text empty and builds the html; the text is then read again the way
- * mailparser reads it, converting with `htmlToText`.
+ * MailParser decoding only DECODED_HEADERS, whose text (unless options.skipHtmlToText) comes from the
+ * html parts through `htmlToText`. It is created with skipHtmlToText, so mailparser's own pass leaves
+ * the html parts' text empty and builds the html; the text is then read again the way mailparser reads
+ * it, converting with `htmlToText`.
  */
 class SegMailParser extends MailParser {
   private readonly htmlText: boolean;
+  private readonly htmlToText: HtmlToText;
 
-  constructor(options: MailParserOptions) {
+  constructor(options: MailParserOptions, htmlToText: HtmlToText) {
     super({ ...options, skipHtmlToText: true });
     this.htmlText = !options.skipHtmlToText;
+    this.htmlToText = htmlToText;
   }
 
   processHeaders(lines: readonly { readonly key: string }[]): unknown {
@@ -195,7 +197,7 @@ class SegMailParser extends MailParser {
             err = new Error(`HTML nested deeper than ${MAX_HTML_NESTING_DEPTH} levels`);
           } else {
             try {
-              text.push(htmlToText(content));
+              text.push(this.htmlToText(content));
             } catch (cause) {
               err = new Error('Failed to parse HTML', { cause });
             }
@@ -220,10 +222,14 @@ class SegMailParser extends MailParser {
 }
 
 /**
- * simpleParser(bytes, options), with the html turned into text through one compiled converter (unless
+ * simpleParser(bytes, options), with the html turned into text by `htmlToText` (unless
  * `options.skipHtmlToText`) and only DECODED_HEADERS in `headers`. Rejects where simpleParser rejects.
  */
-export function readMailParts(bytes: Buffer, options: MailParserOptions): Promise<ParsedMail> {
+export function readMailParts(
+  bytes: Buffer,
+  options: MailParserOptions,
+  htmlToText: HtmlToText,
+): Promise<ParsedMail> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (err: unknown, mail?: ParsedMail): void => {
@@ -233,7 +239,7 @@ export function readMailParts(bytes: Buffer, options: MailParserOptions): Promis
       else resolve(mail!);
     };
     const mail: Record<string, unknown> & { attachments: unknown[] } = { attachments: [] };
-    const parser = new SegMailParser(options);
+    const parser = new SegMailParser(options, htmlToText);
     parser.on('error', (err) => settle(err));
     parser.on('headers', (headers) => {
       mail['headers'] = headers;

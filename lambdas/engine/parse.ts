@@ -2,33 +2,27 @@
 // mailparser stays behind this one function. It never throws: damage becomes `problems`, limits
 // become `truncated`. It does not judge the message; scanners do.
 
-import { Parser } from 'htmlparser2';
 import type { AddressObject, ParsedMail } from 'mailparser';
 import { type Limits, LimitsSchema } from '../config/schema.ts';
+import {
+  type HtmlReading,
+  type HtmlStats,
+  MAX_HTML_DEPTH,
+  MAX_LINK_HOSTS,
+  MAX_LINKS,
+  readHtml,
+} from './html-reading.ts';
 import { readMailParts } from './mail-reading.ts';
 import { inspectMimeStructure, type MimeStructure } from './mime-structure.ts';
-import type { LinkSource, ParsedAttachment, ParsedLink, ParsedMessage } from './types.ts';
+import type { ParsedAttachment, ParsedLink, ParsedMessage } from './types.ts';
+
+export { MAX_LINK_HOSTS, MAX_LINKS } from './html-reading.ts';
 
 /** The limits the config schema defaults to (40 MB, 500 parts, depth 20, 2 M body chars). */
 export const DEFAULT_LIMITS: Limits = LimitsSchema.parse({});
 
-// Links kept in full (each with its anchor text): legitimate newsletters carry a few hundred at most.
-export const MAX_LINKS = 1000;
-// Beyond MAX_LINKS a link is kept only when its host (with its source and claimed text domain) is new,
-// up to this many more: padding with 1,000 harmless links cannot push a phishing link out of sight,
-// and a million distinct hosts still cost bounded work (issue 7: limits never make mail look cleaner).
-export const MAX_LINK_HOSTS = 5000;
-// htmlparser2 keeps open elements in an array it unshifts, so nesting costs depth squared: past this
-// depth (real mail nests tables a few dozen deep) the parser is restarted on the rest of the html.
-const MAX_HTML_DEPTH = 1000;
-const HTML_CHUNK_CHARS = 16_384;
-// Style text read for CSS url(): real stylesheets are a few KB to a few hundred KB.
-const MAX_CSS_CHARS = 200_000;
 // Header lines kept: real messages have under a hundred; a flood of headers is itself a problem.
 const MAX_HEADER_LINES = 1000;
-// Anchor text kept per link: enough to show a domain, bounded so one giant anchor cannot bloat results.
-const MAX_ANCHOR_TEXT = 300;
-const MAX_HREF = 2048;
 
 /** The problem kinds parse reports, as the prefix of each `problems` entry ("kind: detail"). */
 export type ProblemKind = 'oversized' | 'truncated' | 'malformed' | 'unreadable' | 'unparseable';
@@ -63,8 +57,10 @@ export interface MailReading {
   readonly structure: MimeStructure;
   /** Rejects when mailparser throws. Its `headers` hold only the fields decoded (DECODED_HEADERS). */
   readonly mail: Promise<ParsedMail>;
-  /** True when mailparser turned html into text (parse needs it; attachment extraction does not). */
+  /** True when the html parts were turned into text (parse needs it; attachment extraction does not). */
   readonly htmlText: boolean;
+  /** The html parts read for their text, each read once for its links and counts too. */
+  readonly htmlReadings: readonly { readonly html: string; readonly reading: HtmlReading }[];
 }
 
 type ReadLimits = Pick<Limits, 'maxMessageBytes' | 'maxParts' | 'maxDepth' | 'maxBodyChars'>;
@@ -92,18 +88,29 @@ export function readMail(raw: Uint8Array, limits: ReadLimits, htmlText: boolean)
   // latin1 maps each byte to one char, so offsets in the string are byte offsets.
   const structure = inspectMimeStructure(bytes.toString('latin1'), limits);
   if (structure.cutAt !== undefined) bytes = bytes.subarray(0, structure.cutAt);
+  const htmlReadings: { html: string; reading: HtmlReading }[] = [];
+  // An html part's text comes from the same pass that finds its links (html-reading.ts).
+  const htmlToText = (html: string): string => {
+    const reading = readHtml(html, true);
+    htmlReadings.push({ html, reading });
+    return reading.text;
+  };
   const mail = (async () =>
-    readMailParts(bytes, {
-      skipImageLinks: true,
-      skipTextToHtml: true,
-      skipTextLinks: true,
-      skipHtmlToText: !htmlText,
-      // html-to-text on huge html is slow; beyond the body cap we would cut the text anyway.
-      maxHtmlLengthToParse: limits.maxBodyChars,
-    }))();
+    readMailParts(
+      bytes,
+      {
+        skipImageLinks: true,
+        skipTextToHtml: true,
+        skipTextLinks: true,
+        skipHtmlToText: !htmlText,
+        // Beyond the body cap we would cut the text anyway.
+        maxHtmlLengthToParse: limits.maxBodyChars,
+      },
+      htmlToText,
+    ))();
   // Its readers await it; this only keeps a rejection nobody has awaited yet from being "unhandled".
   mail.catch(() => {});
-  const reading = { bytes, oversized, structure, mail, htmlText };
+  const reading = { bytes, oversized, structure, mail, htmlText, htmlReadings };
   readings.set(raw, { limits: { ...limits }, reading });
   return reading;
 }
@@ -144,7 +151,9 @@ async function parseWithin(raw: Uint8Array, limits: Limits): Promise<ParsedMessa
   const text = cap(mail.text);
   const html = cap(mail.html);
 
-  const links = extractLinks(html, text);
+  // An html-only message's html is the part its text was read from: that pass found the links too.
+  const read = reading.htmlReadings.find((r) => r.html === html)?.reading;
+  const links = linksOf(read ?? readHtml(html, false), text);
   if (links.truncated) {
     truncated = true;
     problems.push(`truncated: more than ${MAX_LINKS + MAX_LINK_HOSTS} links (${links.total} seen)`);
@@ -248,86 +257,6 @@ function addresses(obj: AddressObject | AddressObject[] | undefined): string[] {
   return out.slice(0, 500);
 }
 
-// Bare URLs in text. Bounded: no nested quantifiers, one character class per run, length-capped.
-const TEXT_URL = /\bhttps?:\/\/[^\s<>"'`{}|\\^\][]{1,2048}/gi;
-// CSS url(...) values in style attributes and <style> blocks; one bounded character class.
-const CSS_URL = /url\(\s*['"]?([^'")\s]{1,2048})/gi;
-// <meta http-equiv="refresh" content="0; url=...">.
-const REFRESH_URL = /url\s*=\s*['"]?([^'"\s]{1,2048})/i;
-// The authority of an absolute URL, for deduplication by host: no backtracking beyond one class.
-const AUTHORITY = /^([a-z][a-z0-9+.-]{0,31}:)?(?:\/\/([^/?#\\]{0,512}))?/i;
-
-/** Where a link was found. */
-const SRC_ATTRS: Record<string, { attr: string; source: LinkSource }> = {
-  img: { attr: 'src', source: 'img' },
-  script: { attr: 'src', source: 'script' },
-  iframe: { attr: 'src', source: 'iframe' },
-  frame: { attr: 'src', source: 'iframe' },
-  embed: { attr: 'src', source: 'iframe' },
-  object: { attr: 'data', source: 'iframe' },
-  form: { attr: 'action', source: 'form' },
-};
-
-/** The host a link points to (lowercase, no userinfo or port), or its scheme for non-network URLs. */
-export function linkHost(href: string): string {
-  const m = AUTHORITY.exec(href);
-  if (!m) return '';
-  // No authority (mailto:, data:, a relative path): the scheme, or nothing, stands in for the host.
-  if (m[2] === undefined) return (m[1] ?? '').toLowerCase();
-  const authority = m[2].slice(m[2].lastIndexOf('@') + 1);
-  return authority.replace(/:\d*$/, '').toLowerCase();
-}
-
-// Inline styles that hide what they style. Read on at most STYLE_CHARS of a style attribute.
-const HIDING =
-  /(?:^|[;\s"'])(?:display\s*:\s*none|visibility\s*:\s*hidden|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)|font-size\s*:\s*(?:0|1)(?:\.\d+)?\s*(?:px|pt|em|%)?\s*(?:;|$|!))/i;
-const COLLAPSED = /(?:^|[;\s])(?:max-)?height\s*:\s*0/i;
-const OVERFLOW_HIDDEN = /overflow\s*:\s*hidden/i;
-const STYLE_COLOR = /(?:^|[;\s"'])color\s*:\s*([^;!"']{1,40})/i;
-const STYLE_BG = /background(?:-color)?\s*:\s*([^;!"']{1,60})/i;
-const STYLE_CHARS = 1000;
-const NAMED_COLORS: Record<string, string> = { white: '#ffffff', black: '#000000', red: '#ff0000' };
-const NO_TEXT_ELEMENTS = new Set(['style', 'script', 'title', 'head', 'noscript']);
-
-/** A CSS color as #rrggbb (white, #fff, rgb(255,255,255) -> #ffffff), or undefined for anything else. */
-export function cssColor(value: string | undefined): string | undefined {
-  if (!value) return undefined;
-  const v = value.trim().toLowerCase();
-  const hex = /#([0-9a-f]{6}|[0-9a-f]{3})\b/.exec(v)?.[1];
-  if (hex) return `#${hex.length === 3 ? [...hex].map((c) => c + c).join('') : hex}`;
-  const rgb = /rgba?\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})/.exec(v);
-  if (rgb)
-    return `#${rgb
-      .slice(1, 4)
-      .map((n) => Number(n).toString(16).padStart(2, '0'))
-      .join('')}`;
-  return NAMED_COLORS[/^[a-z]+/.exec(v)?.[0] ?? ''];
-}
-
-/** What the html shows and hides, counted in the same pass as its links. */
-export interface HtmlStats {
-  /** Non-space characters of text a reader sees. */
-  readonly visibleChars: number;
-  /** Non-space characters hidden by display:none, visibility:hidden, zero opacity, 0-1px fonts, collapsed boxes or text colored as its background. */
-  readonly hiddenChars: number;
-  readonly images: number;
-  /** The start of the hidden text, for evidence. */
-  readonly hiddenSample?: string;
-}
-
-interface Frame {
-  readonly hidden: boolean;
-  readonly color: string | undefined;
-  readonly bg: string;
-}
-
-interface LinkDraft {
-  href: string;
-  text: string;
-  source: LinkSource;
-  password?: boolean;
-}
-
 /**
  * Every URL in html (a/area href, img/script/iframe src, form action, meta refresh, CSS url(),
  * background attributes) and bare URLs in text, each with where it came from. The first MAX_LINKS are
@@ -337,158 +266,13 @@ export function extractLinks(
   html: string,
   text: string,
 ): { links: ParsedLink[]; truncated: boolean; total: number; tooDeep: boolean; stats: HtmlStats } {
-  const links: ParsedLink[] = [];
-  const seenHref = new Set<string>();
-  const seenKey = new Set<string>();
-  let truncated = false;
-  let tooDeep = false;
-  let total = 0;
-  let visibleChars = 0;
-  let hiddenChars = 0;
-  let images = 0;
-  let hiddenSample = '';
-  const add = (d: LinkDraft): void => {
-    const href = d.href.trim().slice(0, MAX_HREF);
-    if (!href) return;
-    total++;
-    const text = d.text.replace(/\s+/g, ' ').trim().slice(0, MAX_ANCHOR_TEXT);
-    const key = `${d.source}|${linkHost(href)}|${text.includes('.') && !text.includes(' ') ? text.toLowerCase() : ''}|${d.password ? 'p' : ''}`;
-    if (links.length >= MAX_LINKS) {
-      if (seenKey.has(key)) return;
-      if (links.length >= MAX_LINKS + MAX_LINK_HOSTS) {
-        truncated = true;
-        return;
-      }
-    } else if (seenHref.has(href) && seenKey.has(key)) {
-      return;
-    }
-    seenKey.add(key);
-    seenHref.add(href);
-    links.push({
-      href,
-      source: d.source,
-      ...(text ? { text } : {}),
-      ...(d.password ? { password: true } : {}),
-    });
-  };
+  return linksOf(readHtml(html, false), text);
+}
 
-  if (html) {
-    let open: LinkDraft | undefined;
-    let form: LinkDraft | undefined;
-    let inStyle = false;
-    let cssChars = 0;
-    const css = (s: string | undefined, source: LinkSource): void => {
-      if (!s || cssChars >= MAX_CSS_CHARS) return;
-      const chunk = s.slice(0, MAX_CSS_CHARS - cssChars);
-      cssChars += chunk.length;
-      if (!chunk.includes('url(')) return;
-      for (const m of chunk.matchAll(CSS_URL)) add({ href: m[1]!, text: '', source });
-    };
-    let depth = 0;
-    // One frame per open element (htmlparser2 closes void elements at once, so pushes and pops pair up).
-    const root: Frame = { hidden: false, color: undefined, bg: '#ffffff' };
-    let frames: Frame[] = [];
-    let noText = 0;
-    const newParser = (): Parser =>
-      new Parser(
-        {
-          onopentag(name, attrs) {
-            depth++;
-            const parent = frames.at(-1) ?? root;
-            const style = attrs['style']?.slice(0, STYLE_CHARS) ?? '';
-            const hides =
-              style !== '' && (HIDING.test(style) || (COLLAPSED.test(style) && OVERFLOW_HIDDEN.test(style)));
-            frames.push({
-              hidden: parent.hidden || hides || attrs['hidden'] !== undefined,
-              color: cssColor(STYLE_COLOR.exec(style)?.[1] ?? attrs['color']) ?? parent.color,
-              bg: cssColor(STYLE_BG.exec(style)?.[1] ?? attrs['bgcolor']) ?? parent.bg,
-            });
-            if (NO_TEXT_ELEMENTS.has(name)) noText++;
-            if (name === 'img') images++;
-            css(attrs['style'], 'css');
-            if (attrs['background']) add({ href: attrs['background'], text: '', source: 'img' });
-            if (name === 'a' || name === 'area') {
-              if (open) add(open);
-              const href = attrs['href']?.trim();
-              open = href ? { href: href.slice(0, MAX_HREF), text: '', source: name } : undefined;
-              if (open && name === 'area') {
-                add(open);
-                open = undefined;
-              }
-              return;
-            }
-            if (name === 'style') inStyle = true;
-            else if (name === 'input' && form && attrs['type']?.toLowerCase() === 'password')
-              form.password = true;
-            else if (name === 'meta' && attrs['http-equiv']?.toLowerCase() === 'refresh') {
-              const url = REFRESH_URL.exec(attrs['content'] ?? '')?.[1];
-              if (url) add({ href: url, text: '', source: 'meta' });
-            } else {
-              const src = SRC_ATTRS[name];
-              const value = src ? attrs[src.attr]?.trim() : undefined;
-              if (src && value) {
-                if (src.source === 'form') {
-                  if (form) add(form);
-                  form = { href: value, text: '', source: 'form' };
-                } else add({ href: value, text: '', source: src.source });
-              }
-            }
-          },
-          ontext(t) {
-            if (noText === 0) {
-              const chars = t.replace(/\s+/g, '').length;
-              const top = frames.at(-1) ?? root;
-              if (top.hidden || (top.color !== undefined && top.color === top.bg)) {
-                hiddenChars += chars;
-                if (chars && hiddenSample.length < 80) hiddenSample += `${t.trim()} `;
-              } else visibleChars += chars;
-            }
-            if (inStyle) css(t, 'css');
-            else if (open && open.text.length < MAX_ANCHOR_TEXT) open.text += t;
-          },
-          onclosetag(name) {
-            depth--;
-            frames.pop();
-            if (NO_TEXT_ELEMENTS.has(name) && noText > 0) noText--;
-            if (name === 'a' && open) {
-              add(open);
-              open = undefined;
-            } else if (name === 'form' && form) {
-              add(form);
-              form = undefined;
-            } else if (name === 'style') inStyle = false;
-          },
-        },
-        { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
-      );
-    let parser = newParser();
-    for (let at = 0; at < html.length; at += HTML_CHUNK_CHARS) {
-      parser.write(html.slice(at, at + HTML_CHUNK_CHARS));
-      if (depth > MAX_HTML_DEPTH) {
-        // Too deep: drop the open elements and read on with a fresh parser (links are still found).
-        tooDeep = true;
-        parser.end();
-        depth = 0;
-        frames = [];
-        noText = 0;
-        parser = newParser();
-      }
-    }
-    parser.end();
-    if (open) add(open);
-    if (form) add(form);
-  }
-
-  for (const m of text.matchAll(TEXT_URL)) {
-    const href = m[0].replace(/[.,;:!?)>]+$/, '');
-    if (!seenHref.has(href)) add({ href, text: '', source: 'text' });
-    if (truncated) break;
-  }
-  const stats: HtmlStats = {
-    visibleChars,
-    hiddenChars,
-    images,
-    ...(hiddenSample ? { hiddenSample: hiddenSample.trim().slice(0, 80) } : {}),
-  };
-  return { links, truncated, total, tooDeep, stats };
+/** The links of one html reading with the bare URLs of `text` added (the reading is left as it was). */
+function linksOf(reading: HtmlReading, text: string) {
+  const list = reading.links.copy();
+  list.addTextUrls(text);
+  const { links, truncated, total } = list;
+  return { links, truncated, total, tooDeep: reading.tooDeep, stats: reading.stats };
 }

@@ -1,11 +1,14 @@
 // readMailParts gives what mailparser's simpleParser gives, text included, byte for byte, and the same
-// decoded headers for the fields it decodes: on generated MIME trees (alternatives, attached messages,
-// delivery reports, html too deep or too long to convert) and on a slice of the corpus
-// (../shared/corpus, skipped when absent).
+// decoded headers for the fields it decodes, when it is given mailparser's converter (html-to-text with
+// mailparser's options): on generated MIME trees (alternatives, attached messages, delivery reports, html
+// too deep or too long to convert) and on a slice of the corpus (../shared/corpus, skipped when absent).
+// So the walk that picks the parts, their limits and joins is mailparser's; parse gives it its own
+// converter (html-reading.ts).
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { compile } from 'html-to-text';
 import { type MailParserOptions, type ParsedMail, simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { listFiles, stripMboxLine } from '../../bin/commands/corpus-files.ts';
@@ -14,6 +17,9 @@ import {
   exceedsHtmlNestingDepth,
   readMailParts,
 } from '../../lambdas/engine/mail-reading.ts';
+
+// mailparser's conversion: html-to-text with its nesting limit.
+const htmlToText = compile({ limits: { maxDepth: 1000 } });
 
 /** The decoded fields readMailParts keeps; mailparser's stand-in for a bad Date is the current time. */
 const decoded = (headers: ParsedMail['headers']) =>
@@ -44,7 +50,7 @@ const view = (mail: ParsedMail) => ({
 
 const both = async (raw: Buffer, options: MailParserOptions) => ({
   theirs: await simpleParser(raw, options).then(view, (e: Error) => `rejects: ${e.message}`),
-  ours: await readMailParts(raw, options).then(view, (e: Error) => `rejects: ${e.message}`),
+  ours: await readMailParts(raw, options, htmlToText).then(view, (e: Error) => `rejects: ${e.message}`),
 });
 
 const SEG_OPTIONS: MailParserOptions = {
@@ -166,12 +172,12 @@ describe('readMailParts', () => {
     );
   });
 
-  it('turns the html of an html-only message into the same text as mailparser', async () => {
+  it('turns the html of an html-only message into text with the converter it is given', async () => {
     const raw = build(
       { type: 'text/html', body: '<h1>Notice</h1><p>Your <a href="https://x.example/">account</a></p>' },
       '8bit',
     );
-    const mail = await readMailParts(raw, SEG_OPTIONS);
+    const mail = await readMailParts(raw, SEG_OPTIONS, htmlToText);
     expect(mail.text).toBe('NOTICE\n\nYour account [https://x.example/]');
     expect(mail.text).toBe((await simpleParser(raw, SEG_OPTIONS)).text);
   });
@@ -181,7 +187,7 @@ describe('readMailParts', () => {
       'From: a@example.org\r\nList-Unsubscribe: <mailto:u@example.org>\r\nX-Note: =?utf-8?q?caf=C3=A9?=\r\n' +
         'Subject: =?utf-8?q?caf=C3=A9?=\r\n\r\nbody\r\n',
     );
-    const mail = await readMailParts(raw, SEG_OPTIONS);
+    const mail = await readMailParts(raw, SEG_OPTIONS, htmlToText);
     expect([...mail.headers.keys()]).toEqual(['from', 'subject']);
     expect(mail.subject).toBe('café');
     expect(mail.headerLines.map((l) => l.key)).toEqual(['from', 'list-unsubscribe', 'x-note', 'subject']);
@@ -189,7 +195,11 @@ describe('readMailParts', () => {
 
   it('leaves the text of html nested past 1000 levels empty and says why, as mailparser does', async () => {
     const deep = `${'<div>'.repeat(1001)}x${'</div>'.repeat(1001)}`;
-    const mail = await readMailParts(build({ type: 'text/html', body: deep }, '8bit'), SEG_OPTIONS);
+    const mail = await readMailParts(
+      build({ type: 'text/html', body: deep }, '8bit'),
+      SEG_OPTIONS,
+      htmlToText,
+    );
     expect(mail.text).toBe('');
     expect((mail as { textConversionError?: Error }).textConversionError?.message).toBe(
       'HTML nested deeper than 1000 levels',

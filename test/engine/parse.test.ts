@@ -34,6 +34,16 @@ describe('parseMessage', () => {
     expect(p.htmlOnly).toBe(true);
   });
 
+  it("reads an html-only message's text from its html, paragraphs on their own lines, links shown", async () => {
+    const p = await parseMessage(fixture('phish-href-mismatch.eml'), limits);
+    expect(p.text).toBe(
+      'Dear bob@example.com,\n\nWe noticed unusual activity on your account. Your account has been limited. ' +
+        'Please verify your identity within 24 hours or your account will be closed.\n\n' +
+        'https://www.paypal.com/signin [http://login.secure-account-check.example.net/paypal/verify]',
+    );
+    expect(p.htmlStats).toEqual({ visibleChars: expect.any(Number), hiddenChars: 0, images: 0 });
+  });
+
   it('keeps every link up to MAX_LINKS, then one per new host', () => {
     const sameHost = Array.from(
       { length: MAX_LINKS + 500 },

@@ -1,0 +1,451 @@
+// One htmlparser2 pass over an html body gives all parse needs of it: the text a reader sees, every
+// link, and how much text the html hides. The text used to come from html-to-text, a second pass of
+// its own (a DOM, a selector tree, a formatter per element) that cost more than the links and the
+// counts together. The text keeps what the classifier and the text rules were trained and tuned on in
+// html-to-text's output: block elements break lines, <br> breaks a line, whitespace (zero-width space
+// included) collapses, entities are decoded, style and script are dropped, only the body is read when
+// there is one, table cells run together as html-to-text runs them, a link's href follows its text
+// (`text [href]`, mailto: dropped, #anchors not shown), an image reads `alt [src]`, a list item starts
+// with `* ` or `1. `. It leaves out html-to-text's layout: no wrapping at 80 columns, no upper-cased
+// headings, no rules or quote marks.
+
+import { Parser } from 'htmlparser2';
+import type { LinkSource, ParsedLink } from './types.ts';
+
+// Links kept in full (each with its anchor text): legitimate newsletters carry a few hundred at most.
+export const MAX_LINKS = 1000;
+// Beyond MAX_LINKS a link is kept only when its host (with its source and claimed text domain) is new,
+// up to this many more: padding with 1,000 harmless links cannot push a phishing link out of sight,
+// and a million distinct hosts still cost bounded work (issue 7: limits never make mail look cleaner).
+export const MAX_LINK_HOSTS = 5000;
+// htmlparser2 keeps open elements in an array it unshifts, so nesting costs depth squared: past this
+// depth (real mail nests tables a few dozen deep) the parser is restarted on the rest of the html.
+export const MAX_HTML_DEPTH = 1000;
+const HTML_CHUNK_CHARS = 16_384;
+// Style text read for CSS url(): real stylesheets are a few KB to a few hundred KB.
+const MAX_CSS_CHARS = 200_000;
+// Anchor text kept per link: enough to show a domain, bounded so one giant anchor cannot bloat results.
+const MAX_ANCHOR_TEXT = 300;
+const MAX_HREF = 2048;
+
+// Bare URLs in text. Bounded: no nested quantifiers, one character class per run, length-capped.
+const TEXT_URL = /\bhttps?:\/\/[^\s<>"'`{}|\\^\][]{1,2048}/gi;
+// CSS url(...) values in style attributes and <style> blocks; one bounded character class.
+const CSS_URL = /url\(\s*['"]?([^'")\s]{1,2048})/gi;
+// <meta http-equiv="refresh" content="0; url=...">.
+const REFRESH_URL = /url\s*=\s*['"]?([^'"\s]{1,2048})/i;
+// The authority of an absolute URL, for deduplication by host: no backtracking beyond one class.
+const AUTHORITY = /^([a-z][a-z0-9+.-]{0,31}:)?(?:\/\/([^/?#\\]{0,512}))?/i;
+
+/** Where a link was found. */
+const SRC_ATTRS: Record<string, { attr: string; source: LinkSource }> = {
+  img: { attr: 'src', source: 'img' },
+  script: { attr: 'src', source: 'script' },
+  iframe: { attr: 'src', source: 'iframe' },
+  frame: { attr: 'src', source: 'iframe' },
+  embed: { attr: 'src', source: 'iframe' },
+  object: { attr: 'data', source: 'iframe' },
+  form: { attr: 'action', source: 'form' },
+};
+
+/** The host a link points to (lowercase, no userinfo or port), or its scheme for non-network URLs. */
+export function linkHost(href: string): string {
+  const m = AUTHORITY.exec(href);
+  if (!m) return '';
+  // No authority (mailto:, data:, a relative path): the scheme, or nothing, stands in for the host.
+  if (m[2] === undefined) return (m[1] ?? '').toLowerCase();
+  const authority = m[2].slice(m[2].lastIndexOf('@') + 1);
+  return authority.replace(/:\d*$/, '').toLowerCase();
+}
+
+// Inline styles that hide what they style. Read on at most STYLE_CHARS of a style attribute.
+const HIDING =
+  /(?:^|[;\s"'])(?:display\s*:\s*none|visibility\s*:\s*hidden|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)|font-size\s*:\s*(?:0|1)(?:\.\d+)?\s*(?:px|pt|em|%)?\s*(?:;|$|!))/i;
+const COLLAPSED = /(?:^|[;\s])(?:max-)?height\s*:\s*0/i;
+const OVERFLOW_HIDDEN = /overflow\s*:\s*hidden/i;
+const STYLE_COLOR = /(?:^|[;\s"'])color\s*:\s*([^;!"']{1,40})/i;
+const STYLE_BG = /background(?:-color)?\s*:\s*([^;!"']{1,60})/i;
+const STYLE_CHARS = 1000;
+const NAMED_COLORS: Record<string, string> = { white: '#ffffff', black: '#000000', red: '#ff0000' };
+// Elements whose text no reader sees: not counted as visible or hidden.
+const NO_TEXT_ELEMENTS = new Set(['style', 'script', 'title', 'head', 'noscript']);
+
+// The text: elements html-to-text leaves out (htmlparser2 reads their content as text), and the line
+// breaks it sets before and after a block ([before, after]); every other element is inline.
+const SKIPPED_ELEMENTS = new Set(['style', 'script']);
+const BLOCK_BREAKS: Record<string, readonly [number, number]> = {
+  article: [1, 1],
+  aside: [1, 1],
+  div: [1, 1],
+  footer: [1, 1],
+  form: [1, 1],
+  header: [1, 1],
+  main: [1, 1],
+  nav: [1, 1],
+  section: [1, 1],
+  blockquote: [2, 2],
+  hr: [2, 2],
+  ol: [2, 2],
+  ul: [2, 2],
+  p: [2, 2],
+  pre: [2, 2],
+  table: [2, 2],
+  h1: [3, 2],
+  h2: [3, 2],
+  h3: [3, 2],
+  h4: [2, 2],
+  h5: [2, 2],
+  h6: [2, 2],
+};
+// html-to-text's whitespace: a zero-width space separates words as a space does; a no-break space does not.
+const WHITESPACE = /[ \t\r\n\f\u200b]+/g;
+
+/** A CSS color as #rrggbb (white, #fff, rgb(255,255,255) -> #ffffff), or undefined for anything else. */
+export function cssColor(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const v = value.trim().toLowerCase();
+  const hex = /#([0-9a-f]{6}|[0-9a-f]{3})\b/.exec(v)?.[1];
+  if (hex) return `#${hex.length === 3 ? [...hex].map((c) => c + c).join('') : hex}`;
+  const rgb = /rgba?\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})/.exec(v);
+  if (rgb)
+    return `#${rgb
+      .slice(1, 4)
+      .map((n) => Number(n).toString(16).padStart(2, '0'))
+      .join('')}`;
+  return NAMED_COLORS[/^[a-z]+/.exec(v)?.[0] ?? ''];
+}
+
+/** What the html shows and hides, counted in the same pass as its links. */
+export interface HtmlStats {
+  /** Non-space characters of text a reader sees. */
+  readonly visibleChars: number;
+  /** Non-space characters hidden by display:none, visibility:hidden, zero opacity, 0-1px fonts, collapsed boxes or text colored as its background. */
+  readonly hiddenChars: number;
+  readonly images: number;
+  /** The start of the hidden text, for evidence. */
+  readonly hiddenSample?: string;
+}
+
+interface Frame {
+  readonly hidden: boolean;
+  readonly color: string | undefined;
+  readonly bg: string;
+}
+
+interface LinkDraft {
+  href: string;
+  text: string;
+  source: LinkSource;
+  password?: boolean;
+}
+
+/**
+ * The links of a message as they are found: the first MAX_LINKS kept in full, then one per new host
+ * (with its source and claimed text domain), up to MAX_LINK_HOSTS more. `total` counts every link seen.
+ */
+export class LinkList {
+  readonly links: ParsedLink[] = [];
+  truncated = false;
+  total = 0;
+  private readonly seenHref = new Set<string>();
+  private readonly seenKey = new Set<string>();
+
+  add(d: LinkDraft): void {
+    const href = d.href.trim().slice(0, MAX_HREF);
+    if (!href) return;
+    this.total++;
+    const text = d.text.replace(/\s+/g, ' ').trim().slice(0, MAX_ANCHOR_TEXT);
+    const key = `${d.source}|${linkHost(href)}|${text.includes('.') && !text.includes(' ') ? text.toLowerCase() : ''}|${d.password ? 'p' : ''}`;
+    if (this.links.length >= MAX_LINKS) {
+      if (this.seenKey.has(key)) return;
+      if (this.links.length >= MAX_LINKS + MAX_LINK_HOSTS) {
+        this.truncated = true;
+        return;
+      }
+    } else if (this.seenHref.has(href) && this.seenKey.has(key)) {
+      return;
+    }
+    this.seenKey.add(key);
+    this.seenHref.add(href);
+    this.links.push({
+      href,
+      source: d.source,
+      ...(text ? { text } : {}),
+      ...(d.password ? { password: true } : {}),
+    });
+  }
+
+  /** Adds the bare URLs of `text` not seen already, as links from the text. */
+  addTextUrls(text: string): void {
+    for (const m of text.matchAll(TEXT_URL)) {
+      const href = m[0].replace(/[.,;:!?)>]+$/, '');
+      if (!this.seenHref.has(href)) this.add({ href, text: '', source: 'text' });
+      if (this.truncated) break;
+    }
+  }
+
+  /** A list with the same links, to add to without changing this one. */
+  copy(): LinkList {
+    const out = new LinkList();
+    out.links.push(...this.links);
+    out.truncated = this.truncated;
+    out.total = this.total;
+    for (const href of this.seenHref) out.seenHref.add(href);
+    for (const key of this.seenKey) out.seenKey.add(key);
+    return out;
+  }
+}
+
+/** What one pass over an html body found. */
+export interface HtmlReading {
+  /** The text a reader sees ('' unless asked for). */
+  readonly text: string;
+  readonly links: LinkList;
+  readonly stats: HtmlStats;
+  /** The html nested deeper than MAX_HTML_DEPTH: the parser was restarted past that depth. */
+  readonly tooDeep: boolean;
+}
+
+/**
+ * Reads `html` once: every URL (a/area href, img/script/iframe src, form action, meta refresh, CSS
+ * url(), background attributes) with where it came from, what it shows and hides, and, when `withText`,
+ * its text.
+ */
+export function readHtml(html: string, withText: boolean): HtmlReading {
+  const list = new LinkList();
+  const add = (d: LinkDraft): void => list.add(d);
+  let tooDeep = false;
+  let visibleChars = 0;
+  let hiddenChars = 0;
+  let images = 0;
+  let hiddenSample = '';
+
+  let open: LinkDraft | undefined;
+  let form: LinkDraft | undefined;
+  let inStyle = false;
+  let cssChars = 0;
+  const css = (s: string | undefined, source: LinkSource): void => {
+    if (!s || cssChars >= MAX_CSS_CHARS) return;
+    const chunk = s.slice(0, MAX_CSS_CHARS - cssChars);
+    cssChars += chunk.length;
+    if (!chunk.includes('url(')) return;
+    for (const m of chunk.matchAll(CSS_URL)) add({ href: m[1]!, text: '', source });
+  };
+  let depth = 0;
+  // One frame per open element (htmlparser2 closes void elements at once, so pushes and pops pair up).
+  const root: Frame = { hidden: false, color: undefined, bg: '#ffffff' };
+  let frames: Frame[] = [];
+  let noText = 0;
+
+  // The text, as chunks; a break or a space waits until the next word (none at the start or the end).
+  const out: string[] = [];
+  let breaks = 0;
+  let space = false;
+  const emit = (s: string): void => {
+    if (out.length) {
+      if (breaks) out.push(breaks === 1 ? '\n' : breaks === 2 ? '\n\n' : '\n\n\n');
+      else if (space) out.push(' ');
+    }
+    breaks = 0;
+    space = false;
+    out.push(s);
+  };
+  const lineBreaks = (n: number): void => {
+    if (n > breaks) breaks = n;
+  };
+  // Elements html-to-text leaves out, open; <pre>s open (their whitespace is kept).
+  let skipped = 0;
+  let pre = 0;
+  // The open links of the text (href as shown, the count of words written when it opened), and lists.
+  const anchors: { shown: string; wordsBefore: number }[] = [];
+  let wordsWritten = 0;
+  const lists: { ordered: boolean; next: number; depth: number }[] = [];
+  // With a <body>, only the body's text is read (html-to-text's choice): the chunks written inside one.
+  let inBody = 0;
+  let bodyFrom = 0;
+  const bodyRanges: [number, number][] = [];
+
+  const newParser = (): Parser =>
+    new Parser(
+      {
+        onopentag(name, attrs) {
+          depth++;
+          const parent = frames.at(-1) ?? root;
+          const style = attrs['style']?.slice(0, STYLE_CHARS) ?? '';
+          const hides =
+            style !== '' && (HIDING.test(style) || (COLLAPSED.test(style) && OVERFLOW_HIDDEN.test(style)));
+          frames.push({
+            hidden: parent.hidden || hides || attrs['hidden'] !== undefined,
+            color: cssColor(STYLE_COLOR.exec(style)?.[1] ?? attrs['color']) ?? parent.color,
+            bg: cssColor(STYLE_BG.exec(style)?.[1] ?? attrs['bgcolor']) ?? parent.bg,
+          });
+          if (NO_TEXT_ELEMENTS.has(name)) noText++;
+          if (name === 'img') images++;
+          if (withText) openText(name, attrs);
+          css(attrs['style'], 'css');
+          if (attrs['background']) add({ href: attrs['background'], text: '', source: 'img' });
+          if (name === 'a' || name === 'area') {
+            if (open) add(open);
+            const href = attrs['href']?.trim();
+            open = href ? { href: href.slice(0, MAX_HREF), text: '', source: name } : undefined;
+            if (open && name === 'area') {
+              add(open);
+              open = undefined;
+            }
+            return;
+          }
+          if (name === 'style') inStyle = true;
+          else if (name === 'input' && form && attrs['type']?.toLowerCase() === 'password')
+            form.password = true;
+          else if (name === 'meta' && attrs['http-equiv']?.toLowerCase() === 'refresh') {
+            const url = REFRESH_URL.exec(attrs['content'] ?? '')?.[1];
+            if (url) add({ href: url, text: '', source: 'meta' });
+          } else {
+            const src = SRC_ATTRS[name];
+            const value = src ? attrs[src.attr]?.trim() : undefined;
+            if (src && value) {
+              if (src.source === 'form') {
+                if (form) add(form);
+                form = { href: value, text: '', source: 'form' };
+              } else add({ href: value, text: '', source: src.source });
+            }
+          }
+        },
+        ontext(t) {
+          if (noText === 0) {
+            const chars = t.replace(/\s+/g, '').length;
+            const top = frames.at(-1) ?? root;
+            if (top.hidden || (top.color !== undefined && top.color === top.bg)) {
+              hiddenChars += chars;
+              if (chars && hiddenSample.length < 80) hiddenSample += `${t.trim()} `;
+            } else visibleChars += chars;
+          }
+          if (withText && skipped === 0) writeText(t);
+          if (inStyle) css(t, 'css');
+          else if (open && open.text.length < MAX_ANCHOR_TEXT) open.text += t;
+        },
+        onclosetag(name) {
+          depth--;
+          frames.pop();
+          if (NO_TEXT_ELEMENTS.has(name) && noText > 0) noText--;
+          if (withText) closeText(name);
+          if (name === 'a' && open) {
+            add(open);
+            open = undefined;
+          } else if (name === 'form' && form) {
+            add(form);
+            form = undefined;
+          } else if (name === 'style') inStyle = false;
+        },
+      },
+      { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+    );
+
+  const writeText = (t: string): void => {
+    // In a <pre> the text is kept as it is, and (as html-to-text has it) is no link's text.
+    if (pre > 0) {
+      if (t) emit(t);
+      return;
+    }
+    const collapsed = t.replace(WHITESPACE, ' ');
+    const from = collapsed.charCodeAt(0) === 0x20 ? 1 : 0;
+    const to = collapsed.length - (collapsed.charCodeAt(collapsed.length - 1) === 0x20 ? 1 : 0);
+    if (from === 1) space = true;
+    if (to <= from) return;
+    emit(from === 0 && to === collapsed.length ? collapsed : collapsed.slice(from, to));
+    if (to < collapsed.length) space = true;
+    wordsWritten++;
+  };
+  const openText = (name: string, attrs: Record<string, string>): void => {
+    if (SKIPPED_ELEMENTS.has(name)) skipped++;
+    if (name === 'body' && inBody++ === 0) {
+      bodyFrom = out.length;
+      // Only the body is formatted: a <pre> around it does not count.
+      pre = 0;
+    }
+    if (skipped > 0) return;
+    const block = BLOCK_BREAKS[name];
+    if (block) lineBreaks(block[0]);
+    if (name === 'br') {
+      breaks++;
+    } else if (name === 'pre') {
+      pre++;
+    } else if (name === 'ul' || name === 'ol') {
+      const start = name === 'ol' ? Number.parseInt(attrs['start'] ?? '', 10) : Number.NaN;
+      lists.push({ ordered: name === 'ol', next: Number.isNaN(start) ? 1 : start, depth });
+    } else if (name === 'li' && lists.at(-1)?.depth === depth - 1) {
+      // A list item is an <li> right inside the list; any other <li> is inline, as in html-to-text.
+      const list = lists.at(-1)!;
+      lineBreaks(1);
+      emit(list.ordered ? `${list.next++}. ` : '* ');
+    } else if (name === 'a') {
+      // html-to-text's anchor: the href after the text, without mailto:, none for #anchors.
+      const href = (attrs['href'] ?? '').replace(/^mailto:/, '');
+      anchors.push({ shown: href.startsWith('#') ? '' : href, wordsBefore: wordsWritten });
+    } else if (name === 'img') {
+      const alt = attrs['alt'] ?? '';
+      const src = attrs['src'] ?? '';
+      const shown = src ? (alt ? `${alt} [${src}]` : `[${src}]`) : alt;
+      if (shown) emit(shown);
+    }
+  };
+  const closeText = (name: string): void => {
+    if (name === 'body' && inBody > 0 && --inBody === 0) bodyRanges.push([bodyFrom, out.length]);
+    if (SKIPPED_ELEMENTS.has(name)) {
+      if (skipped > 0) skipped--;
+      return;
+    }
+    if (skipped > 0) return;
+    const block = BLOCK_BREAKS[name];
+    if (block) lineBreaks(block[1]);
+    if (name === 'pre' && pre > 0) pre--;
+    else if (name === 'li' && lists.at(-1)?.depth === depth) lineBreaks(1);
+    else if ((name === 'ul' || name === 'ol') && lists.at(-1)?.depth === depth + 1) lists.pop();
+    else if (name === 'a') {
+      const anchor = anchors.pop();
+      if (anchor?.shown) {
+        if (wordsWritten > anchor.wordsBefore) {
+          space = true;
+          emit(`[${anchor.shown}]`);
+        } else emit(anchor.shown);
+      }
+    }
+  };
+
+  let parser = html ? newParser() : undefined;
+  for (let at = 0; parser && at < html.length; at += HTML_CHUNK_CHARS) {
+    parser.write(html.slice(at, at + HTML_CHUNK_CHARS));
+    if (depth > MAX_HTML_DEPTH) {
+      // Too deep: drop the open elements and read on with a fresh parser (links are still found).
+      tooDeep = true;
+      parser.end();
+      depth = 0;
+      frames = [];
+      noText = 0;
+      skipped = 0;
+      pre = 0;
+      anchors.length = 0;
+      lists.length = 0;
+      parser = newParser();
+    }
+  }
+  parser?.end();
+  if (open) add(open);
+  if (form) add(form);
+
+  let text = '';
+  if (withText) {
+    if (inBody > 0) bodyRanges.push([bodyFrom, out.length]);
+    const chunks = bodyRanges.length
+      ? bodyRanges.map(([from, to]) => out.slice(from, to).join('').trim()).filter((s) => s)
+      : [out.join('')];
+    text = chunks.join('\n').trim();
+  }
+  const stats: HtmlStats = {
+    visibleChars,
+    hiddenChars,
+    images,
+    ...(hiddenSample ? { hiddenSample: hiddenSample.trim().slice(0, 80) } : {}),
+  };
+  return { text, links: list, stats, tooDeep };
+}

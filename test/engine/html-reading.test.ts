@@ -1,0 +1,137 @@
+// readHtml: one pass over an html body for its text, its links and what it hides. The text keeps the
+// words html-to-text gave (the classifier was trained on them), checked against html-to-text itself on
+// generated html and on the corpus's html (../shared/corpus, skipped when absent).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { compile } from 'html-to-text';
+import { describe, expect, it } from 'vitest';
+import { listFiles, stripMboxLine } from '../../bin/commands/corpus-files.ts';
+import { words } from '../../lambdas/engine/classifier/features.ts';
+import { MAX_HTML_DEPTH, MAX_LINK_HOSTS, MAX_LINKS, readHtml } from '../../lambdas/engine/html-reading.ts';
+import { readMailParts } from '../../lambdas/engine/mail-reading.ts';
+
+const text = (html: string) => readHtml(html, true).text;
+const htmlToText = compile({ limits: { maxDepth: 1000 } });
+// The classifier's words, upper-cased first as html-to-text upper-cases headings (ß becomes SS there).
+const sameWords = (s: string) => words(s.toUpperCase());
+
+describe('readHtml text', () => {
+  it('breaks lines at blocks and <br>, and runs inline elements and table cells together', () => {
+    expect(text('<p>one</p><p>two</p><div>three</div>four<br>five')).toBe('one\n\ntwo\n\nthree\nfour\nfive');
+    expect(text('a<span>b</span>c <b>d</b>')).toBe('abc d');
+    expect(text('<table><tr><td>Item</td><td>Price</td></tr></table>after')).toBe('ItemPrice\n\nafter');
+  });
+
+  it('collapses whitespace, zero-width space included, keeps <pre> as it is, and decodes entities', () => {
+    expect(text('<p>words\n   more\t\u200bwords</p>')).toBe('words more words');
+    expect(text('<pre>  a   b\n c</pre>')).toBe('a   b\n c');
+    expect(text('&amp; &lt;tag&gt; &eacute;t&eacute; caf&#233;')).toBe('& <tag> été café');
+  });
+
+  it('drops style, script and everything outside the body when there is one', () => {
+    expect(
+      text('<head><title>T</title><style>p{}</style></head><body>x<script>var a</script></body>after'),
+    ).toBe('x');
+    expect(text('<title>Title</title><p>x</p>')).toBe('Title\n\nx');
+  });
+
+  it('shows a link as its text and [href], a bare href without text, mailto without the scheme', () => {
+    expect(text('see <a href="https://x.example/a">the page</a> now')).toBe(
+      'see the page [https://x.example/a] now',
+    );
+    expect(text('<a href="https://y.example/"><img src="https://y.example/i.png"></a>')).toBe(
+      '[https://y.example/i.png]https://y.example/',
+    );
+    expect(text('<a href="mailto:a@example.org">mail</a> <a href="#top">top</a>')).toBe(
+      'mail [a@example.org] top',
+    );
+    expect(text('<img src="cid:logo" alt="logo"><img alt="only">')).toBe('logo [cid:logo]only');
+  });
+
+  it('starts list items on their own line with html-to-text’s markers', () => {
+    expect(text('<ul><li>one<li>two</ul><ol start="3"><li>three</li></ol>')).toBe('* one\n* two\n\n3. three');
+  });
+
+  it('gives the words html-to-text gives on generated html', () => {
+    const html = fc
+      .array(
+        fc.constantFrom(
+          '<p>Dear customer, your account</p>',
+          '<table><tr><th>Item</th><th>Price</th></tr><tr><td>Box</td><td>$ 5</td></tr></table>',
+          '<ul><li>one<li>two</ul><ol><li>first</li></ol>',
+          '<h1>Notice</h1><h3>small</h3>',
+          '<a href="https://example.org/login?x=1">Sign in</a> <a href="mailto:a@example.org">mail</a>',
+          '<img src="cid:logo@x" alt="logo"><img src="https://example.org/p.gif">',
+          'line<br>break<br/>again<hr>',
+          '&amp; &nbsp; &#169; &eacute; &lt;tag&gt;',
+          '<!-- a comment <div> -->',
+          '<div style="display:none">hidden words</div>',
+          '<pre>  keep   spaces\n  here <a href="https://p.example/">in pre</a></pre>',
+          '<b>bold <i>italic</b> unclosed',
+          '<blockquote>quoted text</blockquote>',
+          '<style>p { color: red }</style><script>var a = 1;</script>',
+          '<html><head><title>t</title></head><body><div><div><span>deep</span></div></div></body></html>',
+        ),
+        { minLength: 1, maxLength: 8 },
+      )
+      .map((parts) => parts.join('\n'));
+    fc.assert(
+      fc.property(html, (h) => {
+        expect(sameWords(text(h))).toEqual(sameWords(htmlToText(h)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  const repo = join(import.meta.dirname, '..', '..');
+  const corpus = [join(repo, '..', 'shared', 'corpus'), join(repo, '..', '..', 'shared', 'corpus')].find(
+    (d) => existsSync(d),
+  );
+  it.skipIf(!corpus)(
+    'gives the words html-to-text gives on the corpus’s html (../shared/corpus)',
+    async () => {
+      const files = (await listFiles(join(corpus!, 'phishing_pot'))).filter((_, i) => i % 20 === 0);
+      files.push(...(await listFiles(join(corpus!, 'spamassassin'))).filter((_, i) => i % 20 === 0));
+      let compared = 0;
+      for (const file of files) {
+        const mail = await readMailParts(
+          stripMboxLine(readFileSync(file)),
+          { skipHtmlToText: true, skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true },
+          htmlToText,
+        ).catch(() => undefined);
+        if (!mail?.html) continue;
+        compared++;
+        expect(sameWords(text(mail.html)), file).toEqual(sameWords(htmlToText(mail.html)));
+      }
+      expect(compared).toBeGreaterThan(100);
+    },
+  );
+});
+
+describe('readHtml counts and links', () => {
+  it('counts hidden text apart from visible text, and finds the links in the same pass', () => {
+    const reading = readHtml(
+      '<p>Shown text</p><div style="display:none">hidden words <a href="https://h.example/">x</a></div>',
+      true,
+    );
+    expect(reading.stats.visibleChars).toBe('Showntext'.length);
+    expect(reading.stats.hiddenChars).toBe('hiddenwordsx'.length);
+    expect(reading.stats.hiddenSample).toBe('hidden words x');
+    expect(reading.links.links).toEqual([{ href: 'https://h.example/', text: 'x', source: 'a' }]);
+  });
+
+  it('bounds a million links and 100,000 open elements: links capped, text still read, flagged too deep', () => {
+    const many = Array.from({ length: 200_000 }, (_, i) => `<a href=//${i.toString(36)}.x>w</a>`).join('');
+    const flood = readHtml(many, true);
+    expect(flood.links.links.length).toBe(MAX_LINKS + MAX_LINK_HOSTS);
+    expect(flood.links.truncated).toBe(true);
+    expect(flood.text.length).toBeLessThanOrEqual(many.length);
+
+    const deep = readHtml(`${'<div><span>'.repeat(50_000)}<p>deep words</p>`, true);
+    expect(deep.tooDeep).toBe(true);
+    expect(deep.text).toContain('deep words');
+    expect(deep.text.split('\n').length).toBeLessThanOrEqual(2 * MAX_HTML_DEPTH + 10);
+  });
+});
