@@ -135,6 +135,12 @@ export const SYMBOLS = {
     weight: 2,
     description: 'Zero-width or soft-hyphen characters split words, a filter-evasion trick',
   },
+  CONTENT_DOWNLOAD_LURE: {
+    family: 'CONTENT',
+    weight: 4,
+    description:
+      'Piracy-stuffed subject (crack, keygen, full version, 1080p) and a download link as the body',
+  },
   CONTENT_ERROR: { family: 'CONTENT', weight: 0, description: 'Our content scanner could not answer' },
 
   URL_HREF_TEXT_MISMATCH: {

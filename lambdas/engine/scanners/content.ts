@@ -262,6 +262,13 @@ const MATH_LETTERS = /[\u{1D400}-\u{1D7FF}]/u;
 // "Great rates                    93910": a batch token pushed out of sight by padding.
 const SUBJECT_PADDED = /\S\s{6,}\S+\s*$/;
 const SUBJECT_BAIT = /!!|\$\s?\d|\bfree\b/i;
+// Warez spam (forums and mailing lists are flooded with it): a subject stuffed with piracy terms, and a
+// body whose call to action is a download link. Both are needed: a list discussing a cracked cipher or
+// announcing a download has only one. On the development corpus: 13 of 278 modern list spam, 0 of 6,624 ham.
+const PIRACY_SUBJECT =
+  /\b(?:key ?gens?|crack(?:ed|s)?|serial keys?|activation (?:key|code)s?|licen[cs]e keys?|full version|torrents?|dvdrip|blu-?ray|1080p|720p|full movie|free download|download free|(?:pdf|ebook|epub|mp3|zip|rar|apk) (?:free )?download|scaricare|descargar|t[ée]l[ée]charger)\b/i;
+const DOWNLOAD_CALL =
+  /(?:^|\n)[ \t*]*(?:download|get it|watch|click here|free download)\b[^\n]{0,30}(?:https?:\/\/|\n\s*https?:\/\/)/i;
 // Text shrunk to nothing, so filters read words a person never sees. Bounded: one property match.
 const HIDDEN_TEXT = /font-size\s*:\s*0(?:px|pt|em|%)?\s*[;"'}]/i;
 
@@ -305,6 +312,13 @@ export const content: Scanner = {
       out.push({ symbol: 'CONTENT_SUBJECT_PADDED', evidence: parsed.subject.slice(0, 100) });
     const bait = SUBJECT_BAIT.exec(parsed.subject);
     if (bait) out.push({ symbol: 'CONTENT_SUBJECT_BAIT', evidence: bait[0] });
+    const piracy = PIRACY_SUBJECT.exec(parsed.subject);
+    const call = piracy && DOWNLOAD_CALL.exec(body.slice(0, 3000));
+    if (piracy && call)
+      out.push({
+        symbol: 'CONTENT_DOWNLOAD_LURE',
+        evidence: `${piracy[0]}; ${call[0].trim().replace(/\s+/g, ' ').slice(0, 60)}`,
+      });
     const to = parsed.headers.find(([name]) => name === 'to')?.[1] ?? '';
     if (/undisclosed/i.test(to))
       out.push({ symbol: 'CONTENT_UNDISCLOSED_RECIPIENTS', evidence: to.slice(0, 80) });

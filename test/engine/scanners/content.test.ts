@@ -83,6 +83,31 @@ describe('content scanner', () => {
     expect(await symbols(raw)).toEqual([]);
   });
 
+  it('emits CONTENT_DOWNLOAD_LURE for a piracy subject whose body is a download link', async () => {
+    const raw = eml(
+      { From: 'a@example.org', Subject: 'Fusion 360 Pro Crack Serial Key Download For Mac Win' },
+      'Fusion 360 Pro Crack Serial Key Download For Mac Win\n\n*Download File* https://t.co/T5pK7tc3bk\n\neebf2c3492\n',
+    );
+    const findings = await content.scan(await inputFrom(raw), ctxFrom());
+    expect(findings.find((f) => f.symbol === 'CONTENT_DOWNLOAD_LURE')?.evidence).toBe(
+      'Crack; *Download File* https://',
+    );
+  });
+
+  it('needs both the piracy subject and the download call for CONTENT_DOWNLOAD_LURE', async () => {
+    // A list discussing a cracked cipher, and a release announcement with a download link.
+    const cipher = eml(
+      { From: 'a@example.org', Subject: 'Distributed.net cracks the RC5-64 cipher' },
+      'After four years the key was found. Details: https://example.org/rc5',
+    );
+    const release = eml(
+      { From: 'a@example.org', Subject: 'CuteFTP Pro 3.0 released' },
+      'New in this version: faster transfers.\n\nDownload Free Trial:\nhttps://example.org/get',
+    );
+    expect(await symbols(cipher)).not.toContain('CONTENT_DOWNLOAD_LURE');
+    expect(await symbols(release)).not.toContain('CONTENT_DOWNLOAD_LURE');
+  });
+
   it('emits CONTENT_EMPTY for a message with no subject and no body', async () => {
     expect(await symbols(eml({ From: 'a@example.org' }, ''))).toEqual(['CONTENT_EMPTY']);
   });
