@@ -100,6 +100,32 @@ const BLOCK_BREAKS: Record<string, readonly [number, number]> = {
 // html-to-text's whitespace: a zero-width space separates words as a space does; a no-break space does not.
 const WHITESPACE = /[ \t\r\n\f\u200b]+/g;
 
+/** The characters of `t` that are not whitespace (as /\s/ has it), counted without a copy. */
+function nonSpaceChars(t: string): number {
+  let n = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c > 0x20 && c < 0xa0) n++;
+    else if (
+      !(
+        (c >= 0x09 && c <= 0x0d) ||
+        c === 0x20 ||
+        c === 0xa0 ||
+        c === 0x1680 ||
+        (c >= 0x2000 && c <= 0x200a) ||
+        c === 0x2028 ||
+        c === 0x2029 ||
+        c === 0x202f ||
+        c === 0x205f ||
+        c === 0x3000 ||
+        c === 0xfeff
+      )
+    )
+      n++;
+  }
+  return n;
+}
+
 /** A CSS color as #rrggbb (white, #fff, rgb(255,255,255) -> #ffffff), or undefined for anything else. */
 export function cssColor(value: string | undefined): string | undefined {
   if (!value) return undefined;
@@ -270,15 +296,20 @@ export function readHtml(html: string, withText: boolean): HtmlReading {
       {
         onopentag(name, attrs) {
           depth++;
-          const parent = frames.at(-1) ?? root;
+          const parent = frames[frames.length - 1] ?? root;
           const style = attrs['style']?.slice(0, STYLE_CHARS) ?? '';
-          const hides =
-            style !== '' && (HIDING.test(style) || (COLLAPSED.test(style) && OVERFLOW_HIDDEN.test(style)));
-          frames.push({
-            hidden: parent.hidden || hides || attrs['hidden'] !== undefined,
-            color: cssColor(STYLE_COLOR.exec(style)?.[1] ?? attrs['color']) ?? parent.color,
-            bg: cssColor(STYLE_BG.exec(style)?.[1] ?? attrs['bgcolor']) ?? parent.bg,
-          });
+          if (style === '' && attrs['hidden'] === undefined && !attrs['color'] && !attrs['bgcolor']) {
+            // Most elements style nothing: they share their parent's frame.
+            frames.push(parent);
+          } else {
+            const hides =
+              style !== '' && (HIDING.test(style) || (COLLAPSED.test(style) && OVERFLOW_HIDDEN.test(style)));
+            frames.push({
+              hidden: parent.hidden || hides || attrs['hidden'] !== undefined,
+              color: cssColor(STYLE_COLOR.exec(style)?.[1] ?? attrs['color']) ?? parent.color,
+              bg: cssColor(STYLE_BG.exec(style)?.[1] ?? attrs['bgcolor']) ?? parent.bg,
+            });
+          }
           if (NO_TEXT_ELEMENTS.has(name)) noText++;
           if (name === 'img') images++;
           if (withText) openText(name, attrs);
@@ -313,8 +344,8 @@ export function readHtml(html: string, withText: boolean): HtmlReading {
         },
         ontext(t) {
           if (noText === 0) {
-            const chars = t.replace(/\s+/g, '').length;
-            const top = frames.at(-1) ?? root;
+            const chars = nonSpaceChars(t);
+            const top = frames[frames.length - 1] ?? root;
             if (top.hidden || (top.color !== undefined && top.color === top.bg)) {
               hiddenChars += chars;
               if (chars && hiddenSample.length < 80) hiddenSample += `${t.trim()} `;
