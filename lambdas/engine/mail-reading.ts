@@ -287,10 +287,7 @@ export function readMailParts(
     });
     parser.on('end', () => {
       const headers = mail['headers'] as Map<string, unknown> | undefined;
-      for (const key of SIMPLE_KEYS) {
-        if (headers?.has(key))
-          mail[key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = headers.get(key);
-      }
+      for (const [key, name] of SIMPLE_KEYS) if (headers?.has(key)) mail[name] = headers.get(key);
       parser.updateImageLinks(
         (attachment, done) =>
           done(
@@ -310,16 +307,16 @@ export function readMailParts(
 
 type ReadItem = AttachmentStream | MessageText;
 
-// The headers simpleParser copies onto the mail (camel-cased).
+// The headers simpleParser copies onto the mail, with the camel-cased name it gives each.
 const SIMPLE_KEYS = [
-  'subject',
-  'references',
-  'date',
-  'to',
-  'from',
-  'cc',
-  'bcc',
-  'message-id',
-  'in-reply-to',
-  'reply-to',
-];
+  ['subject', 'subject'],
+  ['references', 'references'],
+  ['date', 'date'],
+  ['to', 'to'],
+  ['from', 'from'],
+  ['cc', 'cc'],
+  ['bcc', 'bcc'],
+  ['message-id', 'messageId'],
+  ['in-reply-to', 'inReplyTo'],
+  ['reply-to', 'replyTo'],
+] as const;

@@ -28,10 +28,34 @@ interface PartHeaders {
   readonly encoding: string;
 }
 
+/**
+ * The first `name:` field of a header block, its folded lines unfolded: only that field is unfolded,
+ * not the whole block (a top-level block can be many KB of Received lines).
+ */
+function field(block: string, name: RegExp): string {
+  const m = name.exec(block);
+  if (!m) return '';
+  let end = m.index;
+  // The field goes on while the next line starts with a space or a tab.
+  for (;;) {
+    const nl = block.indexOf('\n', end);
+    if (nl < 0) {
+      end = block.length;
+      break;
+    }
+    end = nl + 1;
+    const next = block.charCodeAt(end);
+    if (next !== 0x20 && next !== 0x09) break;
+  }
+  return block.slice(m.index, end).replace(/\r?\n[ \t]+/g, ' ');
+}
+
 function readHeaders(block: string): PartHeaders {
-  const unfolded = block.replace(/\r?\n[ \t]+/g, ' ');
-  const ct = /^content-type:[ \t]*([^\r\n]*)/im.exec(unfolded)?.[1] ?? '';
-  const cte = /^content-transfer-encoding:[ \t]*([^\r\n;]*)/im.exec(unfolded)?.[1] ?? '';
+  const ct = /^content-type:[ \t]*([^\r\n]*)/i.exec(field(block, /^content-type:/im))?.[1] ?? '';
+  const cte =
+    /^content-transfer-encoding:[ \t]*([^\r\n;]*)/i.exec(
+      field(block, /^content-transfer-encoding:/im),
+    )?.[1] ?? '';
   const type = (/^\s*([^;\s]+)/.exec(ct)?.[1] ?? 'text/plain').toLowerCase();
   const boundary = /boundary\s*=\s*(?:"([^"]{1,200})"|([^;\s]{1,200}))/i.exec(ct);
   const b = boundary?.[1] ?? boundary?.[2];

@@ -164,10 +164,8 @@ async function parseWithin(raw: Uint8Array, limits: Limits): Promise<ParsedMessa
   const headers: (readonly [string, string])[] = [];
   for (const h of (mail.headerLines ?? []).slice(0, MAX_HEADER_LINES)) {
     const colon = h.line.indexOf(':');
-    headers.push([
-      h.key.toLowerCase(),
-      (colon >= 0 ? h.line.slice(colon + 1) : '').replace(/\r?\n/g, '').trim(),
-    ]);
+    const value = colon >= 0 ? h.line.slice(colon + 1) : '';
+    headers.push([h.key.toLowerCase(), (value.includes('\n') ? value.replace(/\r?\n/g, '') : value).trim()]);
   }
 
   const attachments: ParsedAttachment[] = (mail.attachments ?? []).map((a) => ({
