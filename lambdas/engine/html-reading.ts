@@ -99,6 +99,8 @@ const BLOCK_BREAKS: Record<string, readonly [number, number]> = {
 };
 // html-to-text's whitespace: a zero-width space separates words as a space does; a no-break space does not.
 const WHITESPACE = /[ \t\r\n\f\u200b]+/g;
+const isWhitespace = (c: number): boolean =>
+  c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0c || c === 0x200b;
 
 /** The characters of `t` that are not whitespace (as /\s/ has it), counted without a copy. */
 function nonSpaceChars(t: string): number {
@@ -378,13 +380,22 @@ export function readHtml(html: string, withText: boolean): HtmlReading {
       if (t) emit(t);
       return;
     }
-    const collapsed = t.replace(WHITESPACE, ' ');
-    const from = collapsed.charCodeAt(0) === 0x20 ? 1 : 0;
-    const to = collapsed.length - (collapsed.charCodeAt(collapsed.length - 1) === 0x20 ? 1 : 0);
-    if (from === 1) space = true;
-    if (to <= from) return;
-    emit(from === 0 && to === collapsed.length ? collapsed : collapsed.slice(from, to));
-    if (to < collapsed.length) space = true;
+    const n = t.length;
+    let from = 0;
+    while (from < n && isWhitespace(t.charCodeAt(from))) from++;
+    if (from > 0) space = true;
+    if (from === n) return;
+    let to = n;
+    while (isWhitespace(t.charCodeAt(to - 1))) to--;
+    // Most text has no whitespace to collapse (none, or single spaces): it is written as it is.
+    let collapse = false;
+    for (let i = from; i < to && !collapse; i++) {
+      const c = t.charCodeAt(i);
+      collapse = isWhitespace(c) && (c !== 0x20 || isWhitespace(t.charCodeAt(i + 1)));
+    }
+    const words = from === 0 && to === n ? t : t.slice(from, to);
+    emit(collapse ? words.replace(WHITESPACE, ' ') : words);
+    if (to < n) space = true;
     wordsWritten++;
   };
   const openText = (name: string, attrs: Record<string, string>): void => {
