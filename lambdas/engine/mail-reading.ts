@@ -130,10 +130,12 @@ function metaText(node: MimeNode, options: MailParserOptions): string {
 }
 
 /**
- * The header fields decoded into a part's `headers`: those mailparser reads there (the message's
- * subject, addresses, date and ids, an attachment's Content-ID, an attached message's From, Subject,
- * Date, To, Cc and Bcc) and simpleParser copies onto the mail. Every field stays in `headerLines`, raw,
- * which is where parse reads the header block from.
+ * The header fields decoded into a part's `headers`: those mailparser reads there (an attachment's
+ * Content-ID, an attached message's From, Subject, Date, To, Cc and Bcc) and those parse reads of the
+ * mail (its subject, From, To, Cc, date and Message-ID). Reply-To, In-Reply-To and References, which
+ * simpleParser also copies onto the mail, nobody reads there, so they are not parsed into addresses and
+ * ids. Every field stays in `headerLines`, raw, which is where parse (and the impersonation scanner's
+ * Reply-To check) reads the header block from.
  */
 export const DECODED_HEADERS: ReadonlySet<string> = new Set([
   'subject',
@@ -142,10 +144,7 @@ export const DECODED_HEADERS: ReadonlySet<string> = new Set([
   'to',
   'cc',
   'bcc',
-  'reply-to',
   'message-id',
-  'in-reply-to',
-  'references',
   'content-id',
 ]);
 
