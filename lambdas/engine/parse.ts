@@ -165,7 +165,8 @@ async function parseWithin(raw: Uint8Array, limits: Limits): Promise<ParsedMessa
   for (const h of (mail.headerLines ?? []).slice(0, MAX_HEADER_LINES)) {
     const colon = h.line.indexOf(':');
     const value = colon >= 0 ? h.line.slice(colon + 1) : '';
-    headers.push([h.key.toLowerCase(), (value.includes('\n') ? value.replace(/\r?\n/g, '') : value).trim()]);
+    // Unfolded: every line break goes, CRLF or LF (a lone CR stays), as /\r?\n/g has it.
+    headers.push([h.key.toLowerCase(), value.replaceAll('\r\n', '').replaceAll('\n', '').trim()]);
   }
 
   const attachments: ParsedAttachment[] = (mail.attachments ?? []).map((a) => ({
