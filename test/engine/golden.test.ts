@@ -58,7 +58,8 @@ const GOLDEN: readonly Golden[] = [
     file: 'urls-suspicious.eml',
     action: 'quarantine',
     symbols: [
-      'CLASSIFIER_SPAM_80',
+      // The phish head calls a message of credential links, a raw IP and a look-alike brand phish.
+      'CLASSIFIER_PHISH_80',
       'URL_CREDENTIALS',
       'URL_IP_HOST',
       'URL_LOOKALIKE_BRAND',
