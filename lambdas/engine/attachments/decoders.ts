@@ -7,6 +7,7 @@ const B64 = new Int8Array(256).fill(-1);
 for (let i = 0; i < B64_ALPHABET.length; i++) B64[B64_ALPHABET.charCodeAt(i)] = i;
 const EQ = 61;
 const NOT_BASE64 = /[^A-Za-z0-9+/]+/g;
+const NOT_BASE64_OR_PAD = /[^A-Za-z0-9+/=]+/g;
 
 /**
  * Decodes base64 characters. Characters outside the alphabet are skipped; `=` either ends the current
@@ -15,7 +16,26 @@ const NOT_BASE64 = /[^A-Za-z0-9+/]+/g;
 export function decodeBase64(src: string, padEndsQuad: boolean): Buffer {
   // Junk skipped, `=` included, it is Node's own decoder on what is left (two native passes, twice as
   // fast as the loop below on html). The URL-safe `-` and `_` that decoder also reads are junk here.
-  if (!padEndsQuad) return Buffer.from(src.replace(NOT_BASE64, ''), 'base64');
+  // Node's decoder skips every other char by itself, but for `-` and `_` (it reads base64url) and `=`
+  // (after which it may stop): without those, and with `=` only after the last base64 char, it is given
+  // the text as it is, one native pass.
+  const urlSafe = src.includes('-') || src.includes('_');
+  if (!padEndsQuad) {
+    const eq = src.indexOf('=');
+    if (!urlSafe && (eq < 0 || !/[A-Za-z0-9+/]/.test(src.slice(eq))))
+      return Buffer.from(eq < 0 ? src : src.slice(0, eq), 'base64');
+    return Buffer.from(src.replace(NOT_BASE64, ''), 'base64');
+  }
+  // With few `=` (a file's body), Node's decoder on each run between them: many times the loop's speed.
+  // With many (html), the loop: a native call per short run costs more.
+  let pads = 0;
+  for (let i = src.indexOf('='); i >= 0 && pads * 64 <= src.length; i = src.indexOf('=', i + 1)) pads++;
+  if (pads * 64 <= src.length) {
+    const runs = (urlSafe ? src.replace(NOT_BASE64_OR_PAD, '') : src).split('=');
+    return runs.length === 1
+      ? Buffer.from(runs[0] as string, 'base64')
+      : Buffer.concat(runs.map((run) => Buffer.from(run, 'base64')));
+  }
   const out = Buffer.allocUnsafe(Math.ceil((src.length * 3) / 4) + 3);
   let n = 0;
   let acc = 0;
@@ -196,16 +216,21 @@ function decodeEscapes(
   return { bytes: out.subarray(0, n), badEscapes, lowerHex };
 }
 
+// Where a soft break may start when every line break is one: `=`, a blank or a line break.
+const SOFT_BREAK_START = /[= \t\r\n]/g;
 /** Soft line breaks removed: `=`, blanks, a line break; with `anyBreak` every line break (and the blanks and `=` before it). */
 function removeSoftBreaks(body: string, anyBreak: boolean): string {
   const parts: string[] = [];
   let from = 0;
+  const stop = anyBreak ? SOFT_BREAK_START : undefined;
   for (let i = 0; i < body.length; ) {
+    // Straight to the next char a soft break may start at (natively: most chars are none).
+    if (stop) {
+      stop.lastIndex = i;
+      i = stop.exec(body)?.index ?? -1;
+    } else i = body.indexOf('=', i);
+    if (i < 0) break;
     const c = body.charCodeAt(i);
-    if (c !== EQ && !(anyBreak && (isBlank(c) || c === CR || c === LF))) {
-      i++;
-      continue;
-    }
     let j = c === EQ ? i + 1 : i;
     while (isBlank(body.charCodeAt(j))) j++;
     const brk = lineBreak(body, j);

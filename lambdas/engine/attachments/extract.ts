@@ -271,10 +271,14 @@ class Collector {
       b.length > 0 &&
       this.mimeLengths.has(b.length) &&
       this.mimeShas.has(createHash('sha256').update(b).digest('hex'));
+    // No decoding is longer than the body (base64: 3 bytes per 4 chars), so one shorter than every
+    // attachment cannot be one; without an `=` the quoted-printable decoding is the body's bytes.
+    const shortest = Math.min(...this.mimeLengths);
+    if (shortest > body.length) return false;
     return (
-      matches(plainBase64(body, memo)) ||
+      (shortest <= Math.floor((body.length * 3) / 4) && matches(plainBase64(body, memo))) ||
       (this.mimeLengths.has(body.length) && matches(Buffer.from(body, 'latin1'))) ||
-      matches(decodeQuotedPrintable(body, 'drop-eq'))
+      (body.includes('=') && matches(decodeQuotedPrintable(body, 'drop-eq')))
     );
   }
 

@@ -131,6 +131,38 @@ describe('decodeBase64', () => {
       { numRuns: 3000 },
     );
   });
+
+  it('gives the same on long base64 text with a few `=`, url-safe chars and junk of every kind', () => {
+    // Long runs between rare `=` take Node's decoder on the text as it is (no `-`, `_`, or `=` before the
+    // last base64 char) or run by run: each must read as the reference does.
+    const piece = fc.oneof(
+      { weight: 20, arbitrary: fc.constantFrom('QUJD', 'UEsDBA', 'TVqQ', 'JVBERi0x', '+/9', 'a', 'Zz') },
+      {
+        weight: 4,
+        arbitrary: fc.constantFrom(
+          '\r\n',
+          '\n',
+          '\r',
+          ' ',
+          '\t',
+          '.',
+          '<',
+          '\u00e9',
+          '\u2028',
+          '\ufeff',
+          '\u4e00',
+        ),
+      },
+      { weight: 1, arbitrary: fc.constantFrom('=', '==', '-', '_', '=A', 'Q=') },
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 40, maxLength: 400 }), fc.boolean(), (parts, padEndsQuad) => {
+        const body = parts.join('');
+        expect(decodeBase64(body, padEndsQuad).equals(reference.base64(body, padEndsQuad))).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });
 
 describe('base64 line readings', () => {
