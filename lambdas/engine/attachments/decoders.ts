@@ -213,18 +213,15 @@ export function base64WholeQuads(body: string): string {
 
 /** uuencode: decodes every well-formed line (length char then groups of four), with or without `begin`. */
 export function decodeUuencode(body: string): { name?: string; bytes: Buffer } | undefined {
+  // Lines after the first `end` line are not read.
+  const end = UU_END.exec(body);
+  const text = end ? body.slice(0, end.index) : body;
   const chunks: Buffer[] = [];
-  let name: string | undefined;
-  for (const raw of body.split(/\r\n|\r|\n/)) {
-    // Only a line that starts so can be one: the regex runs on those alone.
-    const begin = raw.startsWith('begin') ? /^begin(?:-base64)?\s+[0-7]{3,4}\s+(.{1,255})$/.exec(raw) : null;
-    if (begin) {
-      name = begin[1]?.trim();
-      continue;
-    }
-    if (raw === 'end') break;
+  // Only the lines that can be data lines, found natively (most text has none): each is a length char,
+  // then chars from space to backquote, then at most two chars the decoding does not look at.
+  for (const [, raw = ''] of text.matchAll(UU_LINE)) {
     const count = (raw.charCodeAt(0) - 32) & 63;
-    if (raw.length === 0 || count === 0) continue;
+    if (count === 0) continue;
     const need = Math.ceil(count / 3) * 4;
     const line = raw.slice(1).padEnd(need, ' ');
     if (raw.length - 1 < need - 2 || raw.length - 1 > need + 2) continue; // not a uu line
@@ -245,8 +242,17 @@ export function decodeUuencode(body: string): { name?: string; bytes: Buffer } |
     chunks.push(bytes.subarray(0, count));
   }
   if (chunks.length === 0) return undefined;
+  // The name of the last `begin` line (a begin line is never a data line: its second char is `e`).
+  let name: string | undefined;
+  for (const [, begin] of text.matchAll(UU_BEGIN)) name = begin?.trim();
   return { ...(name ? { name } : {}), bytes: Buffer.concat(chunks) };
 }
+// A line (between CR, LF or CRLF breaks) that is just `end`.
+const UU_END = /(?:^|[\r\n])end(?=[\r\n]|$)/;
+const UU_LINE = /(?:^|[\r\n])([^\r\n][ -`]{2,}[^\r\n]{0,2})(?=[\r\n]|$)/g;
+// `begin 644 name` on a line of its own: blanks and the name within the line (`.` stops at U+2028 too).
+const UU_BEGIN =
+  /(?:^|[\r\n])begin(?:-base64)?[^\S\r\n]+[0-7]{3,4}[^\S\r\n]+([^\r\n\u2028\u2029]{1,255})(?=[\r\n]|$)/g;
 
 /** yEnc (`=ybegin ... =yend`), the Usenet binary encoding some clients still decode. */
 export function decodeYenc(src: string): { name?: string; bytes: Buffer } | undefined {

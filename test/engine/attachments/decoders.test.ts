@@ -5,6 +5,7 @@ import {
   base64WholeQuads,
   decodeBase64,
   decodeQuotedPrintable,
+  decodeUuencode,
   type QpBadEscape,
   quotedPrintableReadings,
 } from '../../../lambdas/engine/attachments/decoders.ts';
@@ -32,6 +33,34 @@ const reference = {
   base64(src: string, padEndsQuad: boolean): Buffer {
     const decode = (run: string) => Buffer.from(run.replace(/[^A-Za-z0-9+/]/g, ''), 'base64');
     return padEndsQuad ? Buffer.concat(src.split('=').map(decode)) : decode(src);
+  },
+  // uuencode line by line, as decodeUuencode was first written.
+  uuencode(body: string): { name?: string; bytes: Buffer } | undefined {
+    const chunks: Buffer[] = [];
+    let name: string | undefined;
+    for (const raw of body.split(/\r\n|\r|\n/)) {
+      const begin = /^begin(?:-base64)?\s+[0-7]{3,4}\s+(.{1,255})$/.exec(raw);
+      if (begin) {
+        name = begin[1]?.trim();
+        continue;
+      }
+      if (raw === 'end') break;
+      const count = (raw.charCodeAt(0) - 32) & 63;
+      if (raw.length === 0 || count === 0) continue;
+      const need = Math.ceil(count / 3) * 4;
+      const line = raw.slice(1).padEnd(need, ' ');
+      if (raw.length - 1 < need - 2 || raw.length - 1 > need + 2) continue;
+      if (/[^ -`]/.test(line.slice(0, need))) continue;
+      const six = [...line.slice(0, need)].map((c) => (c.charCodeAt(0) - 32) & 63);
+      const bytes: number[] = [];
+      for (let i = 0; i < need; i += 4) {
+        const [a = 0, b = 0, c = 0, d = 0] = six.slice(i, i + 4);
+        bytes.push(((a << 2) | (b >> 4)) & 0xff, ((b << 4) | (c >> 2)) & 0xff, ((c << 6) | d) & 0xff);
+      }
+      chunks.push(Buffer.from(bytes.slice(0, count)));
+    }
+    if (chunks.length === 0) return undefined;
+    return { ...(name ? { name } : {}), bytes: Buffer.concat(chunks) };
   },
   linePrefixes: (body: string): string =>
     body
@@ -167,6 +196,42 @@ describe('decodeBase64', () => {
         expect(decodeBase64(body, padEndsQuad).equals(reference.base64(body, padEndsQuad))).toBe(true);
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('decodeUuencode', () => {
+  it('gives the line-by-line reading: data lines, the last begin name, nothing after an end line', () => {
+    const part = fc.constantFrom(
+      '\r\n',
+      '\n',
+      '\r',
+      'begin 644 a.zip',
+      'begin-base64 0644  b c ',
+      'begin 644\nx',
+      'begin 644 n\u2028m',
+      'begin 77 x',
+      'end',
+      'end ',
+      '#0V%T',
+      '%0V%T',
+      'M4$L#!!0``````',
+      '`',
+      ' ',
+      '!80``',
+      'AB',
+      'ab',
+      '\u2028',
+      '`` ',
+      '"``a',
+      '$``a~',
+    );
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 40 }), (parts) => {
+        const body = parts.join('');
+        expect(decodeUuencode(body)).toEqual(reference.uuencode(body));
+      }),
+      { numRuns: 5000 },
     );
   });
 });
