@@ -16,6 +16,9 @@ export interface MimeStructure {
 // KB; 256 KB leaves room for huge Received chains while bounding the regex work per part.
 const MAX_HEADER_BLOCK_CHARS = 256 * 1024;
 
+// A character no line of base64 text holds (line ends and other whitespace are allowed).
+const NOT_BASE64 = /[^A-Za-z0-9+/=\s]/g;
+
 interface Level {
   readonly boundary: string;
   seen: boolean;
@@ -116,6 +119,17 @@ export function inspectMimeStructure(
     return bodyStart;
   };
 
+  // Where the next character base64 cannot hold is: one search serves every line before it, so a
+  // large base64 part costs one scan, not a copy and a regex per line.
+  let nextBad = -1;
+  const notBase64Before = (from: number, to: number): boolean => {
+    if (nextBad < from) {
+      NOT_BASE64.lastIndex = from;
+      nextBad = NOT_BASE64.exec(src)?.index ?? src.length;
+    }
+    return nextBad < to;
+  };
+
   let pos = enterPart(0);
   parts = 1;
   if (stack.length > limits.maxDepth) cutAt = 0;
@@ -132,7 +146,7 @@ export function inspectMimeStructure(
       if (stack.length === 0) break;
       continue;
     }
-    const line = src.slice(lineStart, nl).replace(/\r$/, '');
+    const line = maybeBoundary ? src.slice(lineStart, nl).replace(/\r$/, '') : '';
     if (maybeBoundary) {
       let matched = -1;
       let closing = false;
@@ -178,7 +192,7 @@ export function inspectMimeStructure(
         continue;
       }
     }
-    if (leafBase64 && !leafBad && /[^A-Za-z0-9+/=\s]/.test(line)) {
+    if (leafBase64 && !leafBad && notBase64Before(lineStart, nl)) {
       leafBad = true;
       problems.push(`unreadable: part ${parts} has invalid base64`);
     }

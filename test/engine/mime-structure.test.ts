@@ -21,6 +21,21 @@ describe('inspectMimeStructure', () => {
     expect(inspectMimeStructure(src, limits).problems).toEqual(['unreadable: part 2 has invalid base64']);
   });
 
+  it('reports each base64 part with a character base64 cannot hold, and not the clean part between', () => {
+    const part = (body: string) =>
+      `--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n${body}\r\n`;
+    const src =
+      'Content-Type: multipart/mixed; boundary=b\r\n\r\n' +
+      part('QUJD\r\nREVG\r\nR0g*SQ==') +
+      part('QUJD\r\nREVG') +
+      part('QUJD\r\n\r\nREVG!') +
+      '--b--\r\n';
+    expect(inspectMimeStructure(src, limits).problems).toEqual([
+      'unreadable: part 2 has invalid base64',
+      'unreadable: part 4 has invalid base64',
+    ]);
+  });
+
   it('takes a field only at the start of a line, not inside another field', () => {
     const src = 'Subject: see\r\n Content-Type: multipart/mixed; boundary=x\r\n\r\nbody\r\n';
     expect(inspectMimeStructure(src, limits)).toEqual({
