@@ -26,23 +26,25 @@ export function isOfflineError(err: unknown): boolean {
  */
 export function mailauthLineBreaks(raw: Uint8Array): Buffer {
   const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  let added = 0;
-  let last = -1;
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i]!;
-    if (c !== 0x0a) last = c;
-    else if (last !== 0x0d) added++;
+  // The line feeds that get a CR, found line by line with native searches (not byte by byte in JS).
+  const bare: number[] = [];
+  let lastNotLf = -1;
+  let previousLf = -1;
+  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) {
+    if (i > previousLf + 1) lastNotLf = bytes[i - 1]!;
+    if (lastNotLf !== 0x0d) bare.push(i);
+    previousLf = i;
   }
-  if (added === 0) return bytes;
-  const out = Buffer.allocUnsafe(bytes.length + added);
-  last = -1;
+  if (bare.length === 0) return bytes;
+  const out = Buffer.allocUnsafe(bytes.length + bare.length);
+  let from = 0;
   let o = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i]!;
-    if (c !== 0x0a) last = c;
-    else if (last !== 0x0d) out[o++] = 0x0d;
-    out[o++] = c;
+  for (const i of bare) {
+    o += bytes.copy(out, o, from, i);
+    out[o++] = 0x0d;
+    from = i;
   }
+  bytes.copy(out, o, from);
   return out;
 }
 

@@ -1,9 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   cleanBody,
+  EMAIL,
   MAX_WORDS,
   messageFeatures,
   textFeatures,
+  withoutEmails,
   words,
 } from '../../../lambdas/engine/classifier/features.ts';
 import { DEFAULT_LIMITS, parseMessage } from '../../../lambdas/engine/parse.ts';
@@ -112,6 +115,35 @@ describe('messageFeatures', () => {
     );
     const features = messageFeatures(await parseMessage(raw, DEFAULT_LIMITS));
     expect(features).toEqual(expect.arrayContaining(['a:type:application/pdf', 'a:ext:pdf']));
+  });
+});
+
+describe('withoutEmails', () => {
+  it('removes what the address regex removes, on any mix of address characters and separators', () => {
+    const pieces = [
+      'a',
+      'bob',
+      '@',
+      '.',
+      '-',
+      '_',
+      ' ',
+      '<',
+      ':',
+      'é',
+      '\u00a0',
+      'x'.repeat(70),
+      'y'.repeat(260),
+    ];
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...pieces), { maxLength: 30 }).map((p) => p.join('')),
+        (s) => {
+          expect(withoutEmails(s)).toBe(s.replace(EMAIL, ' '));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 

@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import fc from 'fast-check';
 import { dkimSign } from 'mailauth';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { offlineResolver } from '../../../lambdas/engine/scan-message.ts';
@@ -103,6 +104,28 @@ describe('mailauthLineBreaks', () => {
     expect(lines('a\r\nb\r\n')).toBe('a\r\nb\r\n');
     expect(lines('a\r\n\nb')).toBe('a\r\n\nb');
     expect(lines('a\rb\n')).toBe('a\rb\r\n');
+  });
+
+  it('inserts exactly the CRs of the byte-by-byte rule, on any mix of CR, LF and text', () => {
+    // The rule read one byte at a time: an LF gets a CR unless the last byte before it other than LF is a CR.
+    const byByte = (s: string) => {
+      let last = '';
+      let out = '';
+      for (const c of s) {
+        if (c !== '\n') last = c;
+        else if (last !== '\r') out += '\r';
+        out += c;
+      }
+      return out;
+    };
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('a', '\r', '\n', 'bc')).map((parts) => parts.join('')),
+        (s) => {
+          expect(lines(s)).toBe(byByte(s));
+        },
+      ),
+    );
   });
 
   it('returns the same bytes without copying when nothing changes', () => {
