@@ -148,12 +148,16 @@ async function parseWithin(raw: Uint8Array, limits: Limits): Promise<ParsedMessa
     }
     return v.slice(0, limits.maxBodyChars);
   };
-  const text = cap(mail.text);
   const html = cap(mail.html);
-
   // An html-only message's html is the part its text was read from: that pass found the links too.
-  const read = reading.htmlReadings.find((r) => r.html === html)?.reading;
-  const links = linksOf(read ?? readHtml(html, false), text);
+  // One too long to be read for text (mailparser's maxHtmlLengthToParse) has no text from mailparser:
+  // its first maxBodyChars give the text, in the pass that finds its links, so padding the html past
+  // the cap cannot blank the text.
+  const tooLongForText =
+    !mail.text && structure.htmlOnly && typeof mail.html === 'string' && mail.html.length > html.length;
+  const read = reading.htmlReadings.find((r) => r.html === html)?.reading ?? readHtml(html, tooLongForText);
+  const text = cap(tooLongForText ? read.text : mail.text);
+  const links = linksOf(read, text);
   if (links.truncated) {
     truncated = true;
     problems.push(`truncated: more than ${MAX_LINKS + MAX_LINK_HOSTS} links (${links.total} seen)`);

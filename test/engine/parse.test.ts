@@ -99,6 +99,22 @@ describe('parseMessage', () => {
     expect(links.find((l) => l.source === 'form')?.password).toBe(true);
   });
 
+  it('bounds huge html-only mail: text read from the html cut at maxBodyChars, links bounded, truncation flagged', async () => {
+    const small = { ...limits, maxBodyChars: 100_000 };
+    const para = '<p>Words of a long letter <a href="https://a.example/x">here</a></p>\n';
+    const raw = eml(
+      { From: 'a@example.org', Subject: 'huge', 'Content-Type': 'text/html; charset=utf-8' },
+      para.repeat(Math.ceil(300_000 / para.length)),
+    );
+    const p = await parseMessage(Buffer.from(raw), small);
+    expect(p.html.length).toBe(small.maxBodyChars);
+    expect(p.text.length).toBeLessThanOrEqual(small.maxBodyChars);
+    expect(p.text).toMatch(/^Words of a long letter here \[https:\/\/a\.example\/x\]\n\nWords/);
+    expect(p.links).toEqual([{ href: 'https://a.example/x', text: 'here', source: 'a' }]);
+    expect(p.truncated).toBe(true);
+    expect(p.problems).toContain(`truncated: body longer than ${small.maxBodyChars} chars`);
+  });
+
   it('cuts bodies longer than maxBodyChars and flags truncation', async () => {
     const raw = eml({ From: 'a@example.org', Subject: 'long' }, 'x'.repeat(5000));
     const p = await parseMessage(Buffer.from(raw), { ...limits, maxBodyChars: 1000 });
