@@ -463,7 +463,8 @@ async function* candidates(body: string, maxBytes: number, memo: Base64Memo): As
       quotedPrintableMayCarveZip(body) ||
       (await someMayBeFile(
         body.length,
-        modes.map((m) => (b: string) => decodeQuotedPrintable(b, m)),
+        // All four at once: they share their soft-break removal and, without bad escapes, their bytes.
+        (b) => Array.from(quotedPrintableReadings(b, modes), (r) => r.bytes),
         body,
         // Ruling the ISO 9660 mark out of every quoted-printable reading is not worth it: big bodies judge by 32 KB.
         false,
@@ -499,15 +500,14 @@ async function* candidates(body: string, maxBytes: number, memo: Base64Memo): As
  */
 async function someMayBeFile(
   sizeAtMost: number,
-  decoders: readonly ((body: string) => Buffer)[],
+  read: (body: string) => readonly Buffer[],
   body: string,
   noIsoMark: boolean,
 ): Promise<boolean> {
-  const want = headBytesFor(sizeAtMost, noIsoMark);
+  const heads = decodedHeads(body, headBytesFor(sizeAtMost, noIsoMark), read);
+  if (!heads) return true;
   const judged: Buffer[] = [];
-  for (const decode of decoders) {
-    const head = decodedHead(body, want, decode);
-    if (!head) return true;
+  for (const head of heads) {
     // Readings often start alike: one answer serves them all.
     if (judged.some((h) => h.equals(head))) continue;
     if (await mayBeFile(head, sizeAtMost, noIsoMark)) return true;
@@ -541,12 +541,22 @@ export function decodedHead(
   want: number,
   decode: (body: string) => Buffer,
 ): Buffer | undefined {
+  return decodedHeads(body, want, (b) => [decode(b)])?.[0];
+}
+
+/** decodedHead for several readings at once, `read` giving them all from the same start of `body`. */
+export function decodedHeads(
+  body: string,
+  want: number,
+  read: (body: string) => readonly Buffer[],
+): Buffer[] | undefined {
   for (let cut = want * 2; cut < body.length; cut *= 2) {
     LINE_END.lastIndex = cut;
     const end = LINE_END.exec(body);
     if (!end || end.index + 1 >= body.length) return undefined;
-    const bytes = decode(body.slice(0, end.index + 1));
-    if (bytes.length - HEAD_SLACK >= want) return bytes.subarray(0, bytes.length - HEAD_SLACK);
+    const readings = read(body.slice(0, end.index + 1));
+    if (readings.every((bytes) => bytes.length - HEAD_SLACK >= want))
+      return readings.map((bytes) => bytes.subarray(0, bytes.length - HEAD_SLACK));
   }
   return undefined;
 }
