@@ -12,6 +12,7 @@ import {
 } from '../../../lambdas/engine/attachments/decoders.ts';
 import {
   decodedHead,
+  decodedHeads,
   extractFiles,
   quotedPrintableMayCarveZip,
 } from '../../../lambdas/engine/attachments/extract.ts';
@@ -85,6 +86,22 @@ describe('decodedHead', () => {
         },
       ),
       { numRuns: 5000 },
+    );
+  });
+
+  it('decodedHeads gives each reading its start, all from one start of the body', () => {
+    fc.assert(
+      fc.property(tricky, fc.integer({ min: 1, max: 40 }), (body, want) => {
+        const heads = decodedHeads(body, want, (b) => READINGS.map(([, read]) => read(b)));
+        if (!heads) return;
+        expect(heads).toHaveLength(READINGS.length);
+        for (const [i, [, read]] of READINGS.entries()) {
+          const head = heads[i] as Buffer;
+          expect(head.length).toBeGreaterThanOrEqual(want);
+          expect(head.equals(read(body).subarray(0, head.length))).toBe(true);
+        }
+      }),
+      { numRuns: 3000 },
     );
   });
 
