@@ -30,45 +30,12 @@ const URL_SAFE_OR_PAD = /[-_=]+/g;
 /** Each line cut at its first character that is neither base64 nor `=`: how line-oriented decoders read junk. */
 export function base64LinePrefixes(body: string): string {
   // Per line (split at CRLF, CR, LF): leading whitespace as trim() sees it skipped, then the run of
-  // base64 characters and `=`.
-  const parts: string[] = [];
-  for (let i = 0; ; ) {
-    const end = lineEnd(body, i);
-    let s = i;
-    while (s < end && isTrimmed(body.charCodeAt(s))) s++;
-    let e = s;
-    while (e < end && isBase64OrPad(body.charCodeAt(e))) e++;
-    if (e > s) parts.push(body.slice(s, e));
-    if (end >= body.length) break;
-    i = end + lineBreak(body, end);
-  }
-  return parts.join('');
+  // base64 characters and `=` kept. One native replace: each match is a whole line and its breaks.
+  return body.replace(LINE_PREFIX, '$1');
 }
-
-const isBase64OrPad = (c: number): boolean => c === EQ || (c < 256 && (B64[c] as number) >= 0);
-/** The whitespace String.prototype.trim() removes (line breaks aside: lines never hold CR or LF). */
-const isTrimmed = (c: number): boolean =>
-  c === 32 ||
-  (c >= 9 && c <= 13) ||
-  c === 0xa0 ||
-  c === 0x1680 ||
-  (c >= 0x2000 && c <= 0x200a) ||
-  c === 0x2028 ||
-  c === 0x2029 ||
-  c === 0x202f ||
-  c === 0x205f ||
-  c === 0x3000 ||
-  c === 0xfeff;
-/** Where the line starting at `i` ends: the next CR or LF, or the end. */
-function lineEnd(s: string, i: number): number {
-  let end = i;
-  while (end < s.length) {
-    const c = s.charCodeAt(end);
-    if (c === CR || c === LF) break;
-    end++;
-  }
-  return end;
-}
+// A line: trim()'s whitespace (line breaks aside), the kept run, the rest of the line, its line breaks.
+// It always matches, so each match starts where the last ended: at a line's start.
+const LINE_PREFIX = /[^\S\r\n]*([A-Za-z0-9+/=]*)[^\r\n]*(?:[\r\n]+|$)/g;
 
 /**
  * How a quoted-printable decoder treats a bad escape (`=` not followed by two hex digits): keep it as
@@ -204,10 +171,9 @@ function removeSoftBreaks(body: string, anyBreak: boolean): string {
 
 /** Each line cut to whole groups of four: how line-by-line decoders drop a short tail. */
 export function base64WholeQuads(body: string): string {
-  // Per line: its base64 characters and `=` (the rest dropped), the first multiple of four of them kept.
-  // The regex passes run natively: several times faster than a char-code loop on html and prose.
-  // Stripping a line of nothing but junk may join a CR and an LF into one break: the line it drops was empty.
-  const lines = body.replace(/[^A-Za-z0-9+/=\r\n]+/g, '').split(/\r\n|\r|\n/);
+  // Per line: its base64 characters and `=` (the rest dropped, natively), the first multiple of four of
+  // them kept. Lines are split at runs of line breaks: the empty lines that skips add nothing.
+  const lines = body.replace(/[^A-Za-z0-9+/=\r\n]+/g, '').split(/[\r\n]+/);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
     if (line.length % 4) lines[i] = line.slice(0, line.length - (line.length % 4));
