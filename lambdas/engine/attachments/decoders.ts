@@ -187,12 +187,12 @@ export function decodeUuencode(body: string): { name?: string; bytes: Buffer } |
   const end = UU_END.exec(body);
   const text = end ? body.slice(0, end.index) : body;
   const chunks: Buffer[] = [];
-  // Only the lines that can be data lines, found natively: a length char, then (but for the last two
-  // chars, which the decoding does not look at) at least two chars from space to backquote.
-  for (let start = UU_LINE.test(text) ? 0 : nextUuLine(text, 0); start >= 0; ) {
-    const end = lineEndAt(text, start);
-    const raw = text.slice(start, end);
-    start = nextUuLine(text, end);
+  // Only the lines that can be data lines, found natively: a length char, then chars from space to
+  // backquote (at least two) and at most two others (the decoding reads `need` chars, and a line is at
+  // most two chars longer or shorter than that).
+  UU_NEXT_LINE.lastIndex = 0;
+  const next = (): string | undefined => UU_NEXT_LINE.exec(text)?.[1];
+  for (let raw = UU_FIRST_LINE.exec(text)?.[0] ?? next(); raw !== undefined; raw = next()) {
     const count = (raw.charCodeAt(0) - 32) & 63;
     if (count === 0) continue;
     const need = Math.ceil(count / 3) * 4;
@@ -222,21 +222,9 @@ export function decodeUuencode(body: string): { name?: string; bytes: Buffer } |
 }
 // A line (between CR, LF or CRLF breaks) that is just `end`.
 const UU_END = /(?:^|[\r\n])end(?=[\r\n]|$)/;
-// The start of a line that may be a data line (one a break starts, found by a fixed-length search).
-const UU_LINE = /^[^\r\n][ -`]{2}/;
-const UU_NEXT_LINE = /[\r\n][^\r\n][ -`]{2}/g;
-/** Where the next line that may be a data line starts, at or after `from`; -1 when none. */
-function nextUuLine(text: string, from: number): number {
-  UU_NEXT_LINE.lastIndex = from;
-  const m = UU_NEXT_LINE.exec(text);
-  return m ? m.index + 1 : -1;
-}
-const BREAK = /[\r\n]/g;
-/** Where the line starting at `start` ends: its CR or LF, or the end (found without reading past it). */
-function lineEndAt(text: string, start: number): number {
-  BREAK.lastIndex = start;
-  return BREAK.exec(text)?.index ?? text.length;
-}
+// A line that may be a data line: the first one, and one a break starts (found after it).
+const UU_FIRST_LINE = /^[^\r\n][ -`]{2,}[^\r\n]{0,2}(?![^\r\n])/;
+const UU_NEXT_LINE = /[\r\n]([^\r\n][ -`]{2,}[^\r\n]{0,2})(?![^\r\n])/g;
 // `begin 644 name` on a line of its own: blanks and the name within the line (`.` stops at U+2028 too).
 const UU_BEGIN =
   /(?:^|[\r\n])begin(?:-base64)?[^\S\r\n]+[0-7]{3,4}[^\S\r\n]+([^\r\n\u2028\u2029]{1,255})(?=[\r\n]|$)/g;

@@ -364,22 +364,23 @@ function splitSegments(src: string, max: number): string[] {
  */
 function bodies(seg: string): string[] {
   const out = new Set<string>();
-  const blank = new RegExp(`${NL}${NL}`).exec(seg);
+  const blank = BLANK_LINE.exec(seg);
   if (blank) out.add(seg.slice(blank.index + blank[0].length));
-  const wsLine = new RegExp(`${NL}[ \\t\\v\\f]*${NL}`).exec(seg);
+  const wsLine = WS_LINE.exec(seg);
   if (wsLine) out.add(seg.slice(wsLine.index + wsLine[0].length));
-  const headerLines = new RegExp(`^(?:[!-9;-~]+[ \\t]*:[^\\r\\n]*${NL}(?:[ \\t][^\\r\\n]*${NL})*)+`).exec(
-    seg,
-  );
+  const headerLines = HEADER_LINES.exec(seg);
   if (headerLines) out.add(seg.slice(headerLines[0].length));
   out.add(seg);
-  const blockBreak = new RegExp(`${NL}[ \\t\\v\\f]*${NL}`);
   for (const body of [...out]) {
-    const blocks = body.split(blockBreak).filter((b) => b.trim().length > 0);
+    const blocks = body.split(WS_LINE).filter((b) => b.trim().length > 0);
     if (blocks.length > 1) for (const b of blocks.slice(0, MAX_BLOCKS)) out.add(b);
   }
   return [...out];
 }
+const BLANK_LINE = new RegExp(`${NL}${NL}`);
+// A whitespace-only line: where a body may start, and where blocks split.
+const WS_LINE = new RegExp(`${NL}[ \\t\\v\\f]*${NL}`);
+const HEADER_LINES = new RegExp(`^(?:[!-9;-~]+[ \\t]*:[^\\r\\n]*${NL}(?:[ \\t][^\\r\\n]*${NL})*)+`);
 
 interface Candidate {
   readonly name?: string;
