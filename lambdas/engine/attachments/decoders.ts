@@ -17,7 +17,15 @@ export function decodeBase64(src: string, padEndsQuad: boolean): Buffer {
   // after which it may stop. Those are removed; with `padEndsQuad`, each run between `=` is decoded on
   // its own.
   const text = src.replace(padEndsQuad ? URL_SAFE : URL_SAFE_OR_PAD, '');
-  if (!padEndsQuad || !text.includes('=')) return Buffer.from(text, 'base64');
+  return padEndsQuad ? decodeBase64Runs(text) : Buffer.from(text, 'base64');
+}
+
+/**
+ * decodeBase64(text, true) for a text without `-` or `_` (the line readings below, made of base64
+ * characters and `=` alone): nothing to take out first.
+ */
+export function decodeBase64Runs(text: string): Buffer {
+  if (!text.includes('=')) return Buffer.from(text, 'base64');
   // Each run written where the last ended (html has hundreds: no Buffer per run).
   const out = Buffer.allocUnsafe(Math.ceil((text.length * 3) / 4) + 3);
   let n = 0;

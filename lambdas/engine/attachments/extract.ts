@@ -13,6 +13,7 @@ import {
   base64LinePrefixes,
   base64WholeQuads,
   decodeBase64,
+  decodeBase64Runs,
   decodeBinhex,
   decodeQuotedPrintable,
   decodeUuencode,
@@ -438,8 +439,8 @@ function base64Readings(body: string, memo: Base64Memo): readonly Buffer[] {
   const readings = [
     plain,
     padded,
-    decodeBase64(base64LinePrefixes(body), true),
-    decodeBase64(base64WholeQuads(body), true),
+    decodeBase64Runs(base64LinePrefixes(body)),
+    decodeBase64Runs(base64WholeQuads(body)),
   ];
   if (key.length <= MAX_MEMO_CHARS) memo.readings.set(key, readings);
   return readings;

@@ -4,6 +4,7 @@ import {
   base64LinePrefixes,
   base64WholeQuads,
   decodeBase64,
+  decodeBase64Runs,
   decodeQuotedPrintable,
   decodeUuencode,
   type QpBadEscape,
@@ -241,6 +242,16 @@ describe('base64 line readings', () => {
     fc.assert(
       fc.property(tricky, (body) => {
         expect(base64LinePrefixes(body)).toBe(reference.linePrefixes(body));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('decodeBase64Runs decodes each line reading as decodeBase64 with padding does', () => {
+    fc.assert(
+      fc.property(tricky, (body) => {
+        for (const text of [base64LinePrefixes(body), base64WholeQuads(body)])
+          expect(decodeBase64Runs(text).equals(decodeBase64(text, true))).toBe(true);
       }),
       { numRuns: 3000 },
     );
