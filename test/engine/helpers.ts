@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { parseConfig } from '../../lambdas/config/load-config.ts';
 import type { SegConfig } from '../../lambdas/config/schema.ts';
 import { DEFAULT_LIMITS, parseMessage } from '../../lambdas/engine/parse.ts';
@@ -74,4 +75,30 @@ export function ctxFrom(
 export function eml(headers: Record<string, string>, body: string): string {
   const h = Object.entries(headers).map(([k, v]) => `${k}: ${v}`);
   return `${[...h, 'MIME-Version: 1.0', ''].join('\r\n')}\r\n${body.replace(/\r?\n/g, '\r\n')}`;
+}
+
+// Html pieces that exercise what a text conversion must agree on (blocks, tables, lists, links,
+// images, entities, comments, hidden and unclosed elements), for property tests.
+const HTML_PIECES = [
+  '<p>Dear customer, your account</p>',
+  '<table><tr><th>Item</th><th>Price</th></tr><tr><td>Box</td><td>$ 5</td></tr></table>',
+  '<ul><li>one<li>two</ul><ol><li>first</li></ol>',
+  '<h1>Notice</h1><h3>small</h3>',
+  '<a href="https://example.org/login?x=1">Sign in</a> <a href="mailto:a@example.org">mail</a>',
+  '<img src="cid:logo@x" alt="logo"><img src="https://example.org/p.gif">',
+  'line<br>break<br/>again<hr>',
+  '&amp; &nbsp; &#169; &eacute; &lt;tag&gt;',
+  '<!-- a comment <div> -->',
+  '<div style="display:none">hidden words</div>',
+  '<b>bold <i>italic</b> unclosed',
+  '<blockquote>quoted text</blockquote>',
+  '<style>p { color: red }</style><script>var a = 1;</script>',
+  '<html><head><title>t</title></head><body><div><div><span>deep</span></div></div></body></html>',
+];
+
+/** Html bodies of one to eight pieces (HTML_PIECES and `extra`), a line apart. */
+export function generatedHtml(extra: readonly string[] = []): fc.Arbitrary<string> {
+  return fc
+    .array(fc.constantFrom(...HTML_PIECES, ...extra), { minLength: 1, maxLength: 8 })
+    .map((parts) => parts.join('\n'));
 }

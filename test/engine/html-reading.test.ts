@@ -11,6 +11,7 @@ import { listFiles, stripMboxLine } from '../../bin/commands/corpus-files.ts';
 import { words } from '../../lambdas/engine/classifier/features.ts';
 import { MAX_HTML_DEPTH, MAX_LINK_HOSTS, MAX_LINKS, readHtml } from '../../lambdas/engine/html-reading.ts';
 import { readMailParts } from '../../lambdas/engine/mail-reading.ts';
+import { generatedHtml } from './helpers.ts';
 
 const text = (html: string) => readHtml(html, true).text;
 const htmlToText = compile({ limits: { maxDepth: 1000 } });
@@ -55,28 +56,9 @@ describe('readHtml text', () => {
   });
 
   it('gives the words html-to-text gives on generated html', () => {
-    const html = fc
-      .array(
-        fc.constantFrom(
-          '<p>Dear customer, your account</p>',
-          '<table><tr><th>Item</th><th>Price</th></tr><tr><td>Box</td><td>$ 5</td></tr></table>',
-          '<ul><li>one<li>two</ul><ol><li>first</li></ol>',
-          '<h1>Notice</h1><h3>small</h3>',
-          '<a href="https://example.org/login?x=1">Sign in</a> <a href="mailto:a@example.org">mail</a>',
-          '<img src="cid:logo@x" alt="logo"><img src="https://example.org/p.gif">',
-          'line<br>break<br/>again<hr>',
-          '&amp; &nbsp; &#169; &eacute; &lt;tag&gt;',
-          '<!-- a comment <div> -->',
-          '<div style="display:none">hidden words</div>',
-          '<pre>  keep   spaces\n  here <a href="https://p.example/">in pre</a></pre>',
-          '<b>bold <i>italic</b> unclosed',
-          '<blockquote>quoted text</blockquote>',
-          '<style>p { color: red }</style><script>var a = 1;</script>',
-          '<html><head><title>t</title></head><body><div><div><span>deep</span></div></div></body></html>',
-        ),
-        { minLength: 1, maxLength: 8 },
-      )
-      .map((parts) => parts.join('\n'));
+    const html = generatedHtml([
+      '<pre>  keep   spaces\n  here <a href="https://p.example/">in pre</a></pre>',
+    ]);
     fc.assert(
       fc.property(html, (h) => {
         expect(sameWords(text(h))).toEqual(sameWords(htmlToText(h)));
