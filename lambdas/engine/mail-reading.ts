@@ -1,21 +1,21 @@
-// mailparser's simpleParser(), with two costs taken out. The html parts become text through the
+// mailparser's simpleParser(), with three costs taken out. The html parts become text through the
 // converter the caller gives: mailparser calls html-to-text for each part, a DOM and a selector tree
 // built anew each time, where parse reads each html part once for its text and its links together
-// (html-reading.ts). And only the header fields something reads are decoded into `headers`
+// (html-reading.ts). Only the header fields something reads are decoded into `headers`
 // (DECODED_HEADERS): mailparser decoded every field of every part, parsing each address list and List-*
-// field into objects nobody used, about a third of its reading. The walk that makes the text is
+// field into objects nobody used, about a third of its reading. And no streams: mailparser pipes each
+// part through a chain of Transform streams (a decoder, a charset decoder, a hasher) and takes every
+// piece of the message on its own event loop turn; here its splitter's pieces are taken as they come
+// and each body is decoded whole by the same libraries (readMailParts). The walk that makes the text is
 // mailparser's own: the same parts converted, the same limits, the same joins; every other result but
-// `headers` is mailparser's, untouched (test/engine/mail-reading.test.ts holds both to simpleParser's,
+// `headers` (and `otp`) is mailparser's (test/engine/mail-reading.test.ts holds both to simpleParser's,
 // giving it html-to-text as the converter).
 
-import type { Readable } from 'node:stream';
-import {
-  type AttachmentStream,
-  MailParser,
-  type MailParserOptions,
-  type MessageText,
-  type ParsedMail,
-} from 'mailparser';
+import { createHash } from 'node:crypto';
+import libbase64 from 'libbase64';
+import { decode as decodeCharset } from 'libmime/lib/charset.js';
+import libqp from 'libqp';
+import { MailParser, type MailParserOptions, type ParsedMail } from 'mailparser';
 
 /** Turns one html part into its text; what it throws becomes the mail's textConversionError. */
 export type HtmlToText = (html: string) => string;
@@ -220,9 +220,96 @@ class SegMailParser extends MailParser {
   }
 }
 
+/** A part as mailsplit's splitter reads its header block (mailsplit's MimeNode). */
+interface SplitNode {
+  readonly type: 'node';
+  readonly root: boolean;
+  readonly parentNode: SplitNode | false;
+  readonly contentType: string | false;
+  readonly encoding: string | false;
+  readonly charset: string | false;
+  readonly disposition: string | false;
+  readonly filename: string | false;
+  readonly flowed: boolean;
+  readonly delSp: boolean;
+  readonly messageNode?: boolean;
+  readonly partNr: readonly (number | string)[] | false;
+  readonly _parentBoundary: unknown;
+}
+
+/** What the splitter hands over: a part's header block read, a piece of a leaf's body, or other lines. */
+type SplitItem = SplitNode | { readonly type: 'body' | 'data'; readonly value: Buffer };
+
+/** mailsplit's splitter as MailParser holds it: its `_transform` and `_flush` do the splitting. */
+interface Splitter {
+  _transform(chunk: Buffer, encoding: BufferEncoding, done: (err?: Error | null) => void): void;
+  _flush(done: (err?: Error | null) => void): void;
+  push(item: SplitItem): boolean;
+}
+
+/** A part in mailparser's tree as MailParser.createNode makes it. */
+interface TreeNode extends MimeNode {
+  readonly parent?: TreeNode;
+  readonly disposition?: string;
+  readonly isAttachment?: boolean;
+  readonly charset?: string;
+  textContent?: string;
+  showMeta?: boolean;
+}
+
+/** The parser's own state and helpers the reading uses (mailparser's internals). */
+interface ReaderState {
+  readonly splitter: Splitter;
+  readonly tree: TreeNode | false;
+  readonly headerLines: unknown;
+  readonly attachmentList: unknown[];
+  readonly libmime: {
+    detectMimeType(filename: string): string | false;
+    decodeFlowed(input: string, delSp: boolean): string;
+  };
+  hasText: boolean;
+  hasHtml: boolean;
+  createNode(node: SplitNode): TreeNode;
+  updateImageLinks(
+    replace: (attachment: Attachment, done: (err: unknown, url: string) => void) => void,
+    done: (err: unknown, html: string | false) => void,
+  ): void;
+}
+
+type Attachment = Record<string, unknown> & { content: Buffer; contentType: string };
+
+/** A leaf's body as it comes in, and what it becomes once the part ends. */
+interface Leaf {
+  readonly split: SplitNode;
+  readonly node: TreeNode;
+  readonly chunks: Buffer[];
+  ended: boolean;
+  attachment?: Attachment;
+  text?: boolean;
+}
+
+// A charset name mailparser reads as UTF-8 without decoding (case and punctuation ignored).
+const UTF8_NAMES = new Set(['ascii', 'usascii', 'utf8']);
+// Not base64: what libbase64's decoder drops before decoding.
+const NOT_BASE64_CHARS = /[^a-zA-Z0-9+/=]/g;
+
+/** A body with its transfer encoding undone, as mailsplit's decoder streams (libbase64, libqp) undo it. */
+function transferDecoded(body: Buffer, encoding: string | false): Buffer {
+  if (encoding === 'base64') return libbase64.decode(body.toString('latin1').replace(NOT_BASE64_CHARS, ''));
+  if (encoding === 'quoted-printable') return body.length ? libqp.decode(body.toString('binary')) : body;
+  return body;
+}
+
 /**
  * simpleParser(bytes, options), with the html turned into text by `htmlToText` (unless
  * `options.skipHtmlToText`) and only DECODED_HEADERS in `headers`. Rejects where simpleParser rejects.
+ * mailparser's own pieces do the reading: mailsplit's splitter cuts the message into parts, MailParser
+ * builds the tree and decodes the headers, libbase64, libqp and libmime decode the bodies, and the text
+ * walk is mailparser's. What is left out is the stream plumbing between them (a stream per part and
+ * per decoder, an event loop turn per piece of each part), about half of mailparser's cost: the
+ * splitter's items are taken as it makes them, and each body is decoded whole when its part ends,
+ * which mailparser's decoders promise gives the same bytes however the body is cut. The mail has every
+ * field simpleParser gives but `otp` (mailparser does not export its reader; nothing here reads it).
  */
 export function readMailParts(
   bytes: Buffer,
@@ -230,81 +317,164 @@ export function readMailParts(
   htmlToText: HtmlToText,
 ): Promise<ParsedMail> {
   return new Promise((resolve, reject) => {
-    let settled = false;
-    const settle = (err: unknown, mail?: ParsedMail): void => {
-      if (settled) return;
-      settled = true;
-      if (err) reject(err);
-      else resolve(mail!);
-    };
-    const mail: Record<string, unknown> & { attachments: unknown[] } = { attachments: [] };
     const parser = new SegMailParser(options, htmlToText);
-    parser.on('error', (err) => settle(err));
-    parser.on('headers', (headers) => {
-      mail['headers'] = headers;
-      mail['headerLines'] = parser.headerLines;
-      if (parser.otp) mail['otp'] = parser.otp;
-    });
-    let reading = false;
-    const reader = (): void => {
-      reading = true;
-      const data = parser.read() as ReadItem | null;
-      if (data === null) {
-        reading = false;
+    const state = parser as unknown as ReaderState;
+    const mail: Record<string, unknown> & { attachments: Attachment[] } = { attachments: [] };
+    let failed = false;
+    const fail = (err: unknown): void => {
+      if (failed) return;
+      failed = true;
+      reject(err);
+    };
+    // The leaf mailparser writes bodies to: the part made last (MailParser's curnode).
+    let leaf: Leaf | undefined;
+
+    /** The part ended: its body decoded, as an attachment's content or as the part's text. */
+    const end = (part: Leaf): void => {
+      part.ended = true;
+      if (!part.attachment && !part.text) return;
+      const body = transferDecoded(Buffer.concat(part.chunks), part.split.encoding);
+      if (part.attachment) {
+        const attachment = part.attachment;
+        attachment.content = body;
+        attachment['size'] = body.length;
+        // The checksum mailparser gives every attachment, made only when read: nothing here reads it.
+        Object.defineProperty(attachment, 'checksum', {
+          enumerable: true,
+          configurable: true,
+          get() {
+            const checksum = createHash('md5').update(body).digest('hex');
+            Object.defineProperty(attachment, 'checksum', {
+              value: checksum,
+              enumerable: true,
+              writable: true,
+            });
+            return checksum;
+          },
+        });
         return;
       }
-      if (data.type === 'text') {
-        for (const key of Object.keys(data))
-          if (['text', 'html', 'textAsHtml', 'textConversionError'].includes(key))
-            mail[key] = (data as unknown as Record<string, unknown>)[key];
+      let content = body;
+      if (part.split.flowed && content.length)
+        content = Buffer.from(
+          state.libmime.decodeFlowed(content.toString('binary'), part.split.delSp),
+          'binary',
+        );
+      const charset = part.node.charset || 'utf-8';
+      let text: string;
+      if (UTF8_NAMES.has(charset.toLowerCase().replace(/[^a-z0-9]+/g, ''))) text = content.toString();
+      else {
+        // libmime's decode stream gives what decode() gives for the whole body, as UTF-8 bytes: a lone
+        // surrogate becomes U+FFFD on the way.
+        text = decodeCharset(content, charset || 'ascii');
+        if (/[\ud800-\udfff]/.test(text)) text = Buffer.from(text).toString();
       }
-      if (data.type === 'attachment') {
-        const attachment = data;
-        mail.attachments.push(attachment);
-        const stream = attachment.content as Readable;
-        const chunks: Buffer[] = [];
-        let length = 0;
-        stream.on('readable', () => {
-          for (
-            let chunk = stream.read() as Buffer | null;
-            chunk !== null;
-            chunk = stream.read() as Buffer | null
-          ) {
-            chunks.push(chunk);
-            length += chunk.length;
-          }
-        });
-        stream.on('end', () => {
-          (attachment as unknown as { content: Buffer }).content = Buffer.concat(chunks, length);
-          attachment.release?.();
-          reader();
-        });
-      } else reader();
+      part.node.textContent = text.replace(/\r?\n/g, '\n');
     };
-    parser.on('readable', () => {
-      if (!reading) reader();
-    });
-    parser.on('end', () => {
+
+    /** One item of the splitter, taken as MailParser's processChunk takes it. */
+    const take = (data: SplitItem): void => {
+      if (data.type !== 'node') {
+        // A body piece goes to the part made last until a delimiter line ('data') ends that part.
+        if (!leaf || leaf.ended) return;
+        if (data.type === 'body') leaf.chunks.push(data.value);
+        else end(leaf);
+        return;
+      }
+      const node = state.createNode(data);
+      leaf = node.disposition ? { split: data, node, chunks: [], ended: false } : undefined;
+      if (node === state.tree) {
+        mail['headers'] = node.headers;
+        mail['headerLines'] = state.headerLines;
+      }
+      if (data.contentType === 'message/rfc822' && data.messageNode) return;
+      if (data.parentNode && data.parentNode.contentType === 'message/rfc822') node.showMeta = true;
+      if (node.isAttachment) {
+        const contentType =
+          node.contentType === 'application/octet-stream' && data.filename
+            ? state.libmime.detectMimeType(data.filename) || 'application/octet-stream'
+            : (node.contentType as string);
+        const partId = data._parentBoundary
+          ? (data.partNr || []).filter((nr) => typeof nr === 'number').join('.') || null
+          : null;
+        const attachment: Attachment = {
+          type: 'attachment',
+          content: Buffer.alloc(0),
+          contentType,
+          partId,
+          release: null,
+        };
+        if (data.disposition) attachment['contentDisposition'] = data.disposition;
+        if (data.filename) attachment['filename'] = data.filename;
+        if (node.headers.has('content-id')) {
+          const contentId = ([] as unknown[]).concat(node.headers.get('content-id') || []).shift() as string;
+          attachment['contentId'] = contentId;
+          attachment['cid'] = contentId.trim().replace(/^<|>$/g, '').trim();
+          // Related to the text (an embedded image) when under a multipart/related.
+          for (let parent = node.parent; parent; parent = parent.parent)
+            if (parent.contentType === 'multipart/related') attachment['related'] = true;
+        }
+        attachment['headers'] = node.headers;
+        state.attachmentList.push(attachment);
+        mail.attachments.push(attachment);
+        if (leaf) leaf.attachment = attachment;
+      } else if (node.disposition === 'inline') {
+        if (node.contentType === 'text/plain') state.hasText = true;
+        else if (node.contentType === 'text/html') state.hasHtml = true;
+        else if (node.contentType === 'message/delivery-status' && !options.keepDeliveryStatus)
+          state.hasText = true;
+        if (leaf) leaf.text = true;
+      }
+    };
+
+    const finish = (): void => {
+      if (leaf && !leaf.ended) end(leaf);
+      const response = parser.getTextContent();
+      for (const key of ['text', 'html', 'textAsHtml', 'textConversionError'] as const)
+        if (key in response) mail[key] = response[key];
       const headers = mail['headers'] as Map<string, unknown> | undefined;
       for (const [key, name] of SIMPLE_KEYS) if (headers?.has(key)) mail[name] = headers.get(key);
-      parser.updateImageLinks(
+      state.updateImageLinks(
         (attachment, done) =>
-          done(
-            false,
-            `data:${attachment.contentType};base64,${(attachment.content as unknown as Buffer).toString('base64')}`,
-          ),
+          done(false, `data:${attachment.contentType};base64,${attachment.content.toString('base64')}`),
         (err, html) => {
-          if (err) return settle(err);
+          if (err) return fail(err);
           mail['html'] = html;
-          settle(null, mail as unknown as ParsedMail);
+          resolve(mail as unknown as ParsedMail);
         },
       );
-    });
-    parser.end(bytes);
+    };
+
+    const splitter = state.splitter;
+    splitter.push = (item) => {
+      if (!failed) {
+        try {
+          take(item);
+        } catch (err) {
+          fail(err);
+        }
+      }
+      return true;
+    };
+    // The splitter's own ends: its write (which yields to the event loop every 16 KB) and its flush.
+    const flushed = (err?: Error | null): void => {
+      if (err) fail(err);
+      else if (!failed) {
+        try {
+          finish();
+        } catch (cause) {
+          fail(cause);
+        }
+      }
+    };
+    const written = (err?: Error | null): void => {
+      if (err) fail(err);
+      else if (!failed) splitter._flush(flushed);
+    };
+    if (bytes.length) splitter._transform(bytes, 'binary', written);
+    else written();
   });
 }
-
-type ReadItem = AttachmentStream | MessageText;
 
 // The headers simpleParser copies onto the mail, with the camel-cased name it gives each.
 const SIMPLE_KEYS = [

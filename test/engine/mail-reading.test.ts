@@ -154,6 +154,56 @@ describe('readMailParts', () => {
     );
   });
 
+  it("decodes every body as mailparser's decoder streams do: base64, quoted-printable, flowed, charsets", async () => {
+    const part = (headers: string, body: Buffer | string) =>
+      Buffer.concat([
+        Buffer.from(`--b\r\n${headers}\r\n\r\n`),
+        Buffer.from(body as string, 'latin1'),
+        Buffer.from('\r\n'),
+      ]);
+    const raw = Buffer.concat([
+      Buffer.from(
+        'From: a@example.org\r\nSubject: bodies\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n',
+      ),
+      // Every line padded on its own: libbase64 reads it segment by segment.
+      part(
+        'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64',
+        'SGk=\r\nIHRoZXJl\r\nIQ==\r\nIQ',
+      ),
+      part(
+        'Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable',
+        'caf=E9 au=\r\n lait =3D ok\r\n',
+      ),
+      part(
+        'Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes',
+        'one long \r\nline that flows\r\n> quoted \r\n> on\r\n',
+      ),
+      part(
+        'Content-Type: text/plain; charset=windows-1251',
+        Buffer.from([0xcf, 0xf0, 0xe8, 0xe2, 0xe5, 0xf2]).toString('latin1'),
+      ),
+      part(
+        'Content-Type: text/html; charset=shift_jis',
+        Buffer.from([0x82, 0xb1, 0x82, 0xf1, 0x3c, 0x62, 0x3e]).toString('latin1'),
+      ),
+      part('Content-Type: text/plain; charset=x-unknown-charset', 'caf\xc3\xa9'),
+      part(
+        'Content-Type: application/octet-stream; name="photo.png"\r\nContent-ID: <img1@x>\r\nContent-Transfer-Encoding: base64',
+        'iVBORw0KGgo=\r\n',
+      ),
+      part('Content-Type: text/plain\r\nContent-Disposition: attachment; filename="notes.txt"', ''),
+      Buffer.from('--b--\r\n'),
+    ]);
+    for (const options of [SEG_OPTIONS, {}]) {
+      const { theirs, ours } = await both(raw, options);
+      expect(ours).toEqual(theirs);
+      expect(typeof theirs === 'object' && theirs.attachments.map((a) => a.filename)).toEqual([
+        'photo.png',
+        'notes.txt',
+      ]);
+    }
+  });
+
   it('turns the html of an html-only message into text with the converter it is given', async () => {
     const raw = build(
       { type: 'text/html', body: '<h1>Notice</h1><p>Your <a href="https://x.example/">account</a></p>' },
