@@ -5,8 +5,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { authenticate, dkimSign, sealMessage } from 'mailauth';
+import { parseHeaders } from 'mailauth/lib/tools.js';
 import { describe, expect, it } from 'vitest';
-import { authenticateMessage, headerBlockEnd } from '../../lambdas/engine/mail-auth.ts';
+import { authenticateMessage, headerBlockEnd, parseHeaderBlock } from '../../lambdas/engine/mail-auth.ts';
 import { mailauthLineBreaks } from '../../lambdas/engine/scanners/auth.ts';
 import { zoneResolver } from './helpers.ts';
 
@@ -166,5 +167,41 @@ describe('headerBlockEnd', () => {
     expect(end('\n\nbody')).toBe(1);
     expect(end('a: b\r\nc: d\r\n')).toBe(-1);
     expect(end('a: b\r\n\r')).toBe(-1);
+  });
+});
+
+describe('parseHeaderBlock', () => {
+  // Rows as mailauth reads them: name, name as written, and the header's text.
+  const rows = (headers: unknown) =>
+    (headers as { parsed: { key: unknown; casedKey: unknown; line: Buffer }[] }).parsed.map((r) => [
+      r.key,
+      r.casedKey,
+      r.line.toString('latin1'),
+    ]);
+  // The bytes that decide the split: breaks, folding whitespace (0xa0 is one to /\s/), colons, letters.
+  const block = fc
+    .array(fc.constantFrom(0x0a, 0x0d, 0x20, 0x09, 0x0b, 0x3a, 0xa0, 0x41, 0x61, 0xc0, 0x7a), {
+      maxLength: 60,
+    })
+    .map((bytes) => Buffer.from(bytes));
+
+  it("gives mailauth parseHeaders()'s rows for any header block", () => {
+    fc.assert(
+      fc.property(block, (b) => {
+        expect(rows(parseHeaderBlock(b))).toEqual(rows(parseHeaders(b)));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('joins folded lines with CRLF whether they broke at CRLF or at a bare LF', () => {
+    const parsed = rows(
+      parseHeaderBlock(Buffer.from('Subject: a\n b\r\n\tc\r\nFrom : x\r\n:y\r\n\r\n', 'latin1')),
+    );
+    expect(parsed).toEqual([
+      ['subject', 'Subject', 'Subject: a\r\n b\r\n\tc'],
+      ['from', 'From', 'From : x'],
+      [null, undefined, ':y'],
+    ]);
   });
 });
