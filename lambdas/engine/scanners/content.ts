@@ -258,6 +258,9 @@ const GREETS_ADDRESS =
 // or styled Mathematical Alphanumeric letters used to dodge word filters.
 const MIXED_SCRIPT =
   /(?=[\p{L}]*\p{Script=Latin})(?=[\p{L}]*[\p{Script=Cyrillic}\p{Script=Greek}])[\p{L}]{3,}/u;
+// Its lookaheads rescan the rest of a word at every letter, the content scanner's dearest test; text
+// without one Cyrillic or Greek character cannot match, and that is one native scan to tell.
+const CYRILLIC_OR_GREEK = /[\p{Script=Cyrillic}\p{Script=Greek}]/u;
 const MATH_LETTERS = /[\u{1D400}-\u{1D7FF}]/u;
 // "Great rates                    93910": a batch token pushed out of sight by padding.
 const SUBJECT_PADDED = /\S\s{6,}\S+\s*$/;
@@ -297,10 +300,13 @@ export const content: Scanner = {
         evidence: `"${name.slice(0, 60)}" <${parsed.from?.address ?? ''}>`,
       });
     }
-    const greeting = GREETS_ADDRESS.exec(haystack);
+    // The greeting holds an address: no @, no greeting (and no regex run).
+    const greeting = haystack.includes('@') ? GREETS_ADDRESS.exec(haystack) : null;
     if (greeting) out.push({ symbol: 'CONTENT_GREETS_ADDRESS', evidence: greeting[0].slice(0, 100) });
     const shown = `${name} ${parsed.subject} ${body.slice(0, 3000)}`;
-    const mixed = MIXED_SCRIPT.exec(shown) ?? MATH_LETTERS.exec(`${name} ${parsed.subject}`);
+    const mixed =
+      (CYRILLIC_OR_GREEK.test(shown) ? MIXED_SCRIPT.exec(shown) : null) ??
+      MATH_LETTERS.exec(`${name} ${parsed.subject}`);
     if (mixed) out.push({ symbol: 'CONTENT_OBFUSCATED_TEXT', evidence: mixed[0].slice(0, 60) });
 
     if (parsed.html && parsed.text.trim().length < LITTLE_TEXT_CHARS) {
