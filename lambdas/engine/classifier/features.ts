@@ -55,12 +55,26 @@ const URL_IN_TEXT = /\b(?:https?:\/\/|www\.)[^\s<>"']{1,2048}/gi;
 // that a "mailing list" line follows.
 const LIST_FOOTER = /\n_{10,}\s*\n(?=[^\n]{0,120}mailing list)/gi;
 
+// Most text is ASCII, where \p{L} and \p{N} are a-z (once lowercased) and 0-9: no Unicode tables then.
+const NON_ASCII = /[^\x00-\x7f]/;
+const ASCII_WORD = /[a-z0-9]+/g;
+const ASCII_DIGIT = /[1-9]/g;
+// A UTF-16 surrogate: a character outside the BMP, which "0" would replace by one code unit, not two.
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 export function words(text: string): string[] {
+  const lower = text.toLowerCase();
+  // Digits become 0 in one pass over the text, not one per word: the same words, as a digit is a word
+  // character either way, and of the same lengths unless a digit lies outside the BMP (then per word).
+  const perWord = SURROGATE.test(lower);
+  const found =
+    (!NON_ASCII.test(lower)
+      ? lower.replace(ASCII_DIGIT, '0').match(ASCII_WORD)
+      : (perWord ? lower : lower.replace(DIGIT, '0')).match(WORD)) ?? [];
   const out: string[] = [];
-  for (const m of text.toLowerCase().matchAll(WORD)) {
-    const w = m[0];
+  for (const w of found) {
     if (w.length > MAX_WORD_LEN) continue;
-    out.push(w.replace(DIGIT, '0'));
+    out.push(perWord ? w.replace(DIGIT, '0') : w);
     if (out.length >= MAX_WORDS) break;
   }
   return out;

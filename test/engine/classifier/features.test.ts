@@ -165,6 +165,45 @@ describe('words', () => {
   it('reads at most MAX_WORDS words', () => {
     expect(words('word '.repeat(MAX_WORDS * 3))).toHaveLength(MAX_WORDS);
   });
+
+  it('gives the words of the per-word reading on ASCII, Unicode and astral letters and digits alike', () => {
+    // Each word read with the Unicode classes, then its digits made 0, one word at a time.
+    const perWord = (text: string): string[] => {
+      const out: string[] = [];
+      for (const m of text.toLowerCase().matchAll(/[\p{L}\p{N}]+/gu)) {
+        if (m[0].length > 24) continue;
+        out.push(m[0].replace(/\p{N}/gu, '0'));
+        if (out.length >= MAX_WORDS) break;
+      }
+      return out;
+    };
+    // ASCII, Latin-1 and Greek letters, Arabic-Indic and superscript digits, a mathematical digit and
+    // letter (outside the BMP), a dotted capital I (two characters once lowercased), separators.
+    const pieces = [
+      'a',
+      'Z',
+      '7',
+      'é',
+      'Σ',
+      '\u0663',
+      '\u00b2',
+      '\u{1d7d8}',
+      '\u{1d400}',
+      'İ',
+      ' ',
+      '-',
+      'x'.repeat(23),
+    ];
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...pieces), { maxLength: 30 }).map((p) => p.join('')),
+        (s) => {
+          expect(words(s)).toEqual(perWord(s));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
 });
 
 describe('textFeatures', () => {
