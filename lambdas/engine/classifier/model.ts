@@ -109,8 +109,14 @@ export function score(model: Model, features: readonly string[], topN = 6): Scor
   for (let i = 0; i < features.length; i++) {
     const wb = model.bad.w[hashes[i]!]!;
     if (wb === 0) continue;
-    const c: [string, number] = [features[i]!, wb * x];
-    if (top.length === topN && !before(c, top[topN - 1]!)) continue;
+    const contribution = wb * x;
+    // Most features do not make a full list: told apart before a pair is made for them.
+    const worst = top.length === topN ? top[topN - 1]! : undefined;
+    if (worst) {
+      const d = sign * (worst[1] - contribution);
+      if (!(d < 0 || (d === 0 && features[i]! < worst[0]))) continue;
+    }
+    const c: [string, number] = [features[i]!, contribution];
     let at = top.length;
     while (at > 0 && before(c, top[at - 1]!)) at--;
     top.splice(at, 0, c);
