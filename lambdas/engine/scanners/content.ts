@@ -5,6 +5,7 @@
 // and weights were tuned on a labeled development corpus for a ham false-positive rate under 1%.
 
 import { getDomain } from 'tldts';
+import { phraseText } from '../phrase-text.ts';
 import type { Scanner } from '../scanner.ts';
 import type { Finding } from '../types.ts';
 
@@ -281,7 +282,7 @@ export const content: Scanner = {
   async scan({ parsed }) {
     const out: Finding[] = [];
     const body = headAndTail(parsed.text);
-    const haystack = `${parsed.subject}\n${body}`.toLowerCase().replace(/\s+/g, ' ');
+    const haystack = phraseText(`${parsed.subject}\n${body}`);
 
     const spam = SPAM_MATCHERS.hits(haystack);
     if (spam.length >= SPAM_PHRASES_MIN) {

@@ -5,6 +5,7 @@
 
 import { getDomain } from 'tldts';
 import { lookalikeOfProtected } from '../lookalike.ts';
+import { phraseText } from '../phrase-text.ts';
 import type { Scanner } from '../scanner.ts';
 import type { Finding } from '../types.ts';
 
@@ -144,7 +145,7 @@ export const impersonation: Scanner = {
         evidence: `From ${from}, Return-Path ${bounce}`,
       });
 
-    const text = `${parsed.subject}\n${parsed.text.slice(0, READ_CHARS)}`.toLowerCase().replace(/\s+/g, ' ');
+    const text = phraseText(`${parsed.subject}\n${parsed.text.slice(0, READ_CHARS)}`);
     const bank = BANK_CHANGE.exec(text)?.[0];
     const gift = GIFT_CARD.exec(text)?.[0];
     const pay = PAYMENT.exec(text)?.[0];
