@@ -56,7 +56,7 @@ const URL_IN_TEXT = /\b(?:https?:\/\/|www\.)[^\s<>"']{1,2048}/gi;
 const LIST_FOOTER = /\n_{10,}\s*\n(?=[^\n]{0,120}mailing list)/gi;
 
 // Most text is ASCII, where \p{L} and \p{N} are a-z (once lowercased) and 0-9: no Unicode tables then.
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 const ASCII_WORD = /[a-z0-9]+/g;
 const ASCII_DIGIT = /[1-9]/g;
 // A UTF-16 surrogate: a character outside the BMP, which "0" would replace by one code unit, not two.
