@@ -369,7 +369,8 @@ export function readMailParts(
         text = decodeCharset(content, charset || 'ascii');
         if (/[\ud800-\udfff]/.test(text)) text = Buffer.from(text).toString();
       }
-      part.node.textContent = text.replace(/\r?\n/g, '\n');
+      // CRLF line ends become LF, as mailparser has it (/\r?\n/g): a text without a CR is left as it is.
+      part.node.textContent = text.includes('\r') ? text.replaceAll('\r\n', '\n') : text;
     };
 
     /** One item of the splitter, taken as MailParser's processChunk takes it. */

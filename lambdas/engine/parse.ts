@@ -169,8 +169,10 @@ async function parseWithin(raw: Uint8Array, limits: Limits): Promise<ParsedMessa
   for (const h of (mail.headerLines ?? []).slice(0, MAX_HEADER_LINES)) {
     const colon = h.line.indexOf(':');
     const value = colon >= 0 ? h.line.slice(colon + 1) : '';
-    // Unfolded: every line break goes, CRLF or LF (a lone CR stays), as /\r?\n/g has it.
-    headers.push([h.key.toLowerCase(), value.replaceAll('\r\n', '').replaceAll('\n', '').trim()]);
+    // Unfolded: every line break goes, CRLF or LF (a lone CR stays), as /\r?\n/g has it. Most fields
+    // are one line: nothing to take out.
+    const unfolded = value.includes('\n') ? value.replaceAll('\r\n', '').replaceAll('\n', '') : value;
+    headers.push([h.key.toLowerCase(), unfolded.trim()]);
   }
 
   const attachments: ParsedAttachment[] = (mail.attachments ?? []).map((a) => ({
