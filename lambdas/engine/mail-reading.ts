@@ -240,11 +240,144 @@ interface SplitNode {
 /** What the splitter hands over: a part's header block read, a piece of a leaf's body, or other lines. */
 type SplitItem = SplitNode | { readonly type: 'body' | 'data'; readonly value: Buffer };
 
-/** mailsplit's splitter as MailParser holds it: its `_transform` and `_flush` do the splitting. */
+/** mailsplit's splitter as MailParser holds it (its internals: split() below does what its write does). */
 interface Splitter {
-  _transform(chunk: Buffer, encoding: BufferEncoding, done: (err?: Error | null) => void): void;
+  readonly node: { readonly multipart: boolean | string };
+  readonly state: number;
+  readonly nodeCounter: number;
+  readonly maxChildNodes: number;
+  hasFailed: boolean;
+  processLine(
+    line: Buffer,
+    final: boolean,
+    next: (err?: Error | null, data?: SplitItem | false, flush?: boolean) => void,
+  ): void;
+  appendPendingLine(chunk: Buffer): void;
+  enforcePendingLineLimit(): Error | null;
   _flush(done: (err?: Error | null) => void): void;
   push(item: SplitItem): boolean;
+}
+
+// The splitter's state while it reads a body (mailsplit's BODY).
+const SPLITTER_BODY = 0x02;
+
+/** A run of lines the splitter groups into one body or data item. */
+type Group = { readonly type: 'none' | 'body' | 'data' | 'node'; value?: Buffer };
+
+/** mailsplit's trimBodyLineEnd: the line end before a delimiter belongs to the delimiter, not to the body. */
+function trimBodyLineEnd(group: Group, chunk: Buffer, start: number, end: number): number {
+  const node = (group as { node?: { parentNode?: unknown } }).node;
+  if (group.type !== 'body' || !node || !node.parentNode) return end;
+  if (end > start && chunk[end - 1] === 0x0a) {
+    end--;
+    if (end > start && chunk[end - 1] === 0x0d) end--;
+  }
+  return end;
+}
+
+/**
+ * What mailsplit's splitter does with one write of the whole message (MailParser writes it once), run
+ * at once instead of 16 KB per event loop turn: each line goes through the splitter's processLine and
+ * its items are grouped as its _transform groups them. Only a line that cannot change anything, a body
+ * line that is no delimiter and continues the current group, is not handed over: the splitter would
+ * make an item of it only for it to be merged into that group. Lines are found with indexOf, where the
+ * splitter walks the bytes one by one. Throws what the splitter fails with.
+ */
+function split(splitter: Splitter, chunk: Buffer): void {
+  const emit = (item: Group): void => {
+    splitter.push(item as SplitItem);
+  };
+  // One write: nothing is pending from an earlier one, so the run starts at 0.
+  let pos = 0;
+  let i = 0;
+  let group = { type: 'none' } as Group;
+  let groupstart = 0;
+  let groupend = 0;
+  let failure: Error | undefined;
+  const onLine = (err?: Error | null, data?: SplitItem | false, flush?: boolean): void => {
+    if (err) {
+      splitter.hasFailed = true;
+      failure = err;
+      return;
+    }
+    if (!data) return;
+    const item = data as Group & { value?: Buffer };
+    if (flush) {
+      if (group.type !== 'none') {
+        groupend = trimBodyLineEnd(group, chunk, groupstart, groupend);
+        if (groupstart < groupend) {
+          group.value = chunk.subarray(groupstart, groupend);
+          if (groupend < i && 'value' in item) item.value = chunk.subarray(groupend, i);
+        }
+        emit(group);
+        group = { type: 'none' } as Group;
+        groupstart = groupend = i;
+      }
+      emit(item);
+      groupend = i;
+      return;
+    }
+    if (item.type === group.type) {
+      groupend = i;
+      return;
+    }
+    groupend = trimBodyLineEnd(group, chunk, groupstart, groupend);
+    if (group.type !== 'none' && group.type !== 'node' && groupstart !== groupend) {
+      group.value = chunk.subarray(groupstart, groupend);
+      if (group.value.length) {
+        emit(group);
+        group = { type: 'none' } as Group;
+      }
+    }
+    if (item.type === 'node') {
+      emit(item);
+      groupstart = i;
+      groupend = i;
+    } else {
+      group = item;
+      groupstart = groupend;
+      groupend = i;
+    }
+  };
+  while (i < chunk.length) {
+    const nl = chunk.indexOf(0x0a, i);
+    if (nl < 0) break;
+    const start = pos;
+    pos = i = nl + 1;
+    if (
+      splitter.state === SPLITTER_BODY &&
+      splitter.nodeCounter <= splitter.maxChildNodes &&
+      group.type === (splitter.node.multipart ? 'data' : 'body') &&
+      !maybeDelimiter(chunk, start, i)
+    ) {
+      groupend = i;
+      continue;
+    }
+    splitter.processLine(chunk.subarray(start, i), false, onLine);
+    if (failure) throw failure;
+  }
+  pos = trimBodyLineEnd(group, chunk, groupstart, pos);
+  if (group.type !== 'none' && group.type !== 'node' && pos > groupstart) {
+    group.value = chunk.subarray(groupstart, pos);
+    if (group.value.length) emit(group);
+  }
+  if (pos < chunk.length) splitter.appendPendingLine(chunk.subarray(pos));
+  const pendingLineError = splitter.enforcePendingLineLimit();
+  if (pendingLineError) {
+    splitter.hasFailed = true;
+    throw pendingLineError;
+  }
+}
+
+/** Whether the splitter's checkBoundary could take the line for a delimiter: `--` after at most one line break. */
+function maybeDelimiter(chunk: Buffer, start: number, end: number): boolean {
+  if (end - start < 4) return false;
+  let at = start;
+  if (chunk[at] === 0x0d || chunk[at] === 0x0a) {
+    at++;
+    if (chunk[start] === 0x0d && chunk[at] === 0x0a) at++;
+  }
+  return chunk[at] === 0x2d && chunk[at + 1] === 0x2d;
 }
 
 /** A part in mailparser's tree as MailParser.createNode makes it. */
@@ -457,7 +590,6 @@ export function readMailParts(
       }
       return true;
     };
-    // The splitter's own ends: its write (which yields to the event loop every 16 KB) and its flush.
     const flushed = (err?: Error | null): void => {
       if (err) fail(err);
       else if (!failed) {
@@ -468,12 +600,14 @@ export function readMailParts(
         }
       }
     };
-    const written = (err?: Error | null): void => {
-      if (err) fail(err);
-      else if (!failed) splitter._flush(flushed);
-    };
-    if (bytes.length) splitter._transform(bytes, 'binary', written);
-    else written();
+    try {
+      // MailParser hands the splitter nothing for an empty message, only the end.
+      if (bytes.length) split(splitter, bytes);
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    if (!failed) splitter._flush(flushed);
   });
 }
 
