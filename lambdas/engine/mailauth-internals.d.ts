@@ -19,6 +19,25 @@ declare module 'mailauth/lib/dkim/dkim-verifier.js' {
     nextChunk(chunk: Buffer): Promise<void>;
     /** Finishes the body hashes and verifies each signature. */
     finish(): Promise<void>;
+    /** The body hashes the signatures need, by canonicalization, algorithm and l= (set by messageHeaders). */
+    bodyHashes: Map<string, { update(chunk: Buffer): void }>;
+  }
+}
+
+declare module 'mailauth/lib/dkim/body/relaxed.js' {
+  /** mailauth's relaxed body canonicalization and hash. */
+  export class RelaxedHash {
+    constructor(algorithm?: string, maxBodyLength?: number | '');
+    /** The l= limit, or '' when the signature has none. */
+    maxBodyLength: number | '' | undefined;
+    /** Body bytes given to it. */
+    byteLength: number;
+    update(chunk: Buffer | null, final?: boolean): void;
+    /** One line, relaxed: WSP runs made one space, trailing WSP dropped, CR put before a bare LF. */
+    fixLineBuffer(line: Buffer): Buffer;
+    /** Hashes canonical bytes (and counts them, and looks for the MIME boundary in them). */
+    _updateBodyHash(chunk: Buffer): void;
+    digest(encoding: string): string;
   }
 }
 
