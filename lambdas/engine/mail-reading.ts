@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import libbase64 from 'libbase64';
 import { decode as decodeCharset } from 'libmime/lib/charset.js';
 import libqp from 'libqp';
-import { MailParser, type MailParserOptions, type ParsedMail } from 'mailparser';
+import { type EmailAddress, MailParser, type MailParserOptions, type ParsedMail } from 'mailparser';
 
 /** Turns one html part into its text; what it throws becomes the mail's textConversionError. */
 export type HtmlToText = (html: string) => string;
@@ -148,29 +148,58 @@ export const DECODED_HEADERS: ReadonlySet<string> = new Set([
   'content-id',
 ]);
 
+// What MailParser's getAddressesHTML gives here until the field's html is read (see htmlWhenRead).
+const LATER = '\u0000address html, made when read';
+
+/** Puts a getter in place of an address field's html: it is made (each address he-encoded) when read. */
+function htmlWhenRead(field: { value: EmailAddress[]; html: string }): void {
+  if (field.html !== LATER) return;
+  Object.defineProperty(field, 'html', {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const html = MailParser.prototype.getAddressesHTML.call(undefined, field.value);
+      Object.defineProperty(field, 'html', {
+        value: html,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      return html;
+    },
+  });
+}
+
+// The address fields among DECODED_HEADERS.
+const ADDRESS_FIELDS = ['from', 'to', 'cc', 'bcc'];
+
 /**
  * MailParser decoding only DECODED_HEADERS, whose text (unless options.skipHtmlToText) comes from the
- * html parts through `htmlToText`. It is created with skipHtmlToText, so mailparser's own pass leaves
- * the html parts' text empty and builds the html; the text is then read again the way mailparser reads
- * it, converting with `htmlToText`.
+ * html parts through `htmlToText`. It is made with skipHtmlToText, so mailparser's own pass leaves the
+ * html parts' text empty and builds the html; the text is then read again the way mailparser reads it,
+ * converting with `htmlToText`. An address field's html, which only the html heading of an attached
+ * message reads, is made when read. It is made by newParser, never with `new`.
  */
 class SegMailParser extends MailParser {
-  private readonly htmlText: boolean;
-  private readonly htmlToText: HtmlToText;
-
-  constructor(options: MailParserOptions, htmlToText: HtmlToText) {
-    super({ ...options, skipHtmlToText: true });
-    this.htmlText = !options.skipHtmlToText;
-    this.htmlToText = htmlToText;
-  }
+  declare readonly htmlText: boolean;
+  declare readonly htmlToText: HtmlToText;
 
   processHeaders(lines: readonly { readonly key: string }[]): unknown {
     const decode = (MailParser.prototype as unknown as { processHeaders(lines: unknown): unknown })
       .processHeaders;
-    return decode.call(
+    const headers = decode.call(
       this,
       (lines ?? []).filter((line) => DECODED_HEADERS.has(line.key)),
-    );
+    ) as Map<string, unknown>;
+    for (const key of ADDRESS_FIELDS) {
+      const value = headers.get(key) as Parameters<typeof htmlWhenRead>[0] | undefined;
+      for (const field of Array.isArray(value) ? value : value ? [value] : []) htmlWhenRead(field);
+    }
+    return headers;
+  }
+
+  override getAddressesHTML(): string {
+    return LATER;
   }
 
   getTextContent(): TextContent {
@@ -218,6 +247,40 @@ class SegMailParser extends MailParser {
     if (error) response.textConversionError = error;
     return response;
   }
+}
+
+// The classes MailParser makes its splitter and its libmime helper from, read off one parser made the
+// ordinary way: newParser makes its own of the same classes.
+const model = new MailParser() as unknown as { splitter: object; libmime: object };
+const SplitterOf = model.splitter.constructor as new (config: MailParserOptions) => Splitter;
+const LibmimeOf = model.libmime.constructor as new (config: { Iconv?: unknown }) => ReaderState['libmime'];
+
+/**
+ * A SegMailParser as MailParser's constructor leaves one, less the streams it wires up (a passthrough
+ * piped into the splitter, listeners on both) that readMailParts does without: making them cost a
+ * twentieth of the reading.
+ */
+function newParser(options: MailParserOptions, htmlToText: HtmlToText): SegMailParser {
+  const config: MailParserOptions = { ...options, skipHtmlToText: true };
+  return Object.assign(Object.create(SegMailParser.prototype) as SegMailParser, {
+    options: config,
+    splitter: new SplitterOf(config),
+    libmime: new LibmimeOf({ Iconv: config.Iconv }),
+    textTypes: ['text/plain', 'text/html', ...(config.keepDeliveryStatus ? [] : ['message/delivery-status'])],
+    tree: false,
+    curnode: false,
+    headers: false,
+    headerLines: false,
+    hasHtml: false,
+    hasText: false,
+    text: false,
+    html: false,
+    textAsHtml: false,
+    linkifyWork: 0,
+    attachmentList: [],
+    htmlText: !options.skipHtmlToText,
+    htmlToText,
+  });
 }
 
 /** A part as mailsplit's splitter reads its header block (mailsplit's MimeNode). */
@@ -450,7 +513,7 @@ export function readMailParts(
   htmlToText: HtmlToText,
 ): Promise<ParsedMail> {
   return new Promise((resolve, reject) => {
-    const parser = new SegMailParser(options, htmlToText);
+    const parser = newParser(options, htmlToText);
     const state = parser as unknown as ReaderState;
     const mail: Record<string, unknown> & { attachments: Attachment[] } = { attachments: [] };
     let failed = false;

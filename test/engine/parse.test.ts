@@ -137,6 +137,16 @@ describe('parseMessage on hostile input', () => {
     expect(p.links).toEqual([]);
   });
 
+  it('reads an inline message/rfc822 that ends before its body (mailparser alone never finishes it)', async () => {
+    const p = await parseMessage(
+      Buffer.from('Subject: wrapped\r\nContent-Type: message/rfc822\r\nContent-Disposition: inline\r\n'),
+      limits,
+    );
+    expect(p.subject).toBe('wrapped');
+    expect(p.headers.map(([name]) => name)).toEqual(['subject', 'content-type', 'content-disposition']);
+    expect(p.attachments).toEqual([]);
+  });
+
   it('survives binary garbage', async () => {
     const bytes = Buffer.alloc(64 * 1024);
     let seed = 7;
