@@ -11,9 +11,10 @@ import { readMail } from '../parse.ts';
 import { type ArchiveProblem, archiveKind, openArchive } from './archives.ts';
 import {
   base64LinePrefixes,
+  base64Text,
   base64WholeQuads,
-  decodeBase64,
   decodeBase64Runs,
+  decodeBase64RunsAfter,
   decodeBinhex,
   decodeQuotedPrintable,
   decodeUuencode,
@@ -265,7 +266,7 @@ class Collector {
     );
   }
 
-  private agreesWithMime(body: string, memo: Base64Memo): boolean {
+  private agreesWithMime(body: string, b64: Base64Body): boolean {
     if (this.mimeShas.size === 0) return false;
     // Each plain decoding is made and hashed only when it could still match (base64 first: the common case).
     const matches = (b: Buffer): boolean =>
@@ -277,7 +278,7 @@ class Collector {
     const shortest = Math.min(...this.mimeLengths);
     if (shortest > body.length) return false;
     return (
-      (shortest <= Math.floor((body.length * 3) / 4) && matches(plainBase64(body, memo))) ||
+      (shortest <= Math.floor((body.length * 3) / 4) && matches(b64.reading(0))) ||
       (this.mimeLengths.has(body.length) && matches(Buffer.from(body, 'latin1'))) ||
       (body.includes('=') && matches(decodeQuotedPrintable(body, 'drop-eq')))
     );
@@ -287,7 +288,7 @@ class Collector {
   private async lenientPass(src: string, path: readonly string[], depth: number): Promise<void> {
     const segments = splitSegments(src, this.mime.maxParts * MAX_SEGMENTS_PER_PART);
     const tried = new Set<string>();
-    const memo: Base64Memo = { plain: new Map(), readings: new Map() };
+    const memo: Base64Memo = new Map();
     const offered = new WeakSet<Buffer>();
     for (const [i, seg] of segments.entries()) {
       // The whole text is read as one body only when nothing splits it: otherwise its parts are read.
@@ -296,13 +297,17 @@ class Collector {
       const name =
         /\b(?:file)?name\*?(?:\d\*?)?\s*=\s*["']?([^"';\r\n]{1,255})/i.exec(headers)?.[1]?.trim() ?? '';
       const declaredType = /content-type:\s*([^;\s]+)/i.exec(headers)?.[1]?.toLowerCase() ?? '';
-      for (const body of bodies(seg)) {
+      // The bodies that run to the segment's end, by where they start: a longer one reads only its start.
+      const ends: { at: number; b64: Base64Body }[] = [];
+      for (const [body, at] of bodies(seg)) {
+        const b64 = base64Body(body, memo, at < 0 ? undefined : tailOf(seg, at, ends));
+        if (at >= 0) ends.push({ at, b64 });
         if (tried.has(body)) continue;
         tried.add(body);
         // A reading whose plain decoding is an attachment mailparser already gave is no disagreement:
         // skip its other decodings (the common case, and most of the work on clean mail).
-        if (this.agreesWithMime(body, memo)) continue;
-        for await (const c of candidates(body, this.limits.maxFileBytes, memo)) {
+        if (this.agreesWithMime(body, b64)) continue;
+        for await (const c of candidates(body, this.limits.maxFileBytes, b64)) {
           // Offering the same bytes again changes nothing (the first offer kept or refused them for
           // good), unless they are too big: that refusal is reported each time, as before.
           if (offered.has(c.bytes) && c.bytes.length <= this.limits.maxFileBytes) continue;
@@ -362,21 +367,26 @@ function splitSegments(src: string, max: number): string[] {
 /**
  * A segment's body under several header readings: after the first blank line, after a whitespace-only
  * line, after the leading header-like lines, all of it; then each blank-line-separated block of those.
+ * Each with where it starts in `seg` when it runs to its end (a block: -1).
  */
-function bodies(seg: string): string[] {
-  const out = new Set<string>();
+function bodies(seg: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const from = (at: number) => {
+    const body = seg.slice(at);
+    if (!out.has(body)) out.set(body, at);
+  };
   const blank = BLANK_LINE.exec(seg);
-  if (blank) out.add(seg.slice(blank.index + blank[0].length));
+  if (blank) from(blank.index + blank[0].length);
   const wsLine = WS_LINE.exec(seg);
-  if (wsLine) out.add(seg.slice(wsLine.index + wsLine[0].length));
+  if (wsLine) from(wsLine.index + wsLine[0].length);
   const headerLines = HEADER_LINES.exec(seg);
-  if (headerLines) out.add(seg.slice(headerLines[0].length));
-  out.add(seg);
-  for (const body of [...out]) {
+  if (headerLines) from(headerLines[0].length);
+  from(0);
+  for (const body of [...out.keys()]) {
     const blocks = body.split(WS_LINE).filter((b) => b.trim().length > 0);
-    if (blocks.length > 1) for (const b of blocks.slice(0, MAX_BLOCKS)) out.add(b);
+    if (blocks.length > 1) for (const b of blocks.slice(0, MAX_BLOCKS)) if (!out.has(b)) out.set(b, -1);
   }
-  return [...out];
+  return out;
 }
 const BLANK_LINE = new RegExp(`${NL}${NL}`);
 // A whitespace-only line: where a body may start, and where blocks split.
@@ -395,14 +405,62 @@ function isProse(s: string): boolean {
   return false;
 }
 
+// What each base64 reading decodes: the plain one, `=` ending a quad, line prefixes, whole quads.
+const BASE64_TEXTS: readonly ((body: string) => string)[] = [
+  (b) => base64Text(b, false),
+  (b) => base64Text(b, true),
+  base64LinePrefixes,
+  base64WholeQuads,
+];
+
 /**
- * A body's base64 readings (the plain one alone, until the others are needed): the same bytes for a body
- * that differs only in leading or trailing line breaks.
+ * A body's four base64 readings, each decoded when first asked for. A body that ends with one read
+ * before, just after a line break (a part's body, read again with the part's headers), decodes only its
+ * own start: each reading's text is the start's text then the tail's (line breaks are junk to the plain
+ * ones, and the line ones read line by line), and past the tail's first `=` the bytes are the tail's.
  */
-interface Base64Memo {
-  readonly plain: Map<string, Buffer>;
-  readonly readings: Map<string, readonly Buffer[]>;
+class Base64Body {
+  private readonly texts: string[] = [];
+  private readonly readings: Buffer[] = [];
+
+  constructor(
+    private readonly body: string,
+    private readonly tail?: { readonly head: string; readonly b64: Base64Body },
+  ) {}
+
+  private text(i: number): string {
+    this.texts[i] ??= this.tail
+      ? (BASE64_TEXTS[i] as (b: string) => string)(this.tail.head) + this.tail.b64.text(i)
+      : (BASE64_TEXTS[i] as (b: string) => string)(this.body);
+    return this.texts[i];
+  }
+
+  /** Reading `i` (an index in BASE64_TEXTS). */
+  reading(i: number): Buffer {
+    let bytes = this.readings[i];
+    if (bytes) return bytes;
+    if (i === 0) bytes = Buffer.from(this.text(0), 'base64');
+    // `=` ends a quad only when base64 characters follow it: otherwise both paddings read the same.
+    else if (i === 1 && this.noBase64AfterPad()) bytes = this.reading(0);
+    else if (this.tail)
+      bytes = decodeBase64RunsAfter(
+        (BASE64_TEXTS[i] as (b: string) => string)(this.tail.head),
+        this.tail.b64.text(i),
+        this.tail.b64.reading(i),
+      );
+    else bytes = decodeBase64Runs(this.text(i));
+    this.readings[i] = bytes;
+    return bytes;
+  }
+
+  private noBase64AfterPad(): boolean {
+    const eq = this.body.indexOf('=');
+    return eq < 0 || !/[A-Za-z0-9+/]/.test(this.body.slice(eq));
+  }
 }
+
+/** The bodies of the message's lenient pass, by their text without line breaks at either end. */
+type Base64Memo = Map<string, Base64Body>;
 // Bodies up to this long keep their base64 readings for the rest of the message's lenient pass.
 const MAX_MEMO_CHARS = 1 << 20;
 
@@ -416,34 +474,39 @@ function trimLineBreaks(s: string): string {
   return start === 0 && end === s.length ? s : s.slice(start, end);
 }
 
-/** The plain base64 reading of `body`: agreesWithMime and then base64Readings both want it. */
-function plainBase64(body: string, memo: Base64Memo): Buffer {
+/**
+ * `body`'s base64 readings: the same for a body that differs only in leading or trailing line breaks,
+ * and from `tail` on, when given, the tail's.
+ */
+function base64Body(
+  body: string,
+  memo: Base64Memo,
+  tail: { readonly head: string; readonly b64: Base64Body } | undefined,
+): Base64Body {
   const key = trimLineBreaks(body);
-  let plain = memo.plain.get(key);
-  if (!plain) {
-    plain = decodeBase64(body, false);
-    if (key.length <= MAX_MEMO_CHARS) memo.plain.set(key, plain);
+  let b64 = memo.get(key);
+  if (!b64) {
+    b64 = new Base64Body(body, tail);
+    if (key.length <= MAX_MEMO_CHARS) memo.set(key, b64);
   }
-  return plain;
+  return b64;
 }
 
-function base64Readings(body: string, memo: Base64Memo): readonly Buffer[] {
-  // Line breaks are junk to every base64 reading, and at either end they only add empty lines.
-  const key = trimLineBreaks(body);
-  const hit = memo.readings.get(key);
-  if (hit) return hit;
-  const plain = plainBase64(body, memo);
-  // `=` ends a quad only when base64 characters follow it: otherwise both paddings read the same.
-  const eq = body.indexOf('=');
-  const padded = eq < 0 || !/[A-Za-z0-9+/]/.test(body.slice(eq)) ? plain : decodeBase64(body, true);
-  const readings = [
-    plain,
-    padded,
-    decodeBase64Runs(base64LinePrefixes(body)),
-    decodeBase64Runs(base64WholeQuads(body)),
-  ];
-  if (key.length <= MAX_MEMO_CHARS) memo.readings.set(key, readings);
-  return readings;
+/**
+ * The longest of `ends` (bodies running to the end of `seg`) that starts after `at` just after a line
+ * break, with what comes before it from `at`.
+ */
+function tailOf(
+  seg: string,
+  at: number,
+  ends: readonly { at: number; b64: Base64Body }[],
+): { head: string; b64: Base64Body } | undefined {
+  let best: { at: number; b64: Base64Body } | undefined;
+  for (const end of ends) {
+    const c = seg.charCodeAt(end.at - 1);
+    if (end.at > at && (c === 10 || c === 13) && (!best || end.at < best.at)) best = end;
+  }
+  return best && { head: seg.slice(at, best.at), b64: best.b64 };
 }
 
 /**
@@ -452,12 +515,12 @@ function base64Readings(body: string, memo: Base64Memo): readonly Buffer[] {
  * in full only when the first bytes of one may be a file (head-type.ts) or their bytes may hold a zip's end
  * record (where carveZips cuts): the others could never be kept.
  */
-async function* candidates(body: string, maxBytes: number, memo: Base64Memo): AsyncGenerator<Candidate> {
+async function* candidates(body: string, maxBytes: number, b64: Base64Body): AsyncGenerator<Candidate> {
   // Prose (many spaces) is no base64, however it is read: skip the four base64 readings of it.
   if (body.length <= 256 || !isProse(body)) {
     // Not gated: judging the four readings by their starts, and proving no zip end record in their chars,
     // cost about what decoding them does.
-    for (const bytes of base64Readings(body, memo)) yield { bytes };
+    for (let i = 0; i < BASE64_TEXTS.length; i++) yield { bytes: b64.reading(i) };
   }
   if (/=[0-9A-Fa-f]{2}/.test(body)) {
     const modes = ['drop-eq', 'keep', 'drop-1', 'drop-2'] as const;

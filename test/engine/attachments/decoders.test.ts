@@ -5,6 +5,7 @@ import {
   base64WholeQuads,
   decodeBase64,
   decodeBase64Runs,
+  decodeBase64RunsAfter,
   decodeQuotedPrintable,
   decodeUuencode,
   type QpBadEscape,
@@ -261,6 +262,31 @@ describe('base64 line readings', () => {
     fc.assert(
       fc.property(tricky, (body) => {
         expect(base64WholeQuads(body)).toBe(reference.wholeQuads(body));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('reading a body after a start', () => {
+  it('decodeBase64RunsAfter gives decodeBase64Runs of the two texts one after the other', () => {
+    const text = tricky.map((t) => t.replace(/[^A-Za-z0-9+/=]/g, ''));
+    fc.assert(
+      fc.property(fc.oneof(tricky, text), fc.oneof(tricky, text), (head, tail) => {
+        const joined = decodeBase64RunsAfter(head, tail, decodeBase64Runs(tail));
+        expect(joined.equals(decodeBase64Runs(head + tail))).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('the line readings of a start that ends a line, then a body, are the two readings one after the other', () => {
+    fc.assert(
+      fc.property(tricky, tricky, fc.constantFrom('\n', '\r', '\r\n'), (head, body, nl) => {
+        expect(base64LinePrefixes(head + nl + body)).toBe(
+          base64LinePrefixes(head + nl) + base64LinePrefixes(body),
+        );
+        expect(base64WholeQuads(head + nl + body)).toBe(base64WholeQuads(head + nl) + base64WholeQuads(body));
       }),
       { numRuns: 3000 },
     );
