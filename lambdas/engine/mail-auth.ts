@@ -4,8 +4,10 @@
 // Received-SPF headers; and its DKIM pass looks for the end of the header block one byte at a time,
 // keeping a sliding window in a fresh array per byte, which cost more than the rest of the check.
 // Here the header block's end is found with indexOf and handed to mailauth's own verifier, split into
-// the rows mailauth's header parser gives (parseHeaderBlock); the body goes to its body hashes in the
-// 64 KiB pieces mailauth's writer would give them. Equivalence to authenticate() is tested (test/engine/mail-auth.test.ts).
+// the rows mailauth's header parser gives (parseHeaderBlock); the body, with mailauth's line breaks put
+// in only when a signature needs its hash, goes to its body hashes (the relaxed one read line by line,
+// the others in the 64 KiB pieces mailauth's writer would give them). Equivalence to authenticate() is
+// tested (test/engine/mail-auth.test.ts).
 
 import { isIP } from 'node:net';
 import {
@@ -115,6 +117,36 @@ function headerRow(block: Buffer, start: number, end: number, bareLf: boolean): 
   return { key: casedKey.toLowerCase(), casedKey, line };
 }
 
+/**
+ * `raw` with every line feed that mailauth would turn into CRLF already turned: a line feed gets a CR
+ * before it unless the last byte before it that is not a line feed is a CR (mailauth's own rule, in
+ * its ensureLinebreaks, so "\r\n\n" stays as it is). mailauth then hashes the same bytes, but in one
+ * piece instead of one awaited chunk per line of an LF message, which cost it more than the hashing.
+ */
+export function mailauthLineBreaks(raw: Uint8Array): Buffer {
+  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  // The line feeds that get a CR, found line by line with native searches (not byte by byte in JS).
+  const bare: number[] = [];
+  let lastNotLf = -1;
+  let previousLf = -1;
+  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) {
+    if (i > previousLf + 1) lastNotLf = bytes[i - 1]!;
+    if (lastNotLf !== 0x0d) bare.push(i);
+    previousLf = i;
+  }
+  if (bare.length === 0) return bytes;
+  const out = Buffer.allocUnsafe(bytes.length + bare.length);
+  let from = 0;
+  let o = 0;
+  for (const i of bare) {
+    o += bytes.copy(out, o, from, i);
+    out[o++] = 0x0d;
+    from = i;
+  }
+  bytes.copy(out, o, from);
+  return out;
+}
+
 /** Whether mailauth's body hash stops at an l= length (its own test, in RelaxedHash._updateBodyHash). */
 const isLengthLimited = (max: unknown): boolean => typeof max === 'number' && max >= 0;
 
@@ -167,8 +199,27 @@ function hashRelaxedBody(hash: RelaxedHash, body: Buffer): void {
 }
 
 /**
- * dkimVerify() on `message`, whose line breaks are already as mailauth reads them (every LF after a CR,
- * see mailauthLineBreaks): the same verifier, given the same header block and body bytes.
+ * Feeds the body of `message` (with mailauth's line breaks) to each body hash the signatures ask for,
+ * one per canonicalization, algorithm and length limit: what the verifier's nextChunk() would feed them.
+ */
+function hashBody(verifier: DkimVerifier, message: Buffer): void {
+  const start = headerBlockEnd(message) + 1;
+  for (const hash of verifier.bodyHashes.values()) {
+    if (hash instanceof RelaxedHash && !isLengthLimited(hash.maxBodyLength)) {
+      hashRelaxedBody(hash, message.subarray(start));
+      continue;
+    }
+    for (let at = 0; at < message.length; at += CHUNK_BYTES) {
+      const from = Math.max(at, start);
+      const to = Math.min(at + CHUNK_BYTES, message.length);
+      if (from < to) hash.update(message.subarray(from, to));
+    }
+  }
+}
+
+/**
+ * dkimVerify() on mailauthLineBreaks(message) (every LF after a CR, as mailauth reads a message): the
+ * same verifier, given the same header rows and body bytes.
  */
 export async function verifyDkim(
   message: Buffer,
@@ -178,32 +229,26 @@ export async function verifyDkim(
     resolver: opts.resolver,
     ...(opts.sender ? { sender: opts.sender } : {}),
   });
+  // The header block ends at the same header whether or not the bare LFs got their CRs, and its rows
+  // are the same (mailauth joins a header's lines with CRLF): only the body needs mailauth's line
+  // breaks, and only when a signature asks for its hash.
   const end = headerBlockEnd(message);
   if (end < 0) {
     // Headers only: mailauth's own reading, which keeps the bytes and parses them at the end.
-    if (message.length) await verifier.processChunk(message);
+    if (message.length) await verifier.processChunk(mailauthLineBreaks(message));
   } else {
     await verifier.messageHeaders(parseHeaderBlock(message.subarray(0, end + 1)));
-    // One body hash per canonicalization, algorithm and length limit the signatures ask for (none
-    // when there is no signature): what the verifier's nextChunk() would feed each of them.
-    for (const hash of verifier.bodyHashes.values()) {
-      if (hash instanceof RelaxedHash && !isLengthLimited(hash.maxBodyLength)) {
-        hashRelaxedBody(hash, message.subarray(end + 1));
-        continue;
-      }
-      for (let at = 0; at < message.length; at += CHUNK_BYTES) {
-        const from = Math.max(at, end + 1);
-        const to = Math.min(at + CHUNK_BYTES, message.length);
-        if (from < to) hash.update(message.subarray(from, to));
-      }
-    }
+    if (verifier.bodyHashes.size) hashBody(verifier, mailauthLineBreaks(message));
   }
   await verifier.finish();
   const { headerFrom, envelopeFrom, results, arc } = verifier;
   return { headerFrom, envelopeFrom, results, arc };
 }
 
-/** authenticate(message, opts) without BIMI, sealing, the Received chain or the headers it formats. */
+/**
+ * authenticate(mailauthLineBreaks(message), opts) without BIMI, sealing, the Received chain or the
+ * headers it formats.
+ */
 export async function authenticateMessage(message: Buffer, opts: AuthOptions): Promise<AuthResults> {
   const { resolver, ip, sender, mta } = opts;
   const dkim = await verifyDkim(message, opts);

@@ -41,6 +41,11 @@ async function both(message: Buffer, opts: { ip?: string; helo?: string; sender?
     disableBimi: true,
   });
   const ours = await authenticateMessage(normalised, { ...opts, resolver: resolver as never, mta: 'seg' });
+  // The message as received, its bare LFs left for authenticateMessage to repair where it needs to.
+  const fromRaw = await authenticateMessage(message, { ...opts, resolver: resolver as never, mta: 'seg' });
+  expect(comparable({ ...fromRaw, dkim: { ...fromRaw.dkim, arc: undefined } })).toEqual(
+    comparable({ ...ours, dkim: { ...ours.dkim, arc: undefined } }),
+  );
   return {
     theirs: comparable({ dkim: { ...theirs.dkim }, spf: theirs.spf, arc: theirs.arc, dmarc: theirs.dmarc }),
     ours: comparable({

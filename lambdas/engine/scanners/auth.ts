@@ -6,6 +6,9 @@
 import type { DnsResolver } from '../../ports/index.ts';
 import { clean } from '../auth-results.ts';
 import { type AuthResults, authenticateMessage } from '../mail-auth.ts';
+
+export { mailauthLineBreaks } from '../mail-auth.ts';
+
 import type { Scanner } from '../scanner.ts';
 import type { SymbolName } from '../symbols.ts';
 import type { Finding } from '../types.ts';
@@ -16,36 +19,6 @@ export { authResultsHeader } from '../auth-results.ts';
 /** An error a resolver throws to say "DNS was deliberately not consulted" (see offlineResolver). */
 export function isOfflineError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { offline?: unknown }).offline === true;
-}
-
-/**
- * `raw` with every line feed that mailauth would turn into CRLF already turned: a line feed gets a CR
- * before it unless the last byte before it that is not a line feed is a CR (mailauth's own rule, in
- * its ensureLinebreaks, so "\r\n\n" stays as it is). mailauth then hashes the same bytes, but in one
- * piece instead of one awaited chunk per line of an LF message, which cost it more than the hashing.
- */
-export function mailauthLineBreaks(raw: Uint8Array): Buffer {
-  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  // The line feeds that get a CR, found line by line with native searches (not byte by byte in JS).
-  const bare: number[] = [];
-  let lastNotLf = -1;
-  let previousLf = -1;
-  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) {
-    if (i > previousLf + 1) lastNotLf = bytes[i - 1]!;
-    if (lastNotLf !== 0x0d) bare.push(i);
-    previousLf = i;
-  }
-  if (bare.length === 0) return bytes;
-  const out = Buffer.allocUnsafe(bytes.length + bare.length);
-  let from = 0;
-  let o = 0;
-  for (const i of bare) {
-    o += bytes.copy(out, o, from, i);
-    out[o++] = 0x0d;
-    from = i;
-  }
-  bytes.copy(out, o, from);
-  return out;
 }
 
 /** The header value's characters are limited: property values never carry separators or line breaks. */
@@ -145,7 +118,7 @@ export const auth: Scanner = {
         throw err;
       }
     };
-    const res = await authenticateMessage(mailauthLineBreaks(raw), {
+    const res = await authenticateMessage(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), {
       resolver: resolver as never,
       ...(envelope.remoteIp ? { ip: envelope.remoteIp } : {}),
       ...(envelope.helo ? { helo: envelope.helo } : {}),
