@@ -167,13 +167,45 @@ interface Split {
   readonly suffix: string;
 }
 
-function split(domain: string): Split | undefined {
+/** What the checks read of a domain: its label and suffix, its label without the suffix as tldts gives it. */
+interface Reading {
+  readonly split: Split | undefined;
+  readonly withoutSuffix: string;
+  /** The label's skeleton, made when first asked for. */
+  skeleton?: string;
+}
+
+// Readings kept across messages: every link domain is compared with every protected domain and brand,
+// and the same few domains (the protected ones, the big senders') come back in message after message.
+// Each is a pure function of the name; the map is emptied when full, so memory stays bounded.
+const readings = new Map<string, Reading>();
+const MAX_READINGS = 10_000;
+
+function reading(domain: string): Reading {
+  let r = readings.get(domain);
+  if (r) return r;
   const info = parse(domain);
-  if (!info.domainWithoutSuffix || !info.publicSuffix) return undefined;
-  return {
-    label: domainToUnicode(info.domainWithoutSuffix) || info.domainWithoutSuffix,
-    suffix: info.publicSuffix,
+  r = {
+    split:
+      info.domainWithoutSuffix && info.publicSuffix
+        ? {
+            label: domainToUnicode(info.domainWithoutSuffix) || info.domainWithoutSuffix,
+            suffix: info.publicSuffix,
+          }
+        : undefined,
+    withoutSuffix: info.domainWithoutSuffix ?? '',
   };
+  if (readings.size >= MAX_READINGS) readings.clear();
+  readings.set(domain, r);
+  return r;
+}
+
+const split = (domain: string): Split | undefined => reading(domain).split;
+
+/** The skeleton of the label of a domain read with a split. */
+function labelSkeleton(r: Reading, label: string): string {
+  r.skeleton ??= skeleton(label);
+  return r.skeleton;
 }
 
 /** The label part of a registrable domain, Unicode-decoded (xn-- labels read as what they render). */
@@ -187,12 +219,14 @@ export function domainLabel(domain: string): string | undefined {
  */
 export function imitates(domain: string, target: string, tldSwap: boolean): LookalikeKind | undefined {
   if (domain === target) return undefined;
-  const d = split(domain);
-  const t = split(target);
+  const dr = reading(domain);
+  const tr = reading(target);
+  const d = dr.split;
+  const t = tr.split;
   if (!d || !t) return undefined;
   if (d.label === t.label) return tldSwap && d.suffix !== t.suffix ? 'tld-swap' : undefined;
-  const ds = skeleton(d.label);
-  const ts = skeleton(t.label);
+  const ds = labelSkeleton(dr, d.label);
+  const ts = labelSkeleton(tr, t.label);
   if (ds === ts) return 'homoglyph';
   if (ts.length >= 5 && editDistance(ds, ts, 1) <= 1) return 'typo';
   return undefined;
@@ -214,10 +248,11 @@ export function lookalikeOfProtected(
 
 /** The brand whose label `domain`'s label imitates (not the brand's own label under any TLD). */
 export function lookalikeOfBrand(domain: string): Lookalike | undefined {
-  const d = split(domain);
+  const r = reading(domain);
+  const d = r.split;
   if (!d) return undefined;
   if (isBrandDomain(domain)) return undefined;
-  const ds = skeleton(d.label);
+  const ds = labelSkeleton(r, d.label);
   brandSkeletons ??= Object.keys(BRAND_DOMAINS).map((brand) => [brand, skeleton(brand)] as const);
   for (const [brand, bs] of brandSkeletons) {
     if (d.label === brand) return undefined;
@@ -235,6 +270,5 @@ const BRAND_LABELS = new Set(Object.keys(BRAND_DOMAINS));
 /** Whether a registrable domain belongs to one of the brands (its own domains, or its label under any TLD). */
 export function isBrandDomain(domain: string): boolean {
   if (OFFICIAL.has(domain)) return true;
-  const label = parse(domain).domainWithoutSuffix ?? '';
-  return BRAND_LABELS.has(label);
+  return BRAND_LABELS.has(reading(domain).withoutSuffix);
 }
