@@ -7,7 +7,7 @@
 //
 // One function, used by training (bin/) and scoring (the scanner), so both see the same tokens.
 
-import { getDomain, getPublicSuffix } from 'tldts';
+import { parse } from 'tldts';
 import type { ParsedMessage } from '../types.ts';
 
 // Bounded work per message: the start of the body says what the message is.
@@ -66,9 +66,10 @@ export function words(text: string): string[] {
   const lower = text.toLowerCase();
   // Digits become 0 in one pass over the text, not one per word: the same words, as a digit is a word
   // character either way, and of the same lengths unless a digit lies outside the BMP (then per word).
-  const perWord = SURROGATE.test(lower);
+  const ascii = !NON_ASCII.test(lower);
+  const perWord = !ascii && SURROGATE.test(lower);
   const found =
-    (!NON_ASCII.test(lower)
+    (ascii
       ? lower.replace(ASCII_DIGIT, '0').match(ASCII_WORD)
       : (perWord ? lower : lower.replace(DIGIT, '0')).match(WORD)) ?? [];
   const out: string[] = [];
@@ -141,8 +142,10 @@ function linkFeatures(out: Set<string>, hrefs: readonly string[]): void {
     if (/^[\d.]+$|^\[/.test(host)) {
       out.add('u:ip');
     } else {
-      out.add(`u:d:${getDomain(host) ?? host}`);
-      out.add(`u:tld:${getPublicSuffix(host) ?? ''}`);
+      // One reading of the host for both (getDomain and getPublicSuffix would each parse it).
+      const info = parse(host);
+      out.add(`u:d:${info.domain ?? host}`);
+      out.add(`u:tld:${info.publicSuffix ?? ''}`);
       for (const w of words(host.replace(/\./g, ' '))) out.add(`u:h:${w}`);
     }
     // The path and query, without addresses: a phishing kit's "login.php", a tracker's "unsubscribe".
