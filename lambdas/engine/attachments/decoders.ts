@@ -246,6 +246,13 @@ export function decodeUuencode(body: string): { name?: string; bytes: Buffer } |
   for (const [, begin] of text.matchAll(UU_BEGIN)) name = begin?.trim();
   return { ...(name ? { name } : {}), bytes: Buffer.concat(chunks) };
 }
+/**
+ * Whether lines that come before a body change its uuencode reading: false when they hold no data line,
+ * no begin line and no end line (the reading goes line by line).
+ */
+export function changesUuencode(lines: string): boolean {
+  return decodeUuencode(lines) !== undefined || UU_END.test(lines) || UU_BEGIN_LINE.test(lines);
+}
 // A line (between CR, LF or CRLF breaks) that is just `end`.
 const UU_END = /(?:^|[\r\n])end(?=[\r\n]|$)/;
 // A line that may be a data line: the first one, and one a break starts (found after it).
@@ -254,6 +261,7 @@ const UU_NEXT_LINE = /[\r\n]([^\r\n][ -`]{2,}[^\r\n]{0,2})(?![^\r\n])/g;
 // `begin 644 name` on a line of its own: blanks and the name within the line (`.` stops at U+2028 too).
 const UU_BEGIN =
   /(?:^|[\r\n])begin(?:-base64)?[^\S\r\n]+[0-7]{3,4}[^\S\r\n]+([^\r\n\u2028\u2029]{1,255})(?=[\r\n]|$)/g;
+const UU_BEGIN_LINE = new RegExp(UU_BEGIN.source);
 
 /** yEnc (`=ybegin ... =yend`), the Usenet binary encoding some clients still decode. */
 export function decodeYenc(src: string): { name?: string; bytes: Buffer } | undefined {

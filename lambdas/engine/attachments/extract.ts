@@ -13,6 +13,7 @@ import {
   base64LinePrefixes,
   base64Text,
   base64WholeQuads,
+  changesUuencode,
   decodeBase64Runs,
   decodeBase64RunsAfter,
   decodeBinhex,
@@ -453,6 +454,18 @@ class Base64Body {
     return bytes;
   }
 
+  /** The uuencode reading: the tail's when the start adds no uuencoded line. */
+  uuencoded(): ReturnType<typeof decodeUuencode> {
+    if (!this.uuDone) {
+      this.uu =
+        this.tail && !changesUuencode(this.tail.head) ? this.tail.b64.uuencoded() : decodeUuencode(this.body);
+      this.uuDone = true;
+    }
+    return this.uu;
+  }
+  private uu: ReturnType<typeof decodeUuencode>;
+  private uuDone = false;
+
   private noBase64AfterPad(): boolean {
     const eq = this.body.indexOf('=');
     return eq < 0 || !/[A-Za-z0-9+/]/.test(this.body.slice(eq));
@@ -538,7 +551,7 @@ async function* candidates(body: string, maxBytes: number, b64: Base64Body): Asy
       for (const { bytes } of quotedPrintableReadings(body, modes)) yield { bytes };
     }
   }
-  const uu = decodeUuencode(body);
+  const uu = b64.uuencoded();
   if (uu) yield uu;
   if (body.includes('=ybegin')) {
     const y = decodeYenc(body);

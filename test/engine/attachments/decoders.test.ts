@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   base64LinePrefixes,
   base64WholeQuads,
+  changesUuencode,
   decodeBase64,
   decodeBase64Runs,
   decodeBase64RunsAfter,
@@ -203,35 +204,48 @@ describe('decodeBase64', () => {
 });
 
 describe('decodeUuencode', () => {
+  const part = fc.constantFrom(
+    '\r\n',
+    '\n',
+    '\r',
+    'begin 644 a.zip',
+    'begin-base64 0644  b c ',
+    'begin 644\nx',
+    'begin 644 n\u2028m',
+    'begin 77 x',
+    'end',
+    'end ',
+    '#0V%T',
+    '%0V%T',
+    'M4$L#!!0``````',
+    '`',
+    ' ',
+    '!80``',
+    'AB',
+    'ab',
+    '\u2028',
+    '`` ',
+    '"``a',
+    '$``a~',
+  );
   it('gives the line-by-line reading: data lines, the last begin name, nothing after an end line', () => {
-    const part = fc.constantFrom(
-      '\r\n',
-      '\n',
-      '\r',
-      'begin 644 a.zip',
-      'begin-base64 0644  b c ',
-      'begin 644\nx',
-      'begin 644 n\u2028m',
-      'begin 77 x',
-      'end',
-      'end ',
-      '#0V%T',
-      '%0V%T',
-      'M4$L#!!0``````',
-      '`',
-      ' ',
-      '!80``',
-      'AB',
-      'ab',
-      '\u2028',
-      '`` ',
-      '"``a',
-      '$``a~',
-    );
     fc.assert(
       fc.property(fc.array(part, { maxLength: 40 }), (parts) => {
         const body = parts.join('');
         expect(decodeUuencode(body)).toEqual(reference.uuencode(body));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('reads a body the same after lines that changesUuencode says change nothing', () => {
+    const lines = fc.array(part, { maxLength: 12 });
+    fc.assert(
+      fc.property(lines, lines, fc.constantFrom('\n', '\r', '\r\n'), (head, body, nl) => {
+        const start = `${head.join('')}${nl}`;
+        const whole = `${start}${body.join('')}`;
+        if (!changesUuencode(start)) expect(decodeUuencode(whole)).toEqual(decodeUuencode(body.join('')));
+        else expect(changesUuencode(whole)).toBe(true);
       }),
       { numRuns: 5000 },
     );
