@@ -164,31 +164,49 @@ function decodeEscapes(
   return { bytes: out.subarray(0, n), badEscapes, lowerHex };
 }
 
-// Where a soft break may start when every line break is one: `=`, a blank or a line break.
-const SOFT_BREAK_START = /[= \t\r\n]/g;
 /** Soft line breaks removed: `=`, blanks, a line break; with `anyBreak` every line break (and the blanks and `=` before it). */
 function removeSoftBreaks(body: string, anyBreak: boolean): string {
+  if (anyBreak) return removeLineBreaks(body);
   const parts: string[] = [];
   let from = 0;
-  const stop = anyBreak ? SOFT_BREAK_START : undefined;
   for (let i = 0; i < body.length; ) {
-    // Straight to the next char a soft break may start at (natively: most chars are none).
-    if (stop) {
-      stop.lastIndex = i;
-      i = stop.exec(body)?.index ?? -1;
-    } else i = body.indexOf('=', i);
+    // Straight to the next `=` (natively: most chars are none).
+    i = body.indexOf('=', i);
     if (i < 0) break;
-    const c = body.charCodeAt(i);
-    let j = c === EQ ? i + 1 : i;
+    let j = i + 1;
     while (isBlank(body.charCodeAt(j))) j++;
     const brk = lineBreak(body, j);
     if (brk === 0) {
-      // No match here, nor at any blank of this run (a blank run not ending in a break never does).
-      i = c === EQ ? i + 1 : j;
+      i++;
       continue;
     }
     if (i > from) parts.push(body.slice(from, i));
     i = from = j + brk;
+  }
+  if (from === 0) return body;
+  parts.push(body.slice(from));
+  return parts.join('');
+}
+
+// A line break's first char.
+const BREAK_START = /[\r\n]/g;
+/**
+ * Every line break removed, with the blanks before it and a `=` before those. Each one ends such a soft
+ * break, which starts where those chars before it start: the search goes from line break to line break
+ * and looks back (not from every blank and `=`, which prose and html are full of).
+ */
+function removeLineBreaks(body: string): string {
+  const parts: string[] = [];
+  let from = 0;
+  BREAK_START.lastIndex = 0;
+  for (let m = BREAK_START.exec(body); m; m = BREAK_START.exec(body)) {
+    const at = m.index;
+    let start = at;
+    while (start > from && isBlank(body.charCodeAt(start - 1))) start--;
+    if (start > from && body.charCodeAt(start - 1) === EQ) start--;
+    if (start > from) parts.push(body.slice(from, start));
+    from = at + lineBreak(body, at);
+    BREAK_START.lastIndex = from;
   }
   if (from === 0) return body;
   parts.push(body.slice(from));
