@@ -22,7 +22,15 @@ import {
   decodeYenc,
   quotedPrintableReadings,
 } from './decoders.ts';
-import { headBytesFor, ISO_MARK, ISO_MARK_AT, mayBeFile, mayHaveType } from './head-type.ts';
+import {
+  headBytesFor,
+  ISO_MARK,
+  ISO_MARK_AT,
+  mayBeFile,
+  mayBeFileNow,
+  mayHaveType,
+  mayHaveTypeNow,
+} from './head-type.ts';
 
 /** Where a file was found. */
 export type FileSource =
@@ -285,6 +293,19 @@ class Collector {
     );
   }
 
+  /**
+   * What `add` must judge of a lenient candidate: it, then the zips carved out of it, less those it
+   * would refuse on their type alone (told without an await, as most are). Offering the same bytes again
+   * changes nothing (the first offer kept or refused them for good), unless they are too big: that
+   * refusal is reported each time, as before.
+   */
+  private toJudge(bytes: Buffer, offered: WeakSet<Buffer>): Buffer[] {
+    if (offered.has(bytes) && bytes.length <= this.limits.maxFileBytes) return [];
+    offered.add(bytes);
+    const out = [bytes, ...carveZips(bytes)];
+    return out.filter((b) => b.length >= MIN_LENIENT_BYTES && mayHaveTypeNow(b) !== false);
+  }
+
   /** Decodes every segment of `src` every plausible way; keeps what is a recognisable file. */
   private async lenientPass(src: string, path: readonly string[], depth: number): Promise<void> {
     const segments = splitSegments(src, this.mime.maxParts * MAX_SEGMENTS_PER_PART);
@@ -308,14 +329,13 @@ class Collector {
         // A reading whose plain decoding is an attachment mailparser already gave is no disagreement:
         // skip its other decodings (the common case, and most of the work on clean mail).
         if (this.agreesWithMime(body, b64)) continue;
-        for await (const c of candidates(body, this.limits.maxFileBytes, b64)) {
-          // Offering the same bytes again changes nothing (the first offer kept or refused them for
-          // good), unless they are too big: that refusal is reported each time, as before.
-          if (offered.has(c.bytes) && c.bytes.length <= this.limits.maxFileBytes) continue;
-          offered.add(c.bytes);
-          const meta = { name: c.name ?? name, path, declaredType, source: 'lenient' as const };
-          await this.add(c.bytes, meta, depth, true);
-          for (const carved of carveZips(c.bytes)) await this.add(carved, meta, depth, true);
+        for (const item of candidates(body, this.limits.maxFileBytes, b64)) {
+          for (const c of 'bytes' in item ? [item] : (await item.may()) ? item.give() : []) {
+            const judge = this.toJudge(c.bytes, offered);
+            if (judge.length === 0) continue;
+            const meta = { name: c.name ?? name, path, declaredType, source: 'lenient' as const };
+            for (const bytes of judge) await this.add(bytes, meta, depth, true);
+          }
         }
       }
     }
@@ -397,6 +417,12 @@ const HEADER_LINES = new RegExp(`^(?:[!-9;-~]+[ \\t]*:[^\\r\\n]*${NL}(?:[ \\t][^
 interface Candidate {
   readonly name?: string;
   readonly bytes: Buffer;
+}
+
+/** Candidates that come only if a check that needs an await (file-type on their heads) says they may. */
+interface Gated {
+  readonly may: () => Promise<boolean>;
+  readonly give: () => Iterable<Candidate>;
 }
 
 /** Whether at least 5% of `s` is spaces (counting stops as soon as it is; indexOf finds each natively). */
@@ -528,7 +554,7 @@ function tailOf(
  * in full only when the first bytes of one may be a file (head-type.ts) or their bytes may hold a zip's end
  * record (where carveZips cuts): the others could never be kept.
  */
-async function* candidates(body: string, maxBytes: number, b64: Base64Body): AsyncGenerator<Candidate> {
+function* candidates(body: string, maxBytes: number, b64: Base64Body): Generator<Candidate | Gated> {
   // Prose (many spaces) is no base64, however it is read: skip the four base64 readings of it.
   if (body.length <= 256 || !isProse(body)) {
     // Not gated: judging the four readings by their starts, and proving no zip end record in their chars,
@@ -537,18 +563,19 @@ async function* candidates(body: string, maxBytes: number, b64: Base64Body): Asy
   }
   if (/=[0-9A-Fa-f]{2}/.test(body)) {
     const modes = ['drop-eq', 'keep', 'drop-1', 'drop-2'] as const;
-    if (
-      quotedPrintableMayCarveZip(body) ||
-      (await someMayBeFile(
-        body.length,
+    const all = () => Array.from(quotedPrintableReadings(body, modes), ({ bytes }) => ({ bytes }));
+    if (quotedPrintableMayCarveZip(body)) yield* all();
+    else {
+      // Ruling the ISO 9660 mark out of every quoted-printable reading is not worth it: big bodies judge by 32 KB.
+      const heads = decodedHeads(
+        body,
+        headBytesFor(body.length, false),
         // All four at once: they share their soft-break removal and, without bad escapes, their bytes.
         (b) => Array.from(quotedPrintableReadings(b, modes), (r) => r.bytes),
-        body,
-        // Ruling the ISO 9660 mark out of every quoted-printable reading is not worth it: big bodies judge by 32 KB.
-        false,
-      ))
-    ) {
-      for (const { bytes } of quotedPrintableReadings(body, modes)) yield { bytes };
+      );
+      if (!heads) yield* all();
+      else if (!heads.every((h) => mayBeFileNow(h, body.length) === false))
+        yield { may: () => someMayBeFile(heads, body.length), give: all };
     }
   }
   const uu = b64.uuencoded();
@@ -557,52 +584,72 @@ async function* candidates(body: string, maxBytes: number, b64: Base64Body): Asy
     const y = decodeYenc(body);
     if (y) yield y;
   }
-  if (/BinHex/i.test(body)) {
+  if (mayHoldBinhex(body)) {
     const b = decodeBinhex(body, maxBytes);
     if (b) yield b;
   }
   const noIsoMark = body.slice(ISO_MARK_AT, ISO_MARK_AT + ISO_MARK.length) !== ISO_MARK;
   const want = headBytesFor(body.length, noIsoMark);
-  if (
-    body.length <= want ||
-    body.includes('PK\x05\x06') ||
-    (await mayBeFile(Buffer.from(body.slice(0, want), 'latin1'), body.length, noIsoMark))
-  ) {
-    yield { bytes: Buffer.from(body, 'latin1') };
+  const raw = () => [{ bytes: Buffer.from(body, 'latin1') }];
+  if (body.length <= want || body.includes('PK\x05\x06')) yield* raw();
+  else {
+    const head = Buffer.from(body.slice(0, want), 'latin1');
+    if (mayBeFileNow(head, body.length, noIsoMark) !== false)
+      yield { may: () => mayBeFile(head, body.length, noIsoMark), give: raw };
   }
 }
 
 /**
- * Whether any of the readings `decode` gives of `body` (each at most `sizeAtMost` bytes) may be typed as
- * a file, judged on the start of each: true too when `body` is too short to cut (decode it all).
+ * False when `body` cannot hold BinHex's `(This file must be converted with BinHex` (any case), which
+ * decodeBinhex looks for: no `(` is followed by `this`. Quicker than a case-blind search of the body.
  */
-async function someMayBeFile(
-  sizeAtMost: number,
-  read: (body: string) => readonly Buffer[],
-  body: string,
-  noIsoMark: boolean,
-): Promise<boolean> {
-  const heads = decodedHeads(body, headBytesFor(sizeAtMost, noIsoMark), read);
-  if (!heads) return true;
+function mayHoldBinhex(body: string): boolean {
+  for (let i = body.indexOf('('); i >= 0; i = body.indexOf('(', i + 1))
+    if ((body.charCodeAt(i + 1) | 0x20) === 0x74 && body.slice(i + 1, i + 5).toLowerCase() === 'this')
+      return true;
+  return false;
+}
+
+/** Whether any of `heads` (of readings each at most `sizeAtMost` bytes) may be typed as a file. */
+async function someMayBeFile(heads: readonly Buffer[], sizeAtMost: number): Promise<boolean> {
   const judged: Buffer[] = [];
   for (const head of heads) {
     // Readings often start alike: one answer serves them all.
     if (judged.some((h) => h.equals(head))) continue;
-    if (await mayBeFile(head, sizeAtMost, noIsoMark)) return true;
+    if (await mayBeFile(head, sizeAtMost)) return true;
     judged.push(head);
   }
   return false;
 }
 
 // A quoted-printable reading holds byte 0x05 (or 0x06) only as that char or as an `=05` escape, whose
-// chars soft breaks (`=`, blanks, a line break) may have split. Each run of those chars is tried from its
-// start only, and splits at its first `=`: linear even on a megabyte of them.
-const QP_ESCAPE_05 = /(?<![=\t \r\n])[\t \r\n]*=[=\t \r\n]*0[=\t \r\n]*5/;
-const QP_ESCAPE_06 = /(?<![=\t \r\n])[\t \r\n]*=[=\t \r\n]*0[=\t \r\n]*6/;
+// chars soft breaks (`=`, blanks, a line break) may have split.
 /** False when no quoted-printable reading of `body` can hold a zip's end record `PK\x05\x06`. */
 export const quotedPrintableMayCarveZip = (body: string): boolean =>
-  (body.includes('\u0005') || QP_ESCAPE_05.test(body)) &&
-  (body.includes('\u0006') || QP_ESCAPE_06.test(body));
+  (body.includes('\u0005') || hasQpEscape0(body, 0x35)) &&
+  (body.includes('\u0006') || hasQpEscape0(body, 0x36));
+
+// `=`, a blank or a line break: the chars soft breaks may put inside an escape.
+const isSoftBreakChar = (c: number): boolean =>
+  c === 0x3d || c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
+
+/**
+ * Whether `body` holds an escape `=0` then `digit`, whose chars soft breaks may have split: an `=`, then
+ * past soft-break chars a `0`, then past those the digit. Each run of `=` and soft-break chars is read
+ * once (every `=` in it reaches the same next char): linear even on a megabyte of them.
+ */
+function hasQpEscape0(body: string, digit: number): boolean {
+  const past = (i: number): number => {
+    while (i < body.length && isSoftBreakChar(body.charCodeAt(i))) i++;
+    return i;
+  };
+  for (let eq = body.indexOf('='); eq >= 0; ) {
+    const zero = past(eq + 1);
+    if (body.charCodeAt(zero) === 0x30 && body.charCodeAt(past(zero + 1)) === digit) return true;
+    eq = body.indexOf('=', zero);
+  }
+  return false;
+}
 
 // Where a line ends: after an LF, or after a CR that no LF follows.
 const LINE_END = /\n|\r(?!\n)/g;

@@ -145,6 +145,8 @@ class GuardRecorder extends FileTypeParser {
 }
 
 let recorded: Promise<readonly Guard[]> | undefined;
+/** The guards once recorded: the quick no needs no await then. */
+let guards: readonly Guard[] | undefined;
 /** file-type's guards, recorded once per process. */
 export function fileTypeGuards(): Promise<readonly Guard[]> {
   recorded ??= (async () => {
@@ -152,7 +154,8 @@ export function fileTypeGuards(): Promise<readonly Guard[]> {
     const probe = new Uint8Array(ISO_PROBE_END + 1);
     probe[0] = 0x43;
     await recorder.fromBuffer(probe);
-    return [...recorder.guards.values()];
+    guards = [...recorder.guards.values()];
+    return guards;
   })();
   return recorded;
 }
@@ -191,6 +194,24 @@ const isoMarkIn = (bytes: Uint8Array): boolean =>
 async function someGuardHolds(bytes: Uint8Array): Promise<boolean> {
   for (const guard of await fileTypeGuards()) if (holds(guard, bytes)) return true;
   return false;
+}
+
+/**
+ * mayHaveType without an await once the guards are recorded: false when no guard holds on `bytes`, else
+ * undefined (ask mayHaveType).
+ */
+export function mayHaveTypeNow(bytes: Uint8Array): false | undefined {
+  if (!guards || bytes.length <= 1) return bytes.length <= 1 ? false : undefined;
+  for (const guard of guards) if (holds(guard, bytes)) return undefined;
+  return isoMarkIn(bytes) ? undefined : false;
+}
+
+/** mayBeFile's quick no without an await, once the guards are recorded: false, or undefined (ask mayBeFile). */
+export function mayBeFileNow(head: Uint8Array, sizeAtMost: number, noIsoMark = false): false | undefined {
+  if (!guards || head.length < headBytesFor(sizeAtMost, noIsoMark) || sizeAtMost < head.length)
+    return undefined;
+  for (const guard of guards) if (holds(guard, head)) return undefined;
+  return noIsoMark || !isoMarkIn(head) ? false : undefined;
 }
 
 /** False only when file-type recognises no type in `bytes`, a whole file. */
