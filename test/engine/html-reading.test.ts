@@ -104,6 +104,20 @@ describe('readHtml counts and links', () => {
     expect(reading.links.links).toEqual([{ href: 'https://h.example/', text: 'x', source: 'a' }]);
   });
 
+  it('reads the first of a repeated attribute, in any case, among attributes it does not read', () => {
+    const reading = readHtml(
+      '<a class="c" HREF="https://first.example/" width=1 href="https://second.example/" id=x>go</a>' +
+        '<span data-x="1" Style="display:none" style="color:red">hid</span><img border=0 src=i.png ALT="pic">',
+      true,
+    );
+    expect(reading.links.links).toEqual([
+      { href: 'https://first.example/', text: 'go', source: 'a' },
+      { href: 'i.png', source: 'img' },
+    ]);
+    expect(reading.stats.hiddenChars).toBe('hid'.length);
+    expect(reading.text).toBe('go [https://first.example/]hidpic [i.png]');
+  });
+
   it('bounds a million links and 100,000 open elements: links capped, text still read, flagged too deep', () => {
     const many = Array.from({ length: 200_000 }, (_, i) => `<a href=//${i.toString(36)}.x>w</a>`).join('');
     const flood = readHtml(many, true);
