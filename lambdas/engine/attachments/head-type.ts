@@ -145,8 +145,38 @@ class GuardRecorder extends FileTypeParser {
 }
 
 let recorded: Promise<readonly Guard[]> | undefined;
-/** The guards once recorded: the quick no needs no await then. */
-let guards: readonly Guard[] | undefined;
+/** The guards once recorded, indexed: the quick no needs no await then. */
+let guards: GuardIndex | undefined;
+
+/**
+ * The guards by the first byte they require (those at offset 0, unmasked, made on a peeked first byte),
+ * and the others: on bytes that have a first byte, only its guards and the others can hold.
+ */
+interface GuardIndex {
+  readonly all: readonly Guard[];
+  readonly byFirst: readonly (readonly Guard[])[];
+  readonly others: readonly Guard[];
+}
+
+function indexGuards(all: readonly Guard[]): GuardIndex {
+  const byFirst: Guard[][] = Array.from({ length: 256 }, () => []);
+  const others: Guard[] = [];
+  for (const guard of all) {
+    if (guard.offset === 0 && !guard.mask && guard.peeked >= 1 && guard.header.length >= 1)
+      byFirst[guard.header[0] as number]?.push(guard);
+    else others.push(guard);
+  }
+  return { all, byFirst, others };
+}
+
+/** Whether a guard of `index` holds on `bytes`. */
+function holdsSome(index: GuardIndex, bytes: Uint8Array): boolean {
+  if (bytes.length === 0) return index.all.some((guard) => holds(guard, bytes));
+  for (const guard of index.byFirst[bytes[0] as number] as readonly Guard[])
+    if (holds(guard, bytes)) return true;
+  for (const guard of index.others) if (holds(guard, bytes)) return true;
+  return false;
+}
 /** file-type's guards, recorded once per process. */
 export function fileTypeGuards(): Promise<readonly Guard[]> {
   recorded ??= (async () => {
@@ -154,8 +184,9 @@ export function fileTypeGuards(): Promise<readonly Guard[]> {
     const probe = new Uint8Array(ISO_PROBE_END + 1);
     probe[0] = 0x43;
     await recorder.fromBuffer(probe);
-    guards = [...recorder.guards.values()];
-    return guards;
+    const all = [...recorder.guards.values()];
+    guards = indexGuards(all);
+    return all;
   })();
   return recorded;
 }
@@ -192,8 +223,8 @@ const isoMarkIn = (bytes: Uint8Array): boolean =>
 
 /** Whether one of file-type's guards holds on `bytes` (a whole file, or a head of at least 512 bytes). */
 async function someGuardHolds(bytes: Uint8Array): Promise<boolean> {
-  for (const guard of await fileTypeGuards()) if (holds(guard, bytes)) return true;
-  return false;
+  await fileTypeGuards();
+  return holdsSome(guards as GuardIndex, bytes);
 }
 
 /**
@@ -202,16 +233,14 @@ async function someGuardHolds(bytes: Uint8Array): Promise<boolean> {
  */
 export function mayHaveTypeNow(bytes: Uint8Array): false | undefined {
   if (!guards || bytes.length <= 1) return bytes.length <= 1 ? false : undefined;
-  for (const guard of guards) if (holds(guard, bytes)) return undefined;
-  return isoMarkIn(bytes) ? undefined : false;
+  return holdsSome(guards, bytes) || isoMarkIn(bytes) ? undefined : false;
 }
 
 /** mayBeFile's quick no without an await, once the guards are recorded: false, or undefined (ask mayBeFile). */
 export function mayBeFileNow(head: Uint8Array, sizeAtMost: number, noIsoMark = false): false | undefined {
   if (!guards || head.length < headBytesFor(sizeAtMost, noIsoMark) || sizeAtMost < head.length)
     return undefined;
-  for (const guard of guards) if (holds(guard, head)) return undefined;
-  return noIsoMark || !isoMarkIn(head) ? false : undefined;
+  return holdsSome(guards, head) || (!noIsoMark && isoMarkIn(head)) ? undefined : false;
 }
 
 /** False only when file-type recognises no type in `bytes`, a whole file. */
