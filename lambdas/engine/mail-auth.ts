@@ -161,7 +161,7 @@ const isLengthLimited = (max: unknown): boolean => typeof max === 'number' && ma
 function hashRelaxedBody(hash: RelaxedHash, body: Buffer): void {
   const text = body.toString('latin1');
   if (!STRAY_BREAK.test(text)) {
-    hashRelaxedText(hash, text, body.length);
+    hashRelaxedText(hash, body, text);
     return;
   }
   const pieces: Buffer[] = [];
@@ -211,22 +211,38 @@ const WSP_RUN = /[ \t]{2,}|\t/g;
 
 /**
  * hashRelaxedBody() for a body whose every line ends in CRLF but maybe the last (one without a stray
- * CR or LF), in three native passes over its text: on such lines fixLineBuffer() only drops the spaces
- * and tabs before the break and makes every other run of them one space, and the lines mailauth leaves
- * as they are have no such run, so the rewrite is the same for all of them; but the last line when it
- * has no break, which mailauth rewrites only for a tab or two spaces (a single space at its end stays).
+ * CR or LF), in at most three native passes over its text: on such lines fixLineBuffer() only drops
+ * the spaces and tabs before the break and makes every other run of them one space, and the lines
+ * mailauth leaves as they are have no such run, so the rewrite is the same for all of them; but the
+ * last line when it has no break, which mailauth rewrites only for a tab or two spaces (a single space
+ * at its end stays).
  */
-function hashRelaxedText(hash: RelaxedHash, text: string, n: number): void {
+function hashRelaxedText(hash: RelaxedHash, body: Buffer, text: string): void {
   const tailStart = text.lastIndexOf('\n') + 1;
+  let head = text.slice(0, tailStart);
   let tail = text.slice(tailStart);
-  if (tail.includes('\t') || tail.includes('  ')) tail = tail.replace(/[ \t]+$/, '').replace(WSP_RUN, ' ');
-  let canonical = text.slice(0, tailStart).replace(TRAILING_WSP, '\r\n').replace(WSP_RUN, ' ') + tail;
+  // A pass runs only when the text has what it rewrites: many bodies have no tab or double space, or
+  // no space before a break, and one that has neither is hashed from its own bytes.
+  let rewritten = false;
+  if (head.includes(' \r\n') || head.includes('\t\r\n')) {
+    head = head.replace(TRAILING_WSP, '\r\n');
+    rewritten = true;
+  }
+  if (head.includes('\t') || head.includes('  ')) {
+    head = head.replace(WSP_RUN, ' ');
+    rewritten = true;
+  }
+  if (tail.includes('\t') || tail.includes('  ')) {
+    tail = tail.replace(/[ \t]+$/, '').replace(WSP_RUN, ' ');
+    rewritten = true;
+  }
+  const canonical = rewritten ? head + tail : text;
   // The line breaks after the last other byte are never hashed (mailauth queues them until more text).
   let end = canonical.length;
   while (end > 0 && (canonical.charCodeAt(end - 1) === 0x0a || canonical.charCodeAt(end - 1) === 0x0d)) end--;
-  canonical = canonical.slice(0, end);
-  hash.byteLength += n;
-  if (end) hash._updateBodyHash(Buffer.from(canonical, 'latin1'));
+  hash.byteLength += body.length;
+  if (end)
+    hash._updateBodyHash(rewritten ? Buffer.from(canonical.slice(0, end), 'latin1') : body.subarray(0, end));
 }
 
 /**
