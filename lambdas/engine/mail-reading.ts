@@ -14,7 +14,6 @@
 import { createHash } from 'node:crypto';
 import libbase64 from 'libbase64';
 import { decode as decodeCharset } from 'libmime/lib/charset.js';
-import libqp from 'libqp';
 import { type EmailAddress, MailParser, type MailParserOptions, type ParsedMail } from 'mailparser';
 
 /** Turns one html part into its text; what it throws becomes the mail's textConversionError. */
@@ -492,8 +491,73 @@ const NOT_BASE64_CHARS = /[^a-zA-Z0-9+/=]/g;
 /** A body with its transfer encoding undone, as mailsplit's decoder streams (libbase64, libqp) undo it. */
 function transferDecoded(body: Buffer, encoding: string | false): Buffer {
   if (encoding === 'base64') return libbase64.decode(body.toString('latin1').replace(NOT_BASE64_CHARS, ''));
-  if (encoding === 'quoted-printable') return body.length ? libqp.decode(body.toString('binary')) : body;
+  if (encoding === 'quoted-printable') return body.length ? decodeQuotedPrintable(body) : body;
   return body;
+}
+
+const hexValue = (c: number): number =>
+  c >= 0x30 && c <= 0x39
+    ? c - 0x30
+    : c >= 0x41 && c <= 0x46
+      ? c - 0x37
+      : c >= 0x61 && c <= 0x66
+        ? c - 0x57
+        : -1;
+
+/**
+ * libqp.decode's bytes, read on the body's bytes instead of a string of them (a third less work): the
+ * blanks ending a line or the body go, then soft line breaks (= before LF, CRLF or the end), then =XX
+ * escapes (either case) are decoded; any other = stays. Each step works in place on the one output.
+ */
+export function decodeQuotedPrintable(body: Uint8Array): Buffer {
+  const len = body.length;
+  const out = Buffer.allocUnsafeSlow(len);
+  let n = 0;
+  for (let i = 0; i < len; ) {
+    const c = body[i]!;
+    if (c !== 0x20 && c !== 0x09) {
+      out[n++] = c;
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < len && (body[j] === 0x20 || body[j] === 0x09)) j++;
+    // A run of blanks is kept unless a line break or the end follows it.
+    if (j < len && body[j] !== 0x0a && body[j] !== 0x0d) while (i < j) out[n++] = body[i++]!;
+    i = j;
+  }
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const c = out[i]!;
+    if (c === 0x3d) {
+      if (i + 1 === n) break;
+      const next = out[i + 1];
+      if (next === 0x0a) {
+        i++;
+        continue;
+      }
+      if (next === 0x0d && i + 2 < n && out[i + 2] === 0x0a) {
+        i += 2;
+        continue;
+      }
+    }
+    out[m++] = c;
+  }
+  let k = 0;
+  for (let i = 0; i < m; i++) {
+    const c = out[i]!;
+    if (c === 0x3d && i < m - 2) {
+      const hi = hexValue(out[i + 1]!);
+      const lo = hexValue(out[i + 2]!);
+      if (hi >= 0 && lo >= 0) {
+        out[k++] = hi * 16 + lo;
+        i += 2;
+        continue;
+      }
+    }
+    out[k++] = c;
+  }
+  return out.subarray(0, k);
 }
 
 /**

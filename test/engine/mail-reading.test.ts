@@ -9,11 +9,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { compile } from 'html-to-text';
+import libqp from 'libqp';
 import { type MailParserOptions, type ParsedMail, simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { listFiles, stripMboxLine } from '../../bin/commands/corpus-files.ts';
 import {
   DECODED_HEADERS,
+  decodeQuotedPrintable,
   exceedsHtmlNestingDepth,
   readMailParts,
 } from '../../lambdas/engine/mail-reading.ts';
@@ -322,5 +324,21 @@ describe('exceedsHtmlNestingDepth', () => {
     expect(exceedsHtmlNestingDepth('<!-- <div><div><div> --><div>', 2)).toBe(false);
     expect(exceedsHtmlNestingDepth('<b><i></b><b>', 2)).toBe(false);
     expect(exceedsHtmlNestingDepth('<b><i></u><u>', 2)).toBe(true);
+  });
+});
+
+describe('decodeQuotedPrintable', () => {
+  it('gives the bytes libqp.decode gives, on any mix of blanks, line breaks, = and hex digits', () => {
+    const chars = fc.constantFrom(' ', '\t', '\r', '\n', '=', '3', 'D', 'd', 'f', '0', 'g', 'x', '\xe9');
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 40 }), (parts) => {
+        const s = parts.join('');
+        expect(decodeQuotedPrintable(Buffer.from(s, 'latin1'))).toEqual(libqp.decode(s));
+      }),
+      { numRuns: 5000 },
+    );
+    expect(decodeQuotedPrintable(Buffer.from('a=3Db \t\r\nsoft=\r\nbreak=\n=C3=A9 =')).toString('utf8')).toBe(
+      'a=b\r\nsoftbreaké ',
+    );
   });
 });
