@@ -228,8 +228,8 @@ export function base64WholeQuads(body: string): string {
 /** uuencode: decodes every well-formed line (length char then groups of four), with or without `begin`. */
 export function decodeUuencode(body: string): { name?: string; bytes: Buffer } | undefined {
   // Lines after the first `end` line are not read.
-  const end = UU_END.exec(body);
-  const text = end ? body.slice(0, end.index) : body;
+  const end = uuEndAt(body);
+  const text = end >= 0 ? body.slice(0, end) : body;
   const chunks: Buffer[] = [];
   // Only the lines that can be data lines, found natively: a length char, then chars from space to
   // backquote (at least two) and at most two others (the decoding reads `need` chars, and a line is at
@@ -269,10 +269,20 @@ export function decodeUuencode(body: string): { name?: string; bytes: Buffer } |
  * no begin line and no end line (the reading goes line by line).
  */
 export function changesUuencode(lines: string): boolean {
-  return decodeUuencode(lines) !== undefined || UU_END.test(lines) || UU_BEGIN_LINE.test(lines);
+  return decodeUuencode(lines) !== undefined || uuEndAt(lines) >= 0 || UU_BEGIN_LINE.test(lines);
 }
-// A line (between CR, LF or CRLF breaks) that is just `end`.
-const UU_END = /(?:^|[\r\n])end(?=[\r\n]|$)/;
+/**
+ * Where the first line (between CR, LF or CRLF breaks) that is just `end` starts, its line break
+ * included; -1 when none. Found by indexOf: a regex that starts with a choice scans slower.
+ */
+function uuEndAt(s: string): number {
+  const isBreak = (c: number): boolean => c === 10 || c === 13;
+  for (let i = s.indexOf('end'); i >= 0; i = s.indexOf('end', i + 1)) {
+    if ((i === 0 || isBreak(s.charCodeAt(i - 1))) && (i + 3 === s.length || isBreak(s.charCodeAt(i + 3))))
+      return i === 0 ? 0 : i - 1;
+  }
+  return -1;
+}
 // A line that may be a data line: the first one, and one a break starts (found after it).
 const UU_FIRST_LINE = /^[^\r\n][ -`]{2,}[^\r\n]{0,2}(?![^\r\n])/;
 const UU_NEXT_LINE = /[\r\n]([^\r\n][ -`]{2,}[^\r\n]{0,2})(?![^\r\n])/g;
