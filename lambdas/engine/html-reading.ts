@@ -9,7 +9,7 @@
 // with `* ` or `1. `. It leaves out html-to-text's layout: no wrapping at 80 columns, no upper-cased
 // headings, no rules or quote marks.
 
-import { Parser, type QuoteType } from 'htmlparser2';
+import { Parser, type QuoteType, Tokenizer } from 'htmlparser2';
 import type { LinkSource, ParsedLink } from './types.ts';
 
 // Links kept in full (each with its anchor text): legitimate newsletters carry a few hundred at most.
@@ -78,6 +78,100 @@ class ReadingParser extends Parser {
       state.attribvalue = '';
       this.endIndex = endIndex;
     }
+  }
+}
+
+/** htmlparser2's Tokenizer with the (private) state and steps ReadingTokenizer reads and replaces. */
+interface TokenizerSteps {
+  buffer: string;
+  index: number;
+  offset: number;
+  readonly decodeEntities: boolean;
+  write(chunk: string): void;
+  stateText(c: number): void;
+  handleInAttributeValue(c: number, quote: number): void;
+  fastForwardTo(c: number): boolean;
+}
+const TokenizerBase = Tokenizer as unknown as new (
+  ...args: ConstructorParameters<typeof Tokenizer>
+) => TokenizerSteps;
+
+const LT = 0x3c;
+const AMP = 0x26;
+const DQ = 0x22;
+
+/**
+ * htmlparser2's Tokenizer, skipping with indexOf where it steps one character at a time through a run
+ * that cannot change its state: text up to the next `<` or `&`, a quoted attribute value up to its
+ * quote or the next `&`, and whatever it already fast-forwards through (style and script text, comments).
+ * Each step is then taken as the Tokenizer takes it on the character the run ends at, so the events
+ * are the same, at the same offsets.
+ */
+export class ReadingTokenizer extends TokenizerBase {
+  // The first `<`, `&`, `"` and `'` at or after `from` in the current buffer (-1: none), kept between
+  // calls, so a long run of entities, or a value whose quote never comes, is not searched to its end
+  // again at each step (-2: not searched yet).
+  private from = -1;
+  private lt = -2;
+  private amp = -2;
+  private dq = -2;
+  private sq = -2;
+
+  override write(chunk: string): void {
+    this.from = -1;
+    super.write(chunk);
+  }
+
+  /** The buffer offset of the first `c` (`<`, `&`, `"` or `'`) at or after `from`, or -1. */
+  private next(from: number, c: number): number {
+    if (from < this.from || this.from < 0) this.lt = this.amp = this.dq = this.sq = -2;
+    this.from = from;
+    const at = c === LT ? this.lt : c === AMP ? this.amp : c === DQ ? this.dq : this.sq;
+    if (at >= from || at === -1) return at;
+    const found = this.buffer.indexOf(String.fromCharCode(c), from);
+    if (c === LT) this.lt = found;
+    else if (c === AMP) this.amp = found;
+    else if (c === DQ) this.dq = found;
+    else this.sq = found;
+    return found;
+  }
+
+  /** The first of `a` and `b` (buffer offsets, -1 for none). */
+  private static first(a: number, b: number): number {
+    return a < 0 ? b : b < 0 ? a : Math.min(a, b);
+  }
+
+  /** Moves to buffer offset `at` and gives its character, or to the buffer's end (-1) when `at` is -1. */
+  private moveTo(at: number): number {
+    if (at < 0) {
+      // The parse loop steps past this, to the buffer's end.
+      this.index = this.buffer.length + this.offset - 1;
+      return -1;
+    }
+    this.index = at + this.offset;
+    return this.buffer.charCodeAt(at);
+  }
+
+  override stateText(c: number): void {
+    if (c !== LT && c !== AMP && this.decodeEntities) {
+      const from = this.index - this.offset + 1;
+      c = this.moveTo(ReadingTokenizer.first(this.next(from, LT), this.next(from, AMP)));
+      if (c < 0) return;
+    }
+    super.stateText(c);
+  }
+
+  override handleInAttributeValue(c: number, quote: number): void {
+    if (c !== quote && c !== AMP && this.decodeEntities) {
+      const from = this.index - this.offset + 1;
+      c = this.moveTo(ReadingTokenizer.first(this.next(from, quote), this.next(from, AMP)));
+      if (c < 0) return;
+    }
+    super.handleInAttributeValue(c, quote);
+  }
+
+  override fastForwardTo(c: number): boolean {
+    return this.moveTo(this.buffer.indexOf(String.fromCharCode(c), this.index - this.offset + 1)) >= 0;
   }
 }
 
@@ -404,7 +498,12 @@ export function readHtml(html: string, withText: boolean): HtmlReading {
           } else if (name === 'style') inStyle = false;
         },
       },
-      { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+      {
+        decodeEntities: true,
+        lowerCaseTags: true,
+        lowerCaseAttributeNames: true,
+        Tokenizer: ReadingTokenizer as unknown as typeof Tokenizer,
+      },
     );
 
   const writeText = (t: string): void => {

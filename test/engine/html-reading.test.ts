@@ -6,10 +6,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { compile } from 'html-to-text';
+import { Parser, type Tokenizer } from 'htmlparser2';
 import { describe, expect, it } from 'vitest';
 import { listFiles, stripMboxLine } from '../../bin/commands/corpus-files.ts';
 import { words } from '../../lambdas/engine/classifier/features.ts';
-import { MAX_HTML_DEPTH, MAX_LINK_HOSTS, MAX_LINKS, readHtml } from '../../lambdas/engine/html-reading.ts';
+import {
+  MAX_HTML_DEPTH,
+  MAX_LINK_HOSTS,
+  MAX_LINKS,
+  ReadingTokenizer,
+  readHtml,
+} from '../../lambdas/engine/html-reading.ts';
 import { readMailParts } from '../../lambdas/engine/mail-reading.ts';
 import { generatedHtml } from './helpers.ts';
 
@@ -129,5 +136,82 @@ describe('readHtml counts and links', () => {
     expect(deep.tooDeep).toBe(true);
     expect(deep.text).toContain('deep words');
     expect(deep.text.split('\n').length).toBeLessThanOrEqual(2 * MAX_HTML_DEPTH + 10);
+  });
+});
+
+describe('ReadingTokenizer', () => {
+  /** Every event htmlparser2's Parser gives for `html` written in `chunk`-character pieces, with its offsets. */
+  const events = (html: string, chunk: number, tokenizer?: typeof Tokenizer): unknown[] => {
+    const seen: unknown[] = [];
+    const parser: Parser = new Parser(
+      new Proxy(
+        {},
+        {
+          get: (_, name) =>
+            name === 'onparserinit'
+              ? undefined
+              : (...args: unknown[]) => seen.push([name, parser.startIndex, parser.endIndex, ...args]),
+        },
+      ),
+      {
+        decodeEntities: true,
+        lowerCaseTags: true,
+        lowerCaseAttributeNames: true,
+        ...(tokenizer ? { Tokenizer: tokenizer } : {}),
+      },
+    );
+    for (let at = 0; at < html.length; at += chunk) parser.write(html.slice(at, at + chunk));
+    parser.end();
+    return seen;
+  };
+  // Html made of the pieces the tokenizer's states turn on: tags, quotes, entities, special elements.
+  const piece = fc.constantFrom(
+    '<',
+    '>',
+    '</',
+    '/>',
+    '&',
+    '&amp;',
+    '&#x41;',
+    '&#65',
+    '&nbsp',
+    '&notit;',
+    '"',
+    "'",
+    '=',
+    ' ',
+    '\n',
+    '\t',
+    'a',
+    'x y',
+    '<div class="c">',
+    "<a href='u?a=1&b=2'>",
+    '<p title=a&amp;b>',
+    '<script>',
+    '</script>',
+    '<style>',
+    '</style>',
+    '<title>',
+    '</title>',
+    '<textarea>',
+    '<!--',
+    '-->',
+    '<!DOCTYPE html>',
+    '<![CDATA[',
+    ']]>',
+    '<?x?>',
+    '<br/>',
+    '\u00e9',
+  );
+  it('gives the events htmlparser2’s Tokenizer gives, at the same offsets, however the html is written', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), fc.integer({ min: 1, max: 40 }), (pieces, chunk) => {
+        const html = pieces.join('');
+        expect(events(html, chunk, ReadingTokenizer as unknown as typeof Tokenizer)).toEqual(
+          events(html, chunk),
+        );
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
