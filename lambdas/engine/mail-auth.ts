@@ -6,8 +6,9 @@
 // Here the header block's end is found with indexOf and handed to mailauth's own verifier, split into
 // the rows mailauth's header parser gives (parseHeaderBlock); the body, with mailauth's line breaks put
 // in only when a signature needs its hash, goes to its body hashes (the relaxed one read line by line,
-// the others in the 64 KiB pieces mailauth's writer would give them). Equivalence to authenticate() is
-// tested (test/engine/mail-auth.test.ts).
+// the others in the 64 KiB pieces mailauth's writer would give them); the signatures' tag lists and
+// signed header fields are read by dkim-verifier.ts. Equivalence to authenticate() is tested
+// (test/engine/mail-auth.test.ts).
 
 import { isIP } from 'node:net';
 import {
@@ -21,6 +22,8 @@ import {
 } from 'mailauth';
 import { RelaxedHash } from 'mailauth/lib/dkim/body/relaxed.js';
 import { DkimVerifier } from 'mailauth/lib/dkim/dkim-verifier.js';
+import type { HeaderRow } from './dkim-headers.ts';
+import { Verifier } from './dkim-verifier.ts';
 
 /** The connection and envelope, as authenticate() takes them. */
 export interface AuthOptions {
@@ -54,13 +57,6 @@ export function headerBlockEnd(bytes: Uint8Array): number {
     if (i >= 2 && bytes[i - 1] === 0x0d && bytes[i - 2] === 0x0a) return i;
   }
   return -1;
-}
-
-/** One header as mailauth's parseHeaders() gives it: its name, and its lines joined by CRLF. */
-interface HeaderRow {
-  readonly key: string | null;
-  readonly casedKey: string | undefined;
-  readonly line: Buffer;
 }
 
 // The characters /^\s/ finds at the start of a latin1 line: a folded header's continuation.
@@ -272,18 +268,18 @@ export async function verifyDkim(
   message: Buffer,
   opts: Pick<AuthOptions, 'resolver' | 'sender'>,
 ): Promise<AuthResults['dkim'] & { readonly arc: DkimVerifier['arc'] }> {
-  const verifier = new DkimVerifier({
-    resolver: opts.resolver,
-    ...(opts.sender ? { sender: opts.sender } : {}),
-  });
+  const options = { resolver: opts.resolver, ...(opts.sender ? { sender: opts.sender } : {}) };
   // The header block ends at the same header whether or not the bare LFs got their CRs, and its rows
   // are the same (mailauth joins a header's lines with CRLF): only the body needs mailauth's line
   // breaks, and only when a signature asks for its hash.
   const end = headerBlockEnd(message);
+  let verifier: DkimVerifier;
   if (end < 0) {
-    // Headers only: mailauth's own reading, which keeps the bytes and parses them at the end.
+    // Headers only: mailauth's own verifier and reading, which keeps the bytes and parses them at the end.
+    verifier = new DkimVerifier(options);
     if (message.length) await verifier.processChunk(mailauthLineBreaks(message));
   } else {
+    verifier = new Verifier(options);
     await verifier.messageHeaders(parseHeaderBlock(message.subarray(0, end + 1)));
     if (verifier.bodyHashes.size) hashBody(verifier, mailauthLineBreaks(message));
   }

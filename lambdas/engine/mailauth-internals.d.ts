@@ -1,4 +1,4 @@
-// Types for the two mailauth modules the auth check reaches past the package's entry point for (mailauth
+// Types for the mailauth modules the auth check reaches past the package's entry point for (mailauth
 // ships no declarations for them). Only what mail-auth.ts uses; the shapes are mailauth 4's.
 
 declare module 'mailauth/lib/dkim/dkim-verifier.js' {
@@ -21,6 +21,16 @@ declare module 'mailauth/lib/dkim/dkim-verifier.js' {
     finish(): Promise<void>;
     /** The body hashes the signatures need, by canonicalization, algorithm and l= (set by messageHeaders). */
     bodyHashes: Map<string, { update(chunk: Buffer): void }>;
+    /** The header block messageHeaders() was given. */
+    headers: { parsed: import('./dkim-headers.ts').HeaderRow[]; original: Buffer };
+    resolver: DKIMVerifyOptions['resolver'];
+    minBitLength: number | undefined;
+    /** The time signatures are checked at. */
+    curTime: Date;
+    /** Reads the body hashes and checks each signature (what finish() ends in). */
+    finalChunk(): Promise<void>;
+    /** Whether a signature's t= and x= contain curTime. */
+    getSignatureTimeValid(signature: { timestamp: Date | null; expiration: Date | null }): boolean;
   }
 }
 
@@ -42,6 +52,42 @@ declare module 'mailauth/lib/dkim/body/relaxed.js' {
 }
 
 declare module 'mailauth/lib/tools.js' {
+  import type { HeaderRow, TagList } from './dkim-headers.ts';
   /** The header block split into lines, as mailauth's verifier reads it. */
   export function parseHeaders(block: Buffer): unknown;
+  /** A DKIM-Signature (or ARC, or DNS key record) tag list. */
+  export function parseDkimHeaders(line: Buffer | string): TagList;
+  /** The rows an h= list signs, and their names as written joined by ': '. */
+  export function getSigningHeaderLines(
+    rows: readonly HeaderRow[],
+    h: unknown,
+    verify: boolean,
+  ): { keys: string; headers: HeaderRow[] };
+  /** A header's relaxed canonical form (with `suffix` after it). */
+  export function formatRelaxedLine(line: Buffer, suffix?: string): Buffer;
+  /** The key a selector publishes; throws with a code (ENOTFOUND, EINVALIDVAL, ESHORTKEY...) when unusable. */
+  export function getPublicKey(
+    type: string,
+    name: string,
+    minBitLength: number | undefined,
+    resolver: unknown,
+  ): Promise<{ publicKey: unknown; rr: string; modulusLength?: number }>;
+  /** An Authentication-Results row for one method's status. */
+  export function formatAuthHeaderRow(method: string, status: unknown): string;
+  /** The entry of `domains` aligned with `fromDomain` (organizational domains), or false. */
+  export function getAlignment(
+    fromDomain: string,
+    domains: string[],
+    strict?: boolean,
+  ): { domain: string } | false;
+}
+
+declare module 'mailauth/lib/dkim/header/index.js' {
+  import type { HeaderRow } from './dkim-headers.ts';
+  /** The bytes a signature's header hash covers. */
+  export function generateCanonicalizedHeader(
+    type: string,
+    signed: { keys: string; headers: HeaderRow[] },
+    options: { signatureHeaderLine: Buffer; canonicalization: string; instance?: unknown },
+  ): { canonicalizedHeader: Buffer };
 }

@@ -73,6 +73,8 @@ const message = fc.record({
   separator: fc.constantFrom(true, true, true, false),
   lf: fc.boolean(),
   sign: fc.constantFrom('none', 'relaxed/relaxed', 'simple/simple', 'relaxed/simple'),
+  // A second signature over the first (a mailing list's, say), covering the same fields and itself.
+  cosign: fc.boolean(),
   seal: fc.boolean(),
   tamper: fc.boolean(),
   ip: fc.option(fc.constantFrom('192.0.2.10', '198.51.100.7', '::ffff:192.0.2.10'), { nil: undefined }),
@@ -103,6 +105,15 @@ async function build(m: Message) {
       signatureData: [{ signingDomain: domain, selector: 'sel', privateKey: privatePem }],
     } as never);
     raw = Buffer.concat([Buffer.from(signatures), raw]);
+    if (m.cosign) {
+      const second = await dkimSign(raw, {
+        canonicalization: 'relaxed/relaxed',
+        signTime: SIGN_TIME,
+        headerList: 'From:To:Subject:DKIM-Signature:X-Note:X-Note',
+        signatureData: [{ signingDomain: 'example.net', selector: 'sel', privateKey: privatePem }],
+      } as never);
+      raw = Buffer.concat([Buffer.from(second.signatures), raw]);
+    }
   }
   if (m.seal) {
     const sealed = await sealMessage(raw, {
@@ -160,7 +171,7 @@ describe('authenticateMessage', () => {
   });
 
   it('passes a signed message and fails it once its body changed, as authenticate() does', async () => {
-    const m: Omit<Message, 'tamper'> = {
+    const m: Omit<Message, 'tamper' | 'cosign'> & { cosign: false } = {
       from: 'alice@example.org',
       returnPath: undefined,
       extra: [],
@@ -170,6 +181,7 @@ describe('authenticateMessage', () => {
       separator: true,
       lf: false,
       sign: 'relaxed/relaxed',
+      cosign: false,
       seal: false,
       ip: '192.0.2.10',
       helo: undefined,
