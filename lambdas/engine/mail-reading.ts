@@ -254,6 +254,27 @@ const model = new MailParser() as unknown as { splitter: object; libmime: object
 const SplitterOf = model.splitter.constructor as new (config: MailParserOptions) => Splitter;
 const LibmimeOf = model.libmime.constructor as new (config: { Iconv?: unknown }) => ReaderState['libmime'];
 
+// What createNode is given for the decoder stream it makes each leaf: the reading decodes bodies whole.
+const unusedDecoder = (): { on(): unknown } => ({
+  on() {
+    return this;
+  },
+});
+
+/**
+ * libmime's decodeWords, which runs five regular expressions over every value it is given, returning a
+ * value at once when none of them can match there: it has no encoded word (`=?`) and no join marker.
+ */
+export function decodeWordsWhenEncoded(libmime: { decodeWords(value: unknown): string }): void {
+  const decodeWords = libmime.decodeWords;
+  libmime.decodeWords = (value: unknown): string => {
+    const text = (value || '').toString();
+    return text.includes('=?') || text.includes(JOIN_MARKER) ? decodeWords.call(libmime, text) : text;
+  };
+}
+// The marker libmime's decodeWords puts between encoded words it joins, and takes out wherever it is.
+const JOIN_MARKER = '__\u0000JOIN\u0000__';
+
 /**
  * A SegMailParser as MailParser's constructor leaves one, less the streams it wires up (a passthrough
  * piped into the splitter, listeners on both) that readMailParts does without: making them cost a
@@ -261,10 +282,12 @@ const LibmimeOf = model.libmime.constructor as new (config: { Iconv?: unknown })
  */
 function newParser(options: MailParserOptions, htmlToText: HtmlToText): SegMailParser {
   const config: MailParserOptions = { ...options, skipHtmlToText: true };
+  const libmime = new LibmimeOf({ Iconv: config.Iconv });
+  decodeWordsWhenEncoded(libmime as unknown as Parameters<typeof decodeWordsWhenEncoded>[0]);
   return Object.assign(Object.create(SegMailParser.prototype) as SegMailParser, {
     options: config,
     splitter: new SplitterOf(config),
-    libmime: new LibmimeOf({ Iconv: config.Iconv }),
+    libmime,
     textTypes: ['text/plain', 'text/html', ...(config.keepDeliveryStatus ? [] : ['message/delivery-status'])],
     tree: false,
     curnode: false,
@@ -669,6 +692,8 @@ export function readMailParts(
         else end(leaf);
         return;
       }
+      // createNode makes each leaf a decoder stream, which the reading never writes to.
+      (data as { getDecoder?: () => unknown }).getDecoder = unusedDecoder;
       const node = state.createNode(data);
       leaf = node.disposition ? { split: data, node, chunks: [], ended: false } : undefined;
       if (node === state.tree) {
@@ -722,6 +747,12 @@ export function readMailParts(
         if (key in response) mail[key] = response[key];
       const headers = mail['headers'] as Map<string, unknown> | undefined;
       for (const [key, name] of SIMPLE_KEYS) if (headers?.has(key)) mail[name] = headers.get(key);
+      // Without html there is nothing to link: mailparser would say so (html false) an event loop turn later.
+      if (!(parser as unknown as { html: unknown }).html) {
+        mail['html'] = false;
+        resolve(mail as unknown as ParsedMail);
+        return;
+      }
       state.updateImageLinks(
         (attachment, done) =>
           done(false, `data:${attachment.contentType};base64,${attachment.content.toString('base64')}`),

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { compile } from 'html-to-text';
+import { Libmime } from 'libmime';
 import libqp from 'libqp';
 import { type MailParserOptions, type ParsedMail, simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import { listFiles, stripMboxLine } from '../../bin/commands/corpus-files.ts';
 import {
   DECODED_HEADERS,
   decodeQuotedPrintable,
+  decodeWordsWhenEncoded,
   exceedsHtmlNestingDepth,
   readMailParts,
 } from '../../lambdas/engine/mail-reading.ts';
@@ -342,5 +344,39 @@ describe('decodeQuotedPrintable', () => {
     expect(decodeQuotedPrintable(Buffer.from('a=3Db \t\r\nsoft=\r\nbreak=\n=C3=A9 =')).toString('utf8')).toBe(
       'a=b\r\nsoftbreaké ',
     );
+  });
+});
+
+describe('decodeWordsWhenEncoded', () => {
+  it('gives what libmime’s decodeWords gives, on values with and without encoded words or join markers', () => {
+    const libmime = new Libmime();
+    const patched = new Libmime();
+    decodeWordsWhenEncoded(patched);
+    const piece = fc.constantFrom(
+      '=?',
+      '?=',
+      '=?utf-8?B?',
+      '=?UTF-8?q?',
+      '=?iso-8859-1?Q?',
+      'w6k=',
+      'caf=C3=A9',
+      '_',
+      ' ',
+      '\r\n ',
+      '?',
+      '=',
+      '__\u0000JOIN\u0000__',
+      'name',
+      '"Bob"',
+      '<a@b.c>',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 20 }), (pieces) => {
+        const value = pieces.join('');
+        expect(patched.decodeWords(value)).toBe(libmime.decodeWords(value));
+      }),
+      { numRuns: 3000 },
+    );
+    expect(patched.decodeWords('=?utf-8?Q?caf=C3=A9?= plain')).toBe('café plain');
   });
 });
