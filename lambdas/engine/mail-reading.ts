@@ -511,9 +511,24 @@ const UTF8_NAMES = new Set(['ascii', 'usascii', 'utf8']);
 // Not base64: what libbase64's decoder drops before decoding.
 const NOT_BASE64_CHARS = /[^a-zA-Z0-9+/=]/g;
 
+/**
+ * libbase64's decoding of a body, less what is not base64 (libbase64's decoder drops it first). Node's
+ * base64 reading skips such characters itself, save `-` and `_`, which it reads as base64url digits,
+ * and stops at padding, where libbase64 reads on segment by segment: only a body with `-` or `_`, or
+ * with base64 digits after an `=`, is stripped and handed to libbase64.
+ */
+export function decodeBase64Body(body: Buffer): Buffer {
+  const text = body.toString('latin1');
+  const pad = text.indexOf('=');
+  if (body.includes(0x2d) || body.includes(0x5f) || (pad >= 0 && BASE64_DIGIT.test(text.slice(pad))))
+    return libbase64.decode(text.replace(NOT_BASE64_CHARS, ''));
+  return Buffer.from(text, 'base64');
+}
+const BASE64_DIGIT = /[a-zA-Z0-9+/]/;
+
 /** A body with its transfer encoding undone, as mailsplit's decoder streams (libbase64, libqp) undo it. */
 function transferDecoded(body: Buffer, encoding: string | false): Buffer {
-  if (encoding === 'base64') return libbase64.decode(body.toString('latin1').replace(NOT_BASE64_CHARS, ''));
+  if (encoding === 'base64') return decodeBase64Body(body);
   if (encoding === 'quoted-printable') return body.length ? decodeQuotedPrintable(body) : body;
   return body;
 }

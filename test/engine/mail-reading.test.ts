@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { compile } from 'html-to-text';
+import libbase64 from 'libbase64';
 import { Libmime } from 'libmime';
 import libqp from 'libqp';
 import { type MailParserOptions, type ParsedMail, simpleParser } from 'mailparser';
@@ -16,6 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { listFiles, stripMboxLine } from '../../bin/commands/corpus-files.ts';
 import {
   DECODED_HEADERS,
+  decodeBase64Body,
   decodeQuotedPrintable,
   decodeWordsWhenEncoded,
   exceedsHtmlNestingDepth,
@@ -378,5 +380,41 @@ describe('decodeWordsWhenEncoded', () => {
       { numRuns: 3000 },
     );
     expect(patched.decodeWords('=?utf-8?Q?caf=C3=A9?= plain')).toBe('café plain');
+  });
+});
+
+describe('decodeBase64Body', () => {
+  it('gives what libbase64 gives once what is not base64 is stripped, on any mix of digits, padding and other bytes', () => {
+    const piece = fc.constantFrom(
+      'Q',
+      'UF',
+      'Zm9v',
+      'YQ==',
+      'YQ=',
+      '=',
+      '==',
+      '\r\n',
+      '\n',
+      ' ',
+      '\t',
+      '*',
+      '.',
+      '\xe9',
+      '\xff',
+      '-',
+      '_',
+      '/',
+      '+',
+      '\x00',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), (pieces) => {
+        const body = Buffer.from(pieces.join(''), 'latin1');
+        const stripped = body.toString('latin1').replace(/[^a-zA-Z0-9+/=]/g, '');
+        expect(decodeBase64Body(body)).toEqual(libbase64.decode(stripped));
+      }),
+      { numRuns: 5000 },
+    );
+    expect(decodeBase64Body(Buffer.from('Zm9v\r\nYmFy\r\n')).toString()).toBe('foobar');
   });
 });
