@@ -39,16 +39,87 @@ export function decodeBase64Runs(text: string): Buffer {
 }
 
 /**
- * decodeBase64Runs(head + text), given `bytes`, decodeBase64Runs(text): a run ends at each `=`, so past
- * the first `=` in `text` the bytes are text's own whatever comes before. Only the runs up to it are
- * decoded again.
+ * decodeBase64Runs of a text (base64 characters, `=` and junk), or of a head's text then a tail's
+ * (a body read again with lines in front of it) without joining the two. Node's decoder reads a run
+ * (between `=`) four base64 characters at a time and skips junk, so the bytes of head + tail are those
+ * of the head's runs with the tail's first few base64 characters (up to a whole quad), then the tail's
+ * bytes from after those characters on: one of four decodings of the tail, each made once whatever
+ * heads come before it.
  */
-export function decodeBase64RunsAfter(head: string, text: string, bytes: Buffer): Buffer {
-  const eq = text.indexOf('=');
-  // Decoding the first run twice would cost more than decoding it all once.
-  if (eq < 0 || eq > text.length >> 1) return decodeBase64Runs(head + text);
-  const first = text.slice(0, eq);
-  return Buffer.concat([decodeBase64Runs(head + first), bytes.subarray(decodeBase64Runs(first).length)]);
+export class Base64Runs {
+  private own: string | undefined;
+  // By how many base64 characters of the first run are left out (0 to 3).
+  private readonly from: Buffer[] = [];
+
+  /** `text` gives the text, or with `tail` the head's text, which comes before the tail's. */
+  constructor(
+    private readonly text: () => string,
+    private readonly tail?: Base64Runs,
+  ) {}
+
+  /** decodeBase64Runs(text), or of the head's text then the tail's. */
+  bytes(): Buffer {
+    return this.bytesFrom(0);
+  }
+
+  private ownText(): string {
+    this.own ??= this.text();
+    return this.own;
+  }
+
+  /** The first `want` base64 characters of the first run (the tail's too), fewer when it has fewer. */
+  private lead(want: number): string {
+    const { chars, open } = this.firstChars(want);
+    return chars.length < want && open && this.tail ? chars + this.tail.lead(want - chars.length) : chars;
+  }
+
+  /**
+   * In the own text, up to `want` base64 characters of the first run, where the last ends, and whether
+   * the text ended before the run did.
+   */
+  private firstChars(want: number): { chars: string; at: number; open: boolean } {
+    const text = this.ownText();
+    let chars = '';
+    let at = 0;
+    for (; chars.length < want; at++) {
+      if (at >= text.length) return { chars, at, open: true };
+      const c = text.charCodeAt(at);
+      if (c === EQ) return { chars, at, open: false };
+      if ((B64[c] as number) >= 0) chars += text[at];
+    }
+    return { chars, at, open: false };
+  }
+
+  /**
+   * decodeBase64Runs of the text without its first `skip` base64 characters (all of the first run's
+   * when it has fewer).
+   */
+  private bytesFrom(skip: number): Buffer {
+    let bytes = this.from[skip];
+    if (bytes) return bytes;
+    const { chars, at, open } = this.firstChars(skip);
+    if (chars.length < skip && open && this.tail) bytes = this.tail.bytesFrom(skip - chars.length);
+    else {
+      const text = skip ? this.ownText().slice(at) : this.ownText();
+      bytes = this.tail ? this.withHead(text) : decodeBase64Runs(text);
+    }
+    this.from[skip] = bytes;
+    return bytes;
+  }
+
+  /** decodeBase64Runs(head + the tail's text). */
+  private withHead(head: string): Buffer {
+    const tail = this.tail as Base64Runs;
+    // The tail's first run continues the head's last: the head's last quad is made whole from the tail.
+    let n = 0;
+    for (let i = head.length - 1; i >= 0; i--) {
+      const c = head.charCodeAt(i);
+      if (c === EQ) break;
+      if ((B64[c] as number) >= 0) n++;
+    }
+    const chars = tail.lead((4 - (n % 4)) % 4);
+    return Buffer.concat([decodeBase64Runs(head + chars), tail.bytesFrom(chars.length)]);
+  }
 }
 const URL_SAFE = /[-_]+/g;
 const URL_SAFE_OR_PAD = /[-_=]+/g;

@@ -10,12 +10,11 @@ import type { AttachmentLimits, Limits } from '../../config/schema.ts';
 import { readMail } from '../parse.ts';
 import { type ArchiveProblem, archiveKind, openArchive } from './archives.ts';
 import {
+  Base64Runs,
   base64LinePrefixes,
   base64Text,
   base64WholeQuads,
   changesUuencode,
-  decodeBase64Runs,
-  decodeBase64RunsAfter,
   decodeBinhex,
   decodeQuotedPrintable,
   decodeUuencode,
@@ -444,10 +443,10 @@ const BASE64_TEXTS: readonly ((body: string) => string)[] = [
  * A body's four base64 readings, each decoded when first asked for. A body that ends with one read
  * before, just after a line break (a part's body, read again with the part's headers), decodes only its
  * own start: each reading's text is the start's text then the tail's (line breaks are junk to the plain
- * ones, and the line ones read line by line), and past the tail's first `=` the bytes are the tail's.
+ * ones, and the line ones read line by line), decoded as Base64Runs says from the tail's decodings.
  */
 class Base64Body {
-  private readonly texts: string[] = [];
+  private readonly runs: Base64Runs[] = [];
   private readonly readings: Buffer[] = [];
 
   constructor(
@@ -455,29 +454,24 @@ class Base64Body {
     private readonly tail?: { readonly head: string; readonly b64: Base64Body },
   ) {}
 
-  private text(i: number): string {
-    this.texts[i] ??= this.tail
-      ? (BASE64_TEXTS[i] as (b: string) => string)(this.tail.head) + this.tail.b64.text(i)
-      : (BASE64_TEXTS[i] as (b: string) => string)(this.body);
-    return this.texts[i];
+  /** Reading `i`'s text, run by run (reading 0's has no `=`: one run). */
+  private runsOf(i: number): Base64Runs {
+    let runs = this.runs[i];
+    if (runs) return runs;
+    const read = BASE64_TEXTS[i] as (b: string) => string;
+    const tail = this.tail;
+    // `=` ends a quad only when base64 characters follow it: otherwise both paddings read the same.
+    if (i === 1 && this.noBase64AfterPad()) runs = this.runsOf(0);
+    else if (tail) runs = new Base64Runs(() => read(tail.head), tail.b64.runsOf(i));
+    else runs = new Base64Runs(() => read(this.body));
+    this.runs[i] = runs;
+    return runs;
   }
 
   /** Reading `i` (an index in BASE64_TEXTS). */
   reading(i: number): Buffer {
-    let bytes = this.readings[i];
-    if (bytes) return bytes;
-    if (i === 0) bytes = Buffer.from(this.text(0), 'base64');
-    // `=` ends a quad only when base64 characters follow it: otherwise both paddings read the same.
-    else if (i === 1 && this.noBase64AfterPad()) bytes = this.reading(0);
-    else if (this.tail)
-      bytes = decodeBase64RunsAfter(
-        (BASE64_TEXTS[i] as (b: string) => string)(this.tail.head),
-        this.tail.b64.text(i),
-        this.tail.b64.reading(i),
-      );
-    else bytes = decodeBase64Runs(this.text(i));
-    this.readings[i] = bytes;
-    return bytes;
+    this.readings[i] ??= this.runsOf(i).bytes();
+    return this.readings[i];
   }
 
   /** The uuencode reading: the tail's when the start adds no uuencoded line. */

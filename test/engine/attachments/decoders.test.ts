@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  Base64Runs,
   base64LinePrefixes,
   base64WholeQuads,
   changesUuencode,
   decodeBase64,
   decodeBase64Runs,
-  decodeBase64RunsAfter,
   decodeQuotedPrintable,
   decodeUuencode,
   type QpBadEscape,
@@ -283,12 +283,70 @@ describe('base64 line readings', () => {
 });
 
 describe('reading a body after a start', () => {
-  it('decodeBase64RunsAfter gives decodeBase64Runs of the two texts one after the other', () => {
-    const text = tricky.map((t) => t.replace(/[^A-Za-z0-9+/=]/g, ''));
+  // Texts as the readings hand them over: base64 characters, `=`, line breaks and other junk (no `-`
+  // or `_`, which the readings take out).
+  const b64ish = fc
+    .array(
+      fc.oneof(
+        fc.constantFrom('A', 'Q', 'g', 'z', '0', '9', '+', '/', 'AAAA', 'QUJD', '/+/+'),
+        fc.constantFrom('=', '==', '\r\n', '\n', '\r', ' ', '\t', '.', '*', '\u0000', '\u00e9', '\u00ff'),
+      ),
+      { maxLength: 40 },
+    )
+    .map((parts) => parts.join(''));
+  const runsOf = (texts: readonly string[]): Base64Runs =>
+    texts.reduceRight<Base64Runs | undefined>(
+      (tail, t) => new Base64Runs(() => t, tail),
+      undefined,
+    ) as Base64Runs;
+
+  it('Base64Runs of heads in front of a tail gives decodeBase64Runs of the texts joined', () => {
     fc.assert(
-      fc.property(fc.oneof(tricky, text), fc.oneof(tricky, text), (head, tail) => {
-        const joined = decodeBase64RunsAfter(head, tail, decodeBase64Runs(tail));
-        expect(joined.equals(decodeBase64Runs(head + tail))).toBe(true);
+      fc.property(
+        fc.array(b64ish, { minLength: 1, maxLength: 3 }),
+        fc.array(fc.array(b64ish, { minLength: 1, maxLength: 2 }), { minLength: 1, maxLength: 5 }),
+        (tailTexts, heads) => {
+          // One tail (itself maybe a head and a tail) shared by every head, asked in any order.
+          const tail = runsOf(tailTexts);
+          const whole = (texts: readonly string[]): string => [...texts, ...tailTexts].join('');
+          for (const head of heads) {
+            const runs = head.reduceRight((t, h) => new Base64Runs(() => h, t), tail);
+            const bytes = runs.bytes();
+            expect(bytes.equals(decodeBase64Runs(whole(head)))).toBe(true);
+            expect(runs.bytes()).toBe(bytes);
+          }
+          expect(tail.bytes().equals(decodeBase64Runs(whole([])))).toBe(true);
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("Base64Runs of a text without `=` gives Node's plain base64 decoding, after any head", () => {
+    const plain = b64ish.map((t) => t.replaceAll('=', ''));
+    fc.assert(
+      fc.property(plain, plain, plain, (h1, h2, tail) => {
+        const expected = Buffer.from(h1 + h2 + tail, 'base64');
+        expect(runsOf([h1, h2, tail]).bytes().equals(expected)).toBe(true);
+        expect(
+          runsOf([h1, h2 + tail])
+            .bytes()
+            .equals(expected),
+        ).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('Base64Runs of a text with no base64 after its first `=` reads as the text without `=`, after any head', () => {
+    const padded = fc
+      .tuple(b64ish, b64ish)
+      .map(([run, rest]) => `${run.replaceAll('=', '')}=${rest.replace(/[A-Za-z0-9+/]/g, '')}`);
+    fc.assert(
+      fc.property(b64ish, padded, (head, tail) => {
+        const unpadded = new Base64Runs(() => tail.replaceAll('=', ''));
+        const bytes = new Base64Runs(() => head, unpadded).bytes();
+        expect(bytes.equals(decodeBase64Runs(head + tail))).toBe(true);
       }),
       { numRuns: 3000 },
     );
