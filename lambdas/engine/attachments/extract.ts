@@ -19,6 +19,7 @@ import {
   decodeQuotedPrintable,
   decodeUuencode,
   decodeYenc,
+  isPlainBase64,
   quotedPrintableReadings,
 } from './decoders.ts';
 import {
@@ -460,8 +461,9 @@ class Base64Body {
     if (runs) return runs;
     const read = BASE64_TEXTS[i] as (b: string) => string;
     const tail = this.tail;
-    // `=` ends a quad only when base64 characters follow it: otherwise both paddings read the same.
-    if (i === 1 && this.noBase64AfterPad()) runs = this.runsOf(0);
+    // `=` ends a quad only when base64 characters follow it: otherwise both paddings read the same. And
+    // plain base64 (an attachment's body) reads the same every way.
+    if (i > 0 && ((i === 1 && this.noBase64AfterPad()) || this.isPlain())) runs = this.runsOf(0);
     else if (tail) runs = new Base64Runs(() => read(tail.head), tail.b64.runsOf(i));
     else runs = new Base64Runs(() => read(this.body));
     this.runs[i] = runs;
@@ -485,6 +487,12 @@ class Base64Body {
   }
   private uu: ReturnType<typeof decodeUuencode>;
   private uuDone = false;
+
+  private isPlain(): boolean {
+    this.plain ??= isPlainBase64(this.body, () => this.reading(0));
+    return this.plain;
+  }
+  private plain: boolean | undefined;
 
   private noBase64AfterPad(): boolean {
     const eq = this.body.indexOf('=');

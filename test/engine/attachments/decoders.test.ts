@@ -3,12 +3,14 @@ import { describe, expect, it } from 'vitest';
 import {
   Base64Runs,
   base64LinePrefixes,
+  base64Text,
   base64WholeQuads,
   changesUuencode,
   decodeBase64,
   decodeBase64Runs,
   decodeQuotedPrintable,
   decodeUuencode,
+  isPlainBase64,
   type QpBadEscape,
   quotedPrintableReadings,
 } from '../../../lambdas/engine/attachments/decoders.ts';
@@ -349,6 +351,61 @@ describe('reading a body after a start', () => {
         expect(bytes.equals(decodeBase64Runs(head + tail))).toBe(true);
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  // An encoder's output: lines of a multiple of four characters, LF or CRLF; sometimes one char changed.
+  const encoded = fc
+    .tuple(
+      fc.uint8Array({ maxLength: 200 }),
+      fc.integer({ min: 1, max: 20 }),
+      fc.constantFrom('\n', '\r\n'),
+      fc.option(
+        fc.tuple(
+          fc.nat(),
+          fc.constantFrom('', '=', '-', '_', ' ', '.', '\r', '\n', '\t', '\u00e9', 'A', 'AAAA', '==', '\r\n'),
+          fc.boolean(),
+        ),
+      ),
+    )
+    .map(([bytes, quads, nl, change]) => {
+      const text = Buffer.from(bytes).toString('base64');
+      let body = text.replace(new RegExp(`.{${quads * 4}}`, 'g'), `$&${nl}`);
+      if (change) {
+        const [at, s, replace] = change;
+        const i = body.length ? at % body.length : 0;
+        body = body.slice(0, i) + s + body.slice(replace ? i + 1 : i);
+      }
+      return body;
+    });
+  const reading0 = (body: string) => () => Buffer.from(base64Text(body, false), 'base64');
+
+  it('isPlainBase64 holds for what an encoder writes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 20 }), (bytes, quads) => {
+        const body = Buffer.from(bytes)
+          .toString('base64')
+          .replace(new RegExp(`.{${quads * 4}}`, 'g'), '$&\r\n');
+        expect(isPlainBase64(body, reading0(body))).toBe(true);
+      }),
+    );
+  });
+
+  it('isPlainBase64 fails when a line or the padding reads otherwise than the whole body', () => {
+    // A skipped char a third `=` hides from the count, a line of three quads and a bit, a lone CR.
+    for (const body of ['QU.D\r\nQ===', 'QUJD\r\nQUJDQ\r\n', 'QUJD\rQUJ\n', 'QUJD=QUJD', 'QU-D', 'QU D'])
+      expect(isPlainBase64(body, reading0(body))).toBe(false);
+  });
+
+  it('a plain base64 body reads the same every way, after any head', () => {
+    fc.assert(
+      fc.property(encoded, b64ish, (body, head) => {
+        if (!isPlainBase64(body, reading0(body))) return;
+        const plain = decodeBase64Runs(head + base64Text(body, false));
+        for (const text of [base64Text(body, true), base64LinePrefixes(body), base64WholeQuads(body)])
+          expect(decodeBase64Runs(head + text).equals(plain)).toBe(true);
+      }),
+      { numRuns: 5000 },
     );
   });
 
