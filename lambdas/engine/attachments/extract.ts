@@ -535,7 +535,7 @@ function base64Body(
 
 /**
  * The longest of `ends` (bodies running to the end of `seg`) that starts after `at` just after a line
- * break, with what comes before it from `at`.
+ * break, with what comes before it from `at`; none when that is longer than the tail.
  */
 function tailOf(
   seg: string,
@@ -547,7 +547,10 @@ function tailOf(
     const c = seg.charCodeAt(end.at - 1);
     if (end.at > at && (c === 10 || c === 13) && (!best || end.at < best.at)) best = end;
   }
-  return best && { head: seg.slice(at, best.at), b64: best.b64 };
+  // A tail shorter than its head saves less than the joining costs (an empty one, at the segment's end,
+  // nothing).
+  if (!best || seg.length - best.at < best.at - at) return undefined;
+  return { head: seg.slice(at, best.at), b64: best.b64 };
 }
 
 /**
