@@ -61,6 +61,13 @@ const ASCII_WORD = /[a-z0-9]+/g;
 const ASCII_DIGIT = /[1-9]/g;
 // A UTF-16 surrogate: a character outside the BMP, which "0" would replace by one code unit, not two.
 const SURROGATE = /[\uD800-\uDFFF]/;
+// Text past ASCII is mostly ASCII still: only its runs of other characters need the Unicode classes.
+// Those runs keep their letters and digits (digits as 0) and make every other character a space, so
+// that a word is then any run of ASCII letters, digits and characters past ASCII.
+const NON_ASCII_RUN = /[\u0080-\uffff]+/g;
+const NOT_WORD_CHAR = /[^\p{L}\p{N}]/gu;
+const MAPPED_WORD = /[a-z0-9\u0080-\uffff]+/g;
+const wordCharsOnly = (run: string): string => run.replace(DIGIT, '0').replace(NOT_WORD_CHAR, ' ');
 
 export function words(text: string): string[] {
   const lower = text.toLowerCase();
@@ -71,7 +78,9 @@ export function words(text: string): string[] {
   const found =
     (ascii
       ? lower.replace(ASCII_DIGIT, '0').match(ASCII_WORD)
-      : (perWord ? lower : lower.replace(DIGIT, '0')).match(WORD)) ?? [];
+      : perWord
+        ? lower.match(WORD)
+        : lower.replace(ASCII_DIGIT, '0').replace(NON_ASCII_RUN, wordCharsOnly).match(MAPPED_WORD)) ?? [];
   const out: string[] = [];
   for (const w of found) {
     if (w.length > MAX_WORD_LEN) continue;

@@ -166,7 +166,7 @@ describe('words', () => {
     expect(words('word '.repeat(MAX_WORDS * 3))).toHaveLength(MAX_WORDS);
   });
 
-  it('gives the words of the per-word reading on ASCII, Unicode and astral letters and digits alike', () => {
+  it('gives the words of the per-word reading on ASCII, Unicode and astral letters, digits and separators alike', () => {
     // Each word read with the Unicode classes, then its digits made 0, one word at a time.
     const perWord = (text: string): string[] => {
       const out: string[] = [];
@@ -190,6 +190,20 @@ describe('words', () => {
       '\u{1d7d8}',
       '\u{1d400}',
       'İ',
+      // Past ASCII but neither letter nor digit: a combining accent, quotes, a dash, a no-break and a
+      // zero-width space, an ideographic full stop; then letters and a letter-number (Roman one).
+      '\u0301',
+      '\u2019',
+      '\u2014',
+      '\u00a0',
+      '\u200b',
+      '\u3002',
+      '\u00aa',
+      '\u00b5',
+      '\u4e2d',
+      '\u2160',
+      'ß',
+      '_',
       ' ',
       '-',
       'x'.repeat(23),
