@@ -5,7 +5,7 @@
 // its sender, its mailing list and an ARC seal canonicalizes the same fields three times).
 // Equivalence to mailauth's own functions is property-tested (test/engine/dkim-headers.test.ts).
 
-import { getSigningHeaderLines, parseDkimHeaders } from 'mailauth/lib/tools.js';
+import { defaultDKIMFieldNames, parseDkimHeaders } from 'mailauth/lib/tools.js';
 
 /** One header as mailauth's parseHeaders() gives it (and mail-auth.ts's parseHeaderBlock()): its name, and its lines joined by CRLF. */
 export interface HeaderRow {
@@ -84,11 +84,10 @@ export function parseTagList(buf: Buffer): TagList {
 /**
  * mailauth's getSigningHeaderLines(rows, h, true): for each name in h, the last row of that name not
  * taken by an earlier mention (found through one index of the rows by name, not by copying the rows
- * and splicing one out per name). Without an h= list, mailauth's own (it signs its default names).
+ * and splicing one out per name). Without an h= list (an ARC seal has none), mailauth's default names.
  */
 export function signedRows(rows: readonly HeaderRow[], h: unknown): { keys: string; headers: HeaderRow[] } {
-  if (typeof h !== 'string') return getSigningHeaderLines(rows, h, true);
-  const names = h
+  const names = (typeof h === 'string' ? h : defaultDKIMFieldNames)
     .split(':')
     .map((name) => name.trim().toLowerCase())
     .filter((name) => name);

@@ -57,6 +57,8 @@ declare module 'mailauth/lib/tools.js' {
   export function parseHeaders(block: Buffer): unknown;
   /** A DKIM-Signature (or ARC, or DNS key record) tag list. */
   export function parseDkimHeaders(line: Buffer | string): TagList;
+  /** The names mailauth signs, and looks for when a signature has no h= list: colon-separated. */
+  export const defaultDKIMFieldNames: string;
   /** The rows an h= list signs, and their names as written joined by ': '. */
   export function getSigningHeaderLines(
     rows: readonly HeaderRow[],
