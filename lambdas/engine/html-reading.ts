@@ -38,15 +38,16 @@ const REFRESH_URL = /url\s*=\s*['"]?([^'"\s]{1,2048})/i;
 const AUTHORITY = /^([a-z][a-z0-9+.-]{0,31}:)?(?:\/\/([^/?#\\]{0,512}))?/i;
 
 /** Where a link was found. */
-const SRC_ATTRS: Record<string, { attr: string; source: LinkSource }> = {
-  img: { attr: 'src', source: 'img' },
-  script: { attr: 'src', source: 'script' },
-  iframe: { attr: 'src', source: 'iframe' },
-  frame: { attr: 'src', source: 'iframe' },
-  embed: { attr: 'src', source: 'iframe' },
-  object: { attr: 'data', source: 'iframe' },
-  form: { attr: 'action', source: 'form' },
-};
+// A Map: a tag name is a fresh string each time, which a Map looks up faster than an object does.
+const SRC_ATTRS = new Map<string, { attr: string; source: LinkSource }>([
+  ['img', { attr: 'src', source: 'img' }],
+  ['script', { attr: 'src', source: 'script' }],
+  ['iframe', { attr: 'src', source: 'iframe' }],
+  ['frame', { attr: 'src', source: 'iframe' }],
+  ['embed', { attr: 'src', source: 'iframe' }],
+  ['object', { attr: 'data', source: 'iframe' }],
+  ['form', { attr: 'action', source: 'form' }],
+]);
 
 // The attributes the reading looks at. htmlparser2 keeps every attribute of a tag in a fresh object,
 // and most of an email's (width, class, border, cellpadding...) are none of these: they are dropped
@@ -200,59 +201,88 @@ const NO_TEXT_ELEMENTS = new Set(['style', 'script', 'title', 'head', 'noscript'
 // The text: elements html-to-text leaves out (htmlparser2 reads their content as text), and the line
 // breaks it sets before and after a block ([before, after]); every other element is inline.
 const SKIPPED_ELEMENTS = new Set(['style', 'script']);
-const BLOCK_BREAKS: Record<string, readonly [number, number]> = {
-  article: [1, 1],
-  aside: [1, 1],
-  div: [1, 1],
-  footer: [1, 1],
-  form: [1, 1],
-  header: [1, 1],
-  main: [1, 1],
-  nav: [1, 1],
-  section: [1, 1],
-  blockquote: [2, 2],
-  hr: [2, 2],
-  ol: [2, 2],
-  ul: [2, 2],
-  p: [2, 2],
-  pre: [2, 2],
-  table: [2, 2],
-  h1: [3, 2],
-  h2: [3, 2],
-  h3: [3, 2],
-  h4: [2, 2],
-  h5: [2, 2],
-  h6: [2, 2],
-};
+const BLOCK_BREAKS = new Map<string, readonly [number, number]>([
+  ['article', [1, 1]],
+  ['aside', [1, 1]],
+  ['div', [1, 1]],
+  ['footer', [1, 1]],
+  ['form', [1, 1]],
+  ['header', [1, 1]],
+  ['main', [1, 1]],
+  ['nav', [1, 1]],
+  ['section', [1, 1]],
+  ['blockquote', [2, 2]],
+  ['hr', [2, 2]],
+  ['ol', [2, 2]],
+  ['ul', [2, 2]],
+  ['p', [2, 2]],
+  ['pre', [2, 2]],
+  ['table', [2, 2]],
+  ['h1', [3, 2]],
+  ['h2', [3, 2]],
+  ['h3', [3, 2]],
+  ['h4', [2, 2]],
+  ['h5', [2, 2]],
+  ['h6', [2, 2]],
+]);
 // html-to-text's whitespace: a zero-width space separates words as a space does; a no-break space does not.
 const WHITESPACE = /[ \t\r\n\f\u200b]+/g;
 const isWhitespace = (c: number): boolean =>
   c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0c || c === 0x200b;
 
-/** The characters of `t` that are not whitespace (as /\s/ has it), counted without a copy. */
-function nonSpaceChars(t: string): number {
-  let n = 0;
+/** What one pass over a text node finds: the counts and the bounds its stats and its text need. */
+export interface TextScan {
+  /** Characters that are not whitespace as /\s/ has it. */
+  nonSpace: number;
+  /** The first and past the last character that is not html-to-text's whitespace (from -1: none). */
+  from: number;
+  to: number;
+  /** Whitespace between them to collapse: a run of two or more, or one that is not a space. */
+  collapse: boolean;
+}
+
+/** Whether `c` is whitespace as /\s/ has it. */
+const isJsSpace = (c: number): boolean =>
+  (c >= 0x09 && c <= 0x0d) ||
+  c === 0x20 ||
+  c === 0xa0 ||
+  c === 0x1680 ||
+  (c >= 0x2000 && c <= 0x200a) ||
+  c === 0x2028 ||
+  c === 0x2029 ||
+  c === 0x202f ||
+  c === 0x205f ||
+  c === 0x3000 ||
+  c === 0xfeff;
+
+/** Reads `t` once into `scan`, without a copy. */
+export function scanText(t: string, scan: TextScan): void {
+  let nonSpace = 0;
+  let from = -1;
+  let last = -1;
+  let collapseAt = -1;
   for (let i = 0; i < t.length; i++) {
     const c = t.charCodeAt(i);
-    if (c > 0x20 && c < 0xa0) n++;
-    else if (
-      !(
-        (c >= 0x09 && c <= 0x0d) ||
-        c === 0x20 ||
-        c === 0xa0 ||
-        c === 0x1680 ||
-        (c >= 0x2000 && c <= 0x200a) ||
-        c === 0x2028 ||
-        c === 0x2029 ||
-        c === 0x202f ||
-        c === 0x205f ||
-        c === 0x3000 ||
-        c === 0xfeff
-      )
-    )
-      n++;
+    // Most characters are printable ASCII (or C1): whitespace in neither sense.
+    if (c > 0x20 && c < 0xa0) {
+      nonSpace++;
+      if (from < 0) from = i;
+      last = i;
+      continue;
+    }
+    if (!isJsSpace(c)) nonSpace++;
+    if (!isWhitespace(c)) {
+      if (from < 0) from = i;
+      last = i;
+    } else if (from >= 0 && collapseAt < 0 && (c !== 0x20 || isWhitespace(t.charCodeAt(i + 1)))) {
+      collapseAt = i;
+    }
   }
-  return n;
+  scan.nonSpace = nonSpace;
+  scan.from = from;
+  scan.to = last + 1;
+  // The first run to collapse after the first word: it counts only if a word follows it.
+  scan.collapse = collapseAt >= 0 && collapseAt < last;
 }
 
 /** A CSS color as #rrggbb (white, #fff, rgb(255,255,255) -> #ffffff), or undefined for anything else. */
@@ -420,6 +450,7 @@ export function readHtml(html: string, withText: boolean): HtmlReading {
   let bodyFrom = 0;
   const bodyRanges: [number, number][] = [];
 
+  const scan: TextScan = { nonSpace: 0, from: -1, to: 0, collapse: false };
   const newParser = (): Parser =>
     new ReadingParser(
       {
@@ -461,7 +492,7 @@ export function readHtml(html: string, withText: boolean): HtmlReading {
             const url = REFRESH_URL.exec(attrs['content'] ?? '')?.[1];
             if (url) add({ href: url, text: '', source: 'meta' });
           } else {
-            const src = SRC_ATTRS[name];
+            const src = SRC_ATTRS.get(name);
             const value = src ? attrs[src.attr]?.trim() : undefined;
             if (src && value) {
               if (src.source === 'form') {
@@ -472,8 +503,9 @@ export function readHtml(html: string, withText: boolean): HtmlReading {
           }
         },
         ontext(t) {
+          if (noText === 0 || (withText && skipped === 0 && pre === 0)) scanText(t, scan);
           if (noText === 0) {
-            const chars = nonSpaceChars(t);
+            const chars = scan.nonSpace;
             const top = frames[frames.length - 1] ?? root;
             if (top.hidden || (top.color !== undefined && top.color === top.bg)) {
               hiddenChars += chars;
@@ -512,21 +544,14 @@ export function readHtml(html: string, withText: boolean): HtmlReading {
       if (t) emit(t);
       return;
     }
+    // Read by ontext's scanText.
     const n = t.length;
-    let from = 0;
-    while (from < n && isWhitespace(t.charCodeAt(from))) from++;
-    if (from > 0) space = true;
-    if (from === n) return;
-    let to = n;
-    while (isWhitespace(t.charCodeAt(to - 1))) to--;
+    const { from, to } = scan;
+    if (from !== 0 && n > 0) space = true;
+    if (from < 0) return;
     // Most text has no whitespace to collapse (none, or single spaces): it is written as it is.
-    let collapse = false;
-    for (let i = from; i < to && !collapse; i++) {
-      const c = t.charCodeAt(i);
-      collapse = isWhitespace(c) && (c !== 0x20 || isWhitespace(t.charCodeAt(i + 1)));
-    }
     const words = from === 0 && to === n ? t : t.slice(from, to);
-    emit(collapse ? words.replace(WHITESPACE, ' ') : words);
+    emit(scan.collapse ? words.replace(WHITESPACE, ' ') : words);
     if (to < n) space = true;
     wordsWritten++;
   };
@@ -538,7 +563,7 @@ export function readHtml(html: string, withText: boolean): HtmlReading {
       pre = 0;
     }
     if (skipped > 0) return;
-    const block = BLOCK_BREAKS[name];
+    const block = BLOCK_BREAKS.get(name);
     if (block) lineBreaks(block[0]);
     if (name === 'br') {
       breaks++;
@@ -570,7 +595,7 @@ export function readHtml(html: string, withText: boolean): HtmlReading {
       return;
     }
     if (skipped > 0) return;
-    const block = BLOCK_BREAKS[name];
+    const block = BLOCK_BREAKS.get(name);
     if (block) lineBreaks(block[1]);
     if (name === 'pre' && pre > 0) pre--;
     else if (name === 'li' && lists.at(-1)?.depth === depth) lineBreaks(1);

@@ -16,6 +16,8 @@ import {
   MAX_LINKS,
   ReadingTokenizer,
   readHtml,
+  scanText,
+  type TextScan,
 } from '../../lambdas/engine/html-reading.ts';
 import { readMailParts } from '../../lambdas/engine/mail-reading.ts';
 import { generatedHtml } from './helpers.ts';
@@ -212,6 +214,54 @@ describe('ReadingTokenizer', () => {
         );
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('scanText', () => {
+  it('counts and bounds a text node as the regular expressions for them do', () => {
+    const char = fc.constantFrom(
+      ' ',
+      '  ',
+      '\t',
+      '\n',
+      '\r',
+      '\f',
+      '\v',
+      '\u200b',
+      '\u00a0',
+      '\u2003',
+      '\ufeff',
+      'a',
+      'é',
+      '日',
+      '\u0085',
+      '\u007f',
+      '\u0000',
+    );
+    fc.assert(
+      fc.property(fc.array(char, { maxLength: 30 }), (chars) => {
+        const t = chars.join('');
+        const scan: TextScan = { nonSpace: -1, from: -2, to: -2, collapse: true };
+        scanText(t, scan);
+        const from = t.search(/[^ \t\r\n\f\u200b]/);
+        const to =
+          from < 0
+            ? 0
+            : t.length -
+              t
+                .split('')
+                .reverse()
+                .join('')
+                .search(/[^ \t\r\n\f\u200b]/);
+        expect(scan).toEqual({
+          nonSpace: (t.match(/\S/g) ?? []).length,
+          from,
+          to,
+          collapse: from >= 0 && /[\t\r\n\f\u200b]|\x20[ \t\r\n\f\u200b]/.test(t.slice(from, to)),
+        });
+      }),
+      { numRuns: 5000 },
     );
   });
 });
