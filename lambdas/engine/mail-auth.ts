@@ -211,37 +211,74 @@ function hasStrayBreak(text: string): boolean {
     if (text.charCodeAt(i + 1) !== 0x0a) return true;
   return false;
 }
-// The spaces and tabs before a line break, and a run that relaxed canonicalization makes one space.
-const TRAILING_WSP = /[ \t]+\r\n/g;
-const WSP_RUN = /[ \t]{2,}|\t/g;
+const isWsp = (c: number): boolean => c === 0x20 || c === 0x09;
+
+/**
+ * `text.replace(/[ \t]+\r\n/g, '\r\n')`, found from each space or tab right before a break (the
+ * regex starts a match at every space of the text, and most are between words); `text` itself when
+ * there is none.
+ */
+export function withoutTrailingWsp(text: string): string {
+  let space = text.indexOf(' \r\n');
+  let tab = text.indexOf('\t\r\n');
+  if (space < 0 && tab < 0) return text;
+  let out = '';
+  let copied = 0;
+  while (space >= 0 || tab >= 0) {
+    const at = space < 0 ? tab : tab < 0 ? space : Math.min(space, tab);
+    let start = at;
+    while (start > copied && isWsp(text.charCodeAt(start - 1))) start--;
+    out += text.slice(copied, start);
+    copied = at + 1;
+    if (space === at) space = text.indexOf(' \r\n', at + 1);
+    if (tab === at) tab = text.indexOf('\t\r\n', at + 1);
+  }
+  return out + text.slice(copied);
+}
+
+/**
+ * `text.replace(/[ \t]{2,}|\t/g, ' ')`, found from each double space and each tab; `text` itself when
+ * there is none.
+ */
+export function wspRunsAsSpace(text: string): string {
+  let spaces = text.indexOf('  ');
+  let tab = text.indexOf('\t');
+  if (spaces < 0 && tab < 0) return text;
+  let out = '';
+  let copied = 0;
+  while (spaces >= 0 || tab >= 0) {
+    const at = spaces < 0 ? tab : tab < 0 ? spaces : Math.min(spaces, tab);
+    // The run around it: a tab found first may follow one space.
+    let start = at;
+    while (start > copied && isWsp(text.charCodeAt(start - 1))) start--;
+    let end = at + 1;
+    while (end < text.length && isWsp(text.charCodeAt(end))) end++;
+    out += `${text.slice(copied, start)} `;
+    copied = end;
+    if (spaces >= 0 && spaces < end) spaces = text.indexOf('  ', end);
+    if (tab >= 0 && tab < end) tab = text.indexOf('\t', end);
+  }
+  return out + text.slice(copied);
+}
 
 /**
  * hashRelaxedBody() for a body whose every line ends in CRLF but maybe the last (one without a stray
- * CR or LF), in at most three native passes over its text: on such lines fixLineBuffer() only drops
- * the spaces and tabs before the break and makes every other run of them one space, and the lines
- * mailauth leaves as they are have no such run, so the rewrite is the same for all of them; but the
- * last line when it has no break, which mailauth rewrites only for a tab or two spaces (a single space
- * at its end stays).
+ * CR or LF), in native searches over its text: on such lines fixLineBuffer() only drops the spaces
+ * and tabs before the break and makes every other run of them one space, and the lines mailauth
+ * leaves as they are have no such run, so the rewrite is the same for all of them; but the last line
+ * when it has no break, which mailauth rewrites only for a tab or two spaces (a single space at its
+ * end stays).
  */
 function hashRelaxedText(hash: RelaxedHash, body: Buffer, text: string): void {
   const tailStart = text.lastIndexOf('\n') + 1;
-  let head = text.slice(0, tailStart);
-  let tail = text.slice(tailStart);
-  // A pass runs only when the text has what it rewrites: many bodies have no tab or double space, or
-  // no space before a break, and one that has neither is hashed from its own bytes.
-  let rewritten = false;
-  if (head.includes(' \r\n') || head.includes('\t\r\n')) {
-    head = head.replace(TRAILING_WSP, '\r\n');
-    rewritten = true;
-  }
-  if (head.includes('\t') || head.includes('  ')) {
-    head = head.replace(WSP_RUN, ' ');
-    rewritten = true;
-  }
-  if (tail.includes('\t') || tail.includes('  ')) {
-    tail = tail.replace(/[ \t]+$/, '').replace(WSP_RUN, ' ');
-    rewritten = true;
-  }
+  const lines = text.slice(0, tailStart);
+  const last = text.slice(tailStart);
+  // Many bodies have no tab or double space, or no space before a break: a body with neither is
+  // hashed from its own bytes.
+  const head = wspRunsAsSpace(withoutTrailingWsp(lines));
+  const tail =
+    last.includes('\t') || last.includes('  ') ? wspRunsAsSpace(last.replace(/[ \t]+$/, '')) : last;
+  const rewritten = head !== lines || tail !== last;
   const canonical = rewritten ? head + tail : text;
   // The line breaks after the last other byte are never hashed (mailauth queues them until more text).
   let end = canonical.length;

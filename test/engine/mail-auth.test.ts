@@ -7,7 +7,13 @@ import fc from 'fast-check';
 import { authenticate, dkimSign, sealMessage } from 'mailauth';
 import { parseHeaders } from 'mailauth/lib/tools.js';
 import { describe, expect, it } from 'vitest';
-import { authenticateMessage, headerBlockEnd, parseHeaderBlock } from '../../lambdas/engine/mail-auth.ts';
+import {
+  authenticateMessage,
+  headerBlockEnd,
+  parseHeaderBlock,
+  withoutTrailingWsp,
+  wspRunsAsSpace,
+} from '../../lambdas/engine/mail-auth.ts';
 import { mailauthLineBreaks } from '../../lambdas/engine/scanners/auth.ts';
 import { zoneResolver } from './helpers.ts';
 
@@ -199,6 +205,33 @@ describe('authenticateMessage', () => {
     expect(pass.dmarc ? pass.dmarc.status.result : false).toBe('pass');
     const fail = await check(true);
     expect(fail.dkim.results.map((r) => r.status.comment)).toEqual(['body hash did not verify']);
+  });
+});
+
+describe('relaxed body passes', () => {
+  // Texts of the characters the passes look for, in runs: spaces, tabs, breaks, letters.
+  const text = fc
+    .array(fc.constantFrom('a', 'b', ' ', ' ', '  ', '\t', '\t ', '\r\n', '\r\n', '\r', '\n'), {
+      maxLength: 40,
+    })
+    .map((parts) => parts.join(''));
+
+  it('withoutTrailingWsp drops the spaces and tabs before each CRLF, as /[ \\t]+\\r\\n/g does', () => {
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(withoutTrailingWsp(t)).toBe(t.replace(/[ \t]+\r\n/g, '\r\n'));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('wspRunsAsSpace makes each tab and each run of two or more spaces and tabs one space', () => {
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(wspRunsAsSpace(t)).toBe(t.replace(/[ \t]{2,}|\t/g, ' '));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 
