@@ -63,16 +63,18 @@ export function headerBlockEnd(bytes: Uint8Array): number {
 const isFoldSpace = (b: number): boolean => b === 0x20 || (b >= 0x09 && b <= 0x0d) || b === 0xa0;
 
 /**
- * mailauth's parseHeaders(block), the same rows, in one pass over the bytes: mailauth's splits the
- * block into lines, then joins folded lines from the last one up, splicing its array once per folded
- * line, and copies every header into a new buffer. Here a header whose lines end in CRLF is the
- * block's own bytes (the same bytes the CRLF join gives); only one with a bare LF is joined anew.
+ * mailauth's parseHeaders(block), the same rows, in one pass over the block (read as one latin1
+ * string): mailauth's splits the block into lines, then joins folded lines from the last one up,
+ * splicing its array once per folded line, and copies every header into a new buffer. Here a header
+ * whose lines end in CRLF is the block's own bytes (the same bytes the CRLF join gives), cut out only
+ * when read (most rows are only looked up by name); only one with a bare LF is joined anew.
  * Equivalence is property-tested against mailauth's (test/engine/mail-auth.test.ts).
  */
 export function parseHeaderBlock(block: Buffer): { parsed: HeaderRow[]; original: Buffer } {
+  const text = block.toString('latin1');
   // mailauth drops the trailing line breaks (/[\r\n]+$/), then splits at /\r?\n/.
-  let end = block.length;
-  while (end > 0 && (block[end - 1] === 0x0a || block[end - 1] === 0x0d)) end--;
+  let end = text.length;
+  while (end > 0 && (text.charCodeAt(end - 1) === 0x0a || text.charCodeAt(end - 1) === 0x0d)) end--;
   const parsed: HeaderRow[] = [];
   // The header being read: where its first line starts, where its last line ends, and whether a line
   // of it ended in a bare LF (then its CRLF-joined text is not the block's bytes).
@@ -80,16 +82,16 @@ export function parseHeaderBlock(block: Buffer): { parsed: HeaderRow[]; original
   let last = 0;
   let bareLf = false;
   for (let from = 0, first = true; ; first = false) {
-    const lf = block.indexOf(0x0a, from);
+    const lf = text.indexOf('\n', from);
     const next = lf >= 0 && lf < end ? lf : end;
     // This line is [from, to); a CR right before its LF belongs to the break.
-    const to = next < end && next > from && block[next - 1] === 0x0d ? next - 1 : next;
+    const to = next < end && next > from && text.charCodeAt(next - 1) === 0x0d ? next - 1 : next;
     if (first) last = to;
-    else if (from < to && isFoldSpace(block[from]!)) {
+    else if (from < to && isFoldSpace(text.charCodeAt(from))) {
       if (from - last !== 2) bareLf = true;
       last = to;
     } else {
-      parsed.push(headerRow(block, start, last, bareLf));
+      parsed.push(bareLf ? joinedRow(text, start, last) : new BlockRow(block, text, start, last));
       start = from;
       last = to;
       bareLf = false;
@@ -97,20 +99,48 @@ export function parseHeaderBlock(block: Buffer): { parsed: HeaderRow[]; original
     if (next === end) break;
     from = next + 1;
   }
-  parsed.push(headerRow(block, start, last, bareLf));
+  parsed.push(bareLf ? joinedRow(text, start, last) : new BlockRow(block, text, start, last));
   return { parsed, original: block };
 }
 
-/** The row of the header at [start, end) of `block`: its bytes, joined anew when a line broke at a bare LF. */
-function headerRow(block: Buffer, start: number, end: number, bareLf: boolean): HeaderRow {
-  const line = bareLf
-    ? Buffer.from(block.toString('latin1', start, end).split(/\r?\n/).join('\r\n'), 'latin1')
-    : block.subarray(start, end);
-  // Its name: what /^[^:]+/ finds, trimmed (none when the row is empty or starts with a colon).
-  const colon = line.indexOf(0x3a);
-  if (colon === 0 || line.length === 0) return { key: null, casedKey: undefined, line };
-  const casedKey = line.toString('latin1', 0, colon < 0 ? line.length : colon).trim();
-  return { key: casedKey.toLowerCase(), casedKey, line };
+/** A header's name as mailauth reads it from its text: what /^[^:]+/ finds, trimmed. */
+function rowKey(text: string): { key: string | null; casedKey: string | undefined } {
+  const colon = text.indexOf(':');
+  // None when the row is empty or starts with a colon.
+  if (colon === 0 || text.length === 0) return { key: null, casedKey: undefined };
+  const casedKey = (colon < 0 ? text : text.slice(0, colon)).trim();
+  return { key: casedKey.toLowerCase(), casedKey };
+}
+
+/** The row of a header at [start, end) of the block: its name read now, its bytes cut out when read. */
+class BlockRow implements HeaderRow {
+  readonly key: string | null;
+  readonly casedKey: string | undefined;
+  #line: Buffer | undefined;
+  readonly #block: Buffer;
+  readonly #start: number;
+  readonly #end: number;
+
+  constructor(block: Buffer, text: string, start: number, end: number) {
+    const colon = text.indexOf(':', start);
+    ({ key: this.key, casedKey: this.casedKey } = rowKey(
+      text.slice(start, colon >= start && colon < end ? colon + 1 : end),
+    ));
+    this.#block = block;
+    this.#start = start;
+    this.#end = end;
+  }
+
+  get line(): Buffer {
+    this.#line ??= this.#block.subarray(this.#start, this.#end);
+    return this.#line;
+  }
+}
+
+/** The row of a header a line of which broke at a bare LF: its lines joined anew with CRLF. */
+function joinedRow(text: string, start: number, end: number): HeaderRow {
+  const joined = text.slice(start, end).split(/\r?\n/).join('\r\n');
+  return { ...rowKey(joined), line: Buffer.from(joined, 'latin1') };
 }
 
 /**
