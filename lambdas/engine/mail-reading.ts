@@ -11,6 +11,7 @@
 // `headers` (and `otp`) is mailparser's (test/engine/mail-reading.test.ts holds both to simpleParser's,
 // giving it html-to-text as the converter).
 
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import libbase64 from 'libbase64';
 import { decode as decodeCharset } from 'libmime/lib/charset.js';
@@ -44,6 +45,10 @@ const isTagNameChar = (code: number): boolean =>
  * of that name, comments are skipped).
  */
 export function exceedsHtmlNestingDepth(html: string, maxDepth: number): boolean {
+  // Each element opens with a `<`: with no more of them than maxDepth, none can be nested too deep.
+  let tags = 0;
+  for (let at = html.indexOf('<'); at >= 0 && tags <= maxDepth; at = html.indexOf('<', at + 1)) tags++;
+  if (tags <= maxDepth) return false;
   const stack: string[] = [];
   const open = new Map<string, number>();
   const len = html.length;
@@ -533,6 +538,42 @@ function transferDecoded(body: Buffer, encoding: string | false): Buffer {
   return body;
 }
 
+// Single-byte charsets (ISO-8859-*, windows-125*): iconv-lite decodes them byte by byte through a table.
+const SINGLE_BYTE = /^(?:iso[-_ ]?8859[-_ ]?(?:[1-9]|1[0-6])|windows-?125[0-8]|cp-?125[0-8]|latin-?1)$/i;
+const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, b) => b));
+const LATIN1 = ALL_BYTES.toString('latin1');
+// Per charset name: which bytes its table maps to the character latin1 gives them (all, ASCII or not both).
+const latin1Keeps = new Map<string, 'all' | 'ascii' | 'not'>();
+
+/** Which bytes a charset decodes as latin1 does: read off its decoding of all 256 once. */
+function keptAsLatin1(charset: string): 'all' | 'ascii' | 'not' {
+  let keeps = latin1Keeps.get(charset);
+  if (keeps) return keeps;
+  keeps = 'not';
+  if (SINGLE_BYTE.test(charset)) {
+    const table = decodeCharset(ALL_BYTES, charset);
+    if (table === LATIN1) keeps = 'all';
+    else if (table.length === 256 && table.startsWith(LATIN1.slice(0, 128))) keeps = 'ascii';
+  }
+  // Bounded: the names come from the mail.
+  if (latin1Keeps.size < 100) latin1Keeps.set(charset, keeps);
+  return keeps;
+}
+
+/**
+ * A body's text in its charset, as mailparser's decoders give it: UTF-8 (and ASCII) as UTF-8, any other
+ * through libmime's decode, the result read back as UTF-8 bytes (a lone surrogate becomes U+FFFD on the
+ * way). A single-byte charset that keeps a body's bytes as latin1 does (ISO-8859-1 every byte, the
+ * others ASCII) is read as latin1, without its table.
+ */
+export function decodeText(content: Buffer, charset: string): string {
+  if (UTF8_NAMES.has(charset.toLowerCase().replace(/[^a-z0-9]+/g, ''))) return content.toString();
+  const keeps = keptAsLatin1(charset);
+  if (keeps === 'all' || (keeps === 'ascii' && isAscii(content))) return content.toString('latin1');
+  const text = decodeCharset(content, charset || 'ascii');
+  return /[\ud800-\udfff]/.test(text) ? Buffer.from(text).toString() : text;
+}
+
 const hexValue = (c: number): number =>
   c >= 0x30 && c <= 0x39
     ? c - 0x30
@@ -685,15 +726,7 @@ export function readMailParts(
           state.libmime.decodeFlowed(content.toString('binary'), part.split.delSp),
           'binary',
         );
-      const charset = part.node.charset || 'utf-8';
-      let text: string;
-      if (UTF8_NAMES.has(charset.toLowerCase().replace(/[^a-z0-9]+/g, ''))) text = content.toString();
-      else {
-        // libmime's decode stream gives what decode() gives for the whole body, as UTF-8 bytes: a lone
-        // surrogate becomes U+FFFD on the way.
-        text = decodeCharset(content, charset || 'ascii');
-        if (/[\ud800-\udfff]/.test(text)) text = Buffer.from(text).toString();
-      }
+      const text = decodeText(content, part.node.charset || 'utf-8');
       // CRLF line ends become LF, as mailparser has it (/\r?\n/g): a text without a CR is left as it is.
       part.node.textContent = text.includes('\r') ? text.replaceAll('\r\n', '\n') : text;
     };

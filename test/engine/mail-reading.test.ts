@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { compile } from 'html-to-text';
 import libbase64 from 'libbase64';
 import { Libmime } from 'libmime';
+import { decode as decodeCharset } from 'libmime/lib/charset.js';
 import libqp from 'libqp';
 import { type MailParserOptions, type ParsedMail, simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +20,7 @@ import {
   DECODED_HEADERS,
   decodeBase64Body,
   decodeQuotedPrintable,
+  decodeText,
   decodeWordsWhenEncoded,
   exceedsHtmlNestingDepth,
   readMailParts,
@@ -323,6 +325,7 @@ describe('readMailParts', () => {
 describe('exceedsHtmlNestingDepth', () => {
   it('counts open elements, leaving out void elements, implied ends and comments', () => {
     expect(exceedsHtmlNestingDepth('<div><div><div>', 2)).toBe(true);
+    expect(exceedsHtmlNestingDepth('<div><div>', 2)).toBe(false);
     expect(exceedsHtmlNestingDepth('<div><div></div><div>', 2)).toBe(false);
     expect(exceedsHtmlNestingDepth('<br><br><br><td><td><td><p><p>', 2)).toBe(false);
     expect(exceedsHtmlNestingDepth('<!-- <div><div><div> --><div>', 2)).toBe(false);
@@ -416,5 +419,40 @@ describe('decodeBase64Body', () => {
       { numRuns: 5000 },
     );
     expect(decodeBase64Body(Buffer.from('Zm9v\r\nYmFy\r\n')).toString()).toBe('foobar');
+  });
+});
+
+describe('decodeText', () => {
+  it('gives what libmime’s decode gives (read back as UTF-8), in single-byte charsets and any other', () => {
+    const charset = fc.constantFrom(
+      'ISO-8859-1',
+      'iso8859-15',
+      'iso_8859-2',
+      'windows-1252',
+      'Windows-1251',
+      'cp1250',
+      'latin1',
+      'Latin-1',
+      'iso-8859-12',
+      'koi8-r',
+      'utf-8',
+      'US-ASCII',
+      'big5',
+      'shift_jis',
+      'iso-2022-jp',
+      'utf-16le',
+      'x-unknown',
+    );
+    const ascii = fc.uint8Array({ max: 0x7f, maxLength: 40 });
+    const any = fc.uint8Array({ maxLength: 40 });
+    fc.assert(
+      fc.property(charset, fc.oneof(ascii, any), (name, bytes) => {
+        const content = Buffer.from(bytes);
+        const utf8 = ['ascii', 'usascii', 'utf8'].includes(name.toLowerCase().replace(/[^a-z0-9]+/g, ''));
+        const decoded = utf8 ? content.toString() : decodeCharset(content, name);
+        expect(decodeText(content, name)).toBe(Buffer.from(decoded).toString());
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
