@@ -387,14 +387,14 @@ function splitSegments(src: string, max: number): string[] {
 
 /**
  * A segment's body under several header readings: after the first blank line, after a whitespace-only
- * line, after the leading header-like lines, all of it; then each blank-line-separated block of those.
- * Each with where it starts in `seg` when it runs to its end (a block: -1).
+ * line, after the leading header-like lines, all of it; then the first blank-line-separated blocks of
+ * those. Each with where it starts in `seg` when it runs to its end (a block: -1).
  */
-function bodies(seg: string): Map<string, number> {
-  const out = new Map<string, number>();
+export function bodies(seg: string): Map<string, number> {
+  // Bodies that start apart differ (in length).
+  const starts: number[] = [];
   const from = (at: number) => {
-    const body = seg.slice(at);
-    if (!out.has(body)) out.set(body, at);
+    if (!starts.includes(at)) starts.push(at);
   };
   const blank = BLANK_LINE.exec(seg);
   if (blank) from(blank.index + blank[0].length);
@@ -403,9 +403,12 @@ function bodies(seg: string): Map<string, number> {
   const headerLines = HEADER_LINES.exec(seg);
   if (headerLines) from(headerLines[0].length);
   from(0);
-  for (const body of [...out.keys()]) {
-    const blocks = body.split(WS_LINE).filter((b) => b.trim().length > 0);
-    if (blocks.length > 1) for (const b of blocks.slice(0, MAX_BLOCKS)) if (!out.has(b)) out.set(b, -1);
+  const out = new Map<string, number>();
+  for (const at of starts) out.set(seg.slice(at), at);
+  const lines = new WsLines(seg);
+  for (const at of starts) {
+    const blocks = lines.blocks(at, MAX_BLOCKS);
+    if (blocks.length > 1) for (const b of blocks) if (!out.has(b)) out.set(b, -1);
   }
   return out;
 }
@@ -413,6 +416,84 @@ const BLANK_LINE = new RegExp(`${NL}${NL}`);
 // A whitespace-only line: where a body may start, and where blocks split.
 const WS_LINE = new RegExp(`${NL}[ \\t\\v\\f]*${NL}`);
 const HEADER_LINES = new RegExp(`^(?:[!-9;-~]+[ \\t]*:[^\\r\\n]*${NL}(?:[ \\t][^\\r\\n]*${NL})*)+`);
+
+/**
+ * The blocks of the segment's bodies, as `seg.slice(at).split(WS_LINE)` gives them, from one scan of
+ * `seg` (found as far as asked): a scan of a body from `at` finds the segment's whitespace-only lines
+ * (the scan from its start tried every place but inside those), but for one that starts inside one of
+ * them, found there.
+ */
+class WsLines {
+  // The whitespace-only lines the scan from the segment's start found: where each starts and ends.
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  private done = false;
+  private readonly next = new RegExp(WS_LINE.source, 'g');
+  private readonly here = new RegExp(WS_LINE.source, 'y');
+
+  constructor(private readonly seg: string) {}
+
+  /** The first `max` blocks that are not whitespace alone of the body from `at`. */
+  blocks(at: number, max: number): string[] {
+    const out: string[] = [];
+    for (let p = at; out.length < max; ) {
+      const line = this.lineFrom(p);
+      const block = this.seg.slice(p, line ? line.start : this.seg.length);
+      if (block.trim().length > 0) out.push(block);
+      if (!line) break;
+      p = line.end;
+    }
+    return out;
+  }
+
+  /** The first whitespace-only line a scan from `p` finds. */
+  private lineFrom(p: number): { start: number; end: number } | undefined {
+    // The segment's first line that ends after p (found as far as needed).
+    let k = 0;
+    for (;;) {
+      k = this.firstEndingAfter(p);
+      if (k < this.starts.length || this.done) break;
+      this.more();
+    }
+    if (k >= this.starts.length) return undefined;
+    const start = this.starts[k] as number;
+    const end = this.ends[k] as number;
+    // p inside it: a line may start between p and its end (the scan from the segment's start went past).
+    if (start < p)
+      for (let q = p; q < end; q++) {
+        this.here.lastIndex = q;
+        const m = this.here.exec(this.seg);
+        if (m) return { start: q, end: q + m[0].length };
+      }
+    if (start >= p) return { start, end };
+    k++;
+    while (k >= this.starts.length && !this.done) this.more();
+    return k < this.starts.length
+      ? { start: this.starts[k] as number, end: this.ends[k] as number }
+      : undefined;
+  }
+
+  private firstEndingAfter(p: number): number {
+    let lo = 0;
+    let hi = this.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.ends[mid] as number) <= p) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private more(): void {
+    this.next.lastIndex = this.ends.length ? (this.ends[this.ends.length - 1] as number) : 0;
+    const m = this.next.exec(this.seg);
+    if (!m) this.done = true;
+    else {
+      this.starts.push(m.index);
+      this.ends.push(m.index + m[0].length);
+    }
+  }
+}
 
 interface Candidate {
   readonly name?: string;

@@ -11,6 +11,7 @@ import {
   type QpBadEscape,
 } from '../../../lambdas/engine/attachments/decoders.ts';
 import {
+  bodies,
   decodedHead,
   decodedHeads,
   extractFiles,
@@ -284,4 +285,62 @@ describe('extractFiles with the lenient gates', () => {
       { numRuns: 50 },
     );
   }, 120_000);
+});
+
+describe('bodies', () => {
+  // What bodies() did before it scanned a segment's whitespace-only lines once for all its bodies: split
+  // each body whole.
+  const NL = '(?:\\r\\n|\\n|\\r(?!\\n))';
+  const WS_LINE = new RegExp(`${NL}[ \\t\\v\\f]*${NL}`);
+  const reference = (seg: string): Map<string, number> => {
+    const out = new Map<string, number>();
+    const from = (at: number) => {
+      const body = seg.slice(at);
+      if (!out.has(body)) out.set(body, at);
+    };
+    const blank = new RegExp(`${NL}${NL}`).exec(seg);
+    if (blank) from(blank.index + blank[0].length);
+    const wsLine = WS_LINE.exec(seg);
+    if (wsLine) from(wsLine.index + wsLine[0].length);
+    const headerLines = new RegExp(`^(?:[!-9;-~]+[ \\t]*:[^\\r\\n]*${NL}(?:[ \\t][^\\r\\n]*${NL})*)+`).exec(
+      seg,
+    );
+    if (headerLines) from(headerLines[0].length);
+    from(0);
+    for (const body of [...out.keys()]) {
+      const blocks = body.split(WS_LINE).filter((b) => b.trim().length > 0);
+      if (blocks.length > 1) for (const b of blocks.slice(0, 8)) if (!out.has(b)) out.set(b, -1);
+    }
+    return out;
+  };
+  // Segments dense in line breaks, blanks and header-like lines, so bodies start inside blank lines.
+  const segment = fc
+    .array(
+      fc.constantFrom(
+        '\r',
+        '\n',
+        '\r\n',
+        ' ',
+        '\t',
+        '\v',
+        '\f',
+        'a',
+        'b:',
+        'X: y',
+        ':',
+        '\u00a0',
+        'A: b\r\n',
+      ),
+      { maxLength: 60 },
+    )
+    .map((parts) => parts.join(''));
+
+  it('gives the bodies and blocks that splitting each body at whitespace-only lines gives, in order', () => {
+    fc.assert(
+      fc.property(segment, (seg) => {
+        expect([...bodies(seg)]).toEqual([...reference(seg)]);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
 });
