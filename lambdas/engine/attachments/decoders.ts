@@ -319,9 +319,23 @@ function removeLineBreaks(body: string): string {
 
 /** Each line cut to whole groups of four: how line-by-line decoders drop a short tail. */
 export function base64WholeQuads(body: string): string {
-  // Per line: its base64 characters and `=` (the rest dropped, natively), the first multiple of four of
-  // them kept. Lines are split at runs of line breaks: the empty lines that skips add nothing.
-  const lines = body.replace(/[^A-Za-z0-9+/=\r\n]+/g, '').split(/[\r\n]+/);
+  return wholeQuadsOf(base64Kept(body));
+}
+
+/**
+ * `body`'s base64 characters, `=` and line breaks. Line breaks aside, the characters the plain base64
+ * readings decode (base64Text(body, true), and without `=` base64Text(body, false)): Node's decoder
+ * skips the others.
+ */
+export function base64Kept(body: string): string {
+  return body.replace(/[^A-Za-z0-9+/=\r\n]+/g, '');
+}
+
+/** base64WholeQuads of what base64Kept gave. */
+export function wholeQuadsOf(kept: string): string {
+  // Per line, the first multiple of four characters kept. Lines are split at runs of line breaks: the
+  // empty lines that skips add nothing.
+  const lines = kept.split(/[\r\n]+/);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
     if (line.length % 4) lines[i] = line.slice(0, line.length - (line.length % 4));

@@ -11,6 +11,7 @@ import { readMail } from '../parse.ts';
 import { type ArchiveProblem, archiveKind, openArchive } from './archives.ts';
 import {
   Base64Runs,
+  base64Kept,
   base64LinePrefixes,
   base64Text,
   base64WholeQuads,
@@ -21,6 +22,7 @@ import {
   decodeYenc,
   isPlainBase64,
   quotedPrintableReadings,
+  wholeQuadsOf,
 } from './decoders.ts';
 import {
   headBytesFor,
@@ -546,10 +548,24 @@ class Base64Body {
     // plain base64 (an attachment's body) reads the same every way.
     if (i > 0 && ((i === 1 && this.noBase64AfterPad()) || this.isPlain())) runs = this.runsOf(0);
     else if (tail) runs = new Base64Runs(() => read(tail.head), tail.b64.runsOf(i));
-    else runs = new Base64Runs(() => read(this.body));
+    else runs = new Base64Runs(() => this.text(i));
     this.runs[i] = runs;
     return runs;
   }
+
+  /**
+   * Reading `i`'s text, or for the plain readings one Node decodes alike. A body with a space (never
+   * plain base64: all four readings are decoded) has its junk taken out once, for the whole-quad reading
+   * and the two plain ones, which Node then decodes without stopping at each junk char.
+   */
+  private text(i: number): string {
+    if (i === 2 || (i < 2 && !this.body.includes(' ')))
+      return (BASE64_TEXTS[i] as (b: string) => string)(this.body);
+    this.kept ??= base64Kept(this.body);
+    if (i === 3) return wholeQuadsOf(this.kept);
+    return i === 1 || !this.kept.includes('=') ? this.kept : this.kept.replaceAll('=', '');
+  }
+  private kept: string | undefined;
 
   /** Reading `i` (an index in BASE64_TEXTS). */
   reading(i: number): Buffer {

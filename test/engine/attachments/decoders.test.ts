@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   Base64Runs,
+  base64Kept,
   base64LinePrefixes,
   base64Text,
   base64WholeQuads,
@@ -404,6 +405,21 @@ describe('reading a body after a start', () => {
         const plain = decodeBase64Runs(head + base64Text(body, false));
         for (const text of [base64Text(body, true), base64LinePrefixes(body), base64WholeQuads(body)])
           expect(decodeBase64Runs(head + text).equals(plain)).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('the kept characters decode as the plain texts do, after any head', () => {
+    const body = fc
+      .array(fc.oneof(tricky, fc.constantFrom('-', '_', 'Q-_Q')), { maxLength: 4 })
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(body, b64ish, (body, head) => {
+        const kept = base64Kept(body);
+        const decode = (text: string) => new Base64Runs(() => head, new Base64Runs(() => text)).bytes();
+        expect(decode(kept.replaceAll('=', '')).equals(decode(base64Text(body, false)))).toBe(true);
+        expect(decode(kept).equals(decode(base64Text(body, true)))).toBe(true);
       }),
       { numRuns: 5000 },
     );
