@@ -9,6 +9,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import type { AttachmentLimits, Limits } from '../../config/schema.ts';
 import { readMail } from '../parse.ts';
 import { type ArchiveProblem, archiveKind, openArchive } from './archives.ts';
+import { type CanonicalLeaf, canonicalLeaves } from './canonical-mime.ts';
 import {
   Base64Runs,
   base64Kept,
@@ -308,8 +309,13 @@ class Collector {
     return out.filter((b) => b.length >= MIN_LENIENT_BYTES && mayHaveTypeNow(b) !== false);
   }
 
-  /** Decodes every segment of `src` every plausible way; keeps what is a recognisable file. */
+  /**
+   * Decodes every segment of `src` every plausible way; keeps what is a recognisable file. Canonical MIME
+   * (canonical-mime.ts) has one reading: its parts as decoded, and the files written inside their text.
+   */
   private async lenientPass(src: string, path: readonly string[], depth: number): Promise<void> {
+    const leaves = canonicalLeaves(src, this.mime);
+    if (leaves) return this.canonicalPass(leaves, path, depth);
     const segments = splitSegments(src, this.mime.maxParts * MAX_SEGMENTS_PER_PART);
     const tried = new Set<string>();
     const memo: Base64Memo = new Map();
@@ -342,6 +348,74 @@ class Collector {
       }
     }
   }
+
+  /**
+   * The lenient pass of a canonical message: each part that is not an attachment mailparser gave, as
+   * decoded (a text part may be a file to a reader that names it one), and the uuencoded, yEnc and
+   * BinHex files written inside it (which some readers decode from text).
+   */
+  private async canonicalPass(leaves: readonly CanonicalLeaf[], path: readonly string[], depth: number) {
+    const offered = new WeakSet<Buffer>();
+    for (const leaf of leaves) {
+      if (this.isMimeFile(leaf.bytes)) continue;
+      const name = fileNameIn(leaf.headers);
+      const text = leaf.bytes.toString('latin1');
+      const found: Candidate[] = [{ bytes: leaf.bytes }, ...inText(text, this.limits.maxFileBytes)];
+      for (const c of found) {
+        const meta = { name: c.name ?? name, path, declaredType: leaf.type, source: 'lenient' as const };
+        for (const bytes of this.toJudge(c.bytes, offered)) await this.add(bytes, meta, depth, true);
+      }
+    }
+  }
+
+  private isMimeFile(bytes: Buffer): boolean {
+    return (
+      this.mimeLengths.has(bytes.length) &&
+      this.mimeShas.has(createHash('sha256').update(bytes).digest('hex'))
+    );
+  }
+}
+
+/** The file name a part's headers give (as a lenient reader finds it: any `name=` or `filename=`). */
+function fileNameIn(headers: string): string {
+  return /\b(?:file)?name\*?(?:\d\*?)?\s*=\s*["']?([^"';\r\n]{1,255})/i.exec(headers)?.[1]?.trim() ?? '';
+}
+
+/**
+ * The files some readers decode out of text: uuencode, yEnc and BinHex, each from every place one
+ * starts (a text may carry several), at most MAX_CARVES of each.
+ */
+function inText(text: string, maxBytes: number): Candidate[] {
+  const out: Candidate[] = [];
+  // uuencode needs no begin line: the text from its start, then from each begin line after the first.
+  const uuStarts = [0, ...startsOf(text, UU_BEGIN_AT).slice(1)];
+  for (const at of uuStarts) {
+    const uu = decodeUuencode(at ? text.slice(at) : text);
+    if (uu) out.push(uu);
+  }
+  for (const at of startsOf(text, YENC_AT)) {
+    const y = decodeYenc(text.slice(at));
+    if (y) out.push(y);
+  }
+  for (const at of startsOf(text, BINHEX_AT)) {
+    const b = decodeBinhex(text.slice(at), maxBytes);
+    if (b) out.push(b);
+  }
+  return out;
+}
+const UU_BEGIN_AT = /(?:^|\n)begin(?:-base64)?[ \t]+[0-7]{3,4}[ \t]/g;
+const YENC_AT = /^=ybegin/gm;
+const BINHEX_AT = /\(This file must be converted with BinHex/gi;
+
+/** Where `re` (global) matches in `text`, the first MAX_CARVES times. */
+function startsOf(text: string, re: RegExp): number[] {
+  const out: number[] = [];
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m && out.length < MAX_CARVES; m = re.exec(text)) {
+    out.push(m.index);
+    if (m[0].length === 0) re.lastIndex++;
+  }
+  return out;
 }
 
 // "Password: 1234", "pass - Inv2024", "mot de passe : x", "Kennwort 55", up to 20 of them.

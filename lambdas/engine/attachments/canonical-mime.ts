@@ -1,0 +1,225 @@
+// Canonical MIME: the subset of messages every mail reader splits into the same parts and decodes to
+// the same bytes. A message is canonical when each of its header blocks is clean (name-colon lines and
+// folds, ended by an empty line), it names its structure once and plainly (one Content-Type and one
+// Content-Transfer-Encoding per entity, in a strict grammar), every line that starts with a boundary's
+// delimiter is exactly that delimiter, and every encoded body is encoded as encoders write it (whole
+// base64 quads, quoted-printable with only `=XX` and soft breaks). Readers disagree only where one of
+// those fails; there the lenient extraction pass tries every reading. This module only recognises the
+// subset and returns its leaf parts; it judges nothing and never throws.
+
+import { decodeQuotedPrintable, isPlainBase64 } from './decoders.ts';
+
+/** A leaf part of a canonical message, decoded the one way every reader decodes it. */
+export interface CanonicalLeaf {
+  /** The part's header block, as written (folds kept). */
+  readonly headers: string;
+  /** Its Content-Type's type/subtype, lower-cased ('' when it has none: text/plain to readers). */
+  readonly type: string;
+  readonly bytes: Buffer;
+}
+
+export interface CanonicalLimits {
+  readonly maxParts: number;
+  readonly maxDepth: number;
+}
+
+// A preamble or epilogue longer than this is not the "This is a multi-part message" line readers skip:
+// the lenient pass reads it.
+const MAX_PREAMBLE_CHARS = 2048;
+
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+// type/subtype, then `; name=value` parameters (a token or a quoted string without escapes), nothing else:
+// no comments, no blanks around `=`, no encoded words outside quotes.
+const CONTENT_TYPE = new RegExp(
+  `^[ \\t]*(${TOKEN})/(${TOKEN})[ \\t]*((?:;[ \\t]*${TOKEN}=(?:${TOKEN}|"[^"\\\\]*")[ \\t]*)*);?[ \\t]*$`,
+);
+const PARAM = new RegExp(`;[ \\t]*(${TOKEN})=(?:(${TOKEN})|"([^"\\\\]*)")`, 'g');
+// RFC 2046's boundary characters, 1 to 70 of them, not ending in a space.
+const BOUNDARY = /^[0-9A-Za-z'()+_,./:=? -]{0,69}[0-9A-Za-z'()+_,./:=?-]$/;
+const ENCODINGS = new Set(['7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
+const IDENTITY = new Set(['7bit', '8bit', 'binary']);
+const FIELD_NAME = /^[!-9;-~]+:/;
+// A field to a lenient reader: blanks may stand before the colon.
+const FIELD_LIKE = /^[!-9;-~]+[ \t]*:/;
+// `1.0`, perhaps with a comment after it (as some mailers write their name there).
+const MIME_1_0 = /^[ \t]*1\.0[ \t]*(?:\([^()\\]*\)[ \t]*)?$/;
+// The fields that shape the reading: each at most once per header block.
+const STRUCTURAL = new Set(['content-type', 'content-transfer-encoding', 'mime-version']);
+
+/**
+ * The leaf parts of `src` (a message as latin1 text) when it is canonical MIME within `limits`;
+ * undefined when it is not, or when it is bigger than the limits allow (the lenient pass then reads it).
+ */
+export function canonicalLeaves(src: string, limits: CanonicalLimits): CanonicalLeaf[] | undefined {
+  // A lone CR is a line break to some readers and a character to others.
+  if (LONE_CR.test(src)) return undefined;
+  const walk = new Walk(src, limits);
+  return walk.entity(0, src.length, 0, true) && !walk.hasStrayPart() ? walk.leaves : undefined;
+}
+const LONE_CR = /\r(?!\n)/;
+
+class Walk {
+  readonly leaves: CanonicalLeaf[] = [];
+  private parts = 0;
+  // Where the delimiter lines of the message's multiparts start.
+  private readonly delimiters = new Set<number>();
+
+  constructor(
+    private readonly src: string,
+    private readonly limits: CanonicalLimits,
+  ) {}
+
+  /** Reads the entity in [start, end): false when it is not canonical. */
+  entity(start: number, end: number, depth: number, top: boolean): boolean {
+    if (++this.parts > this.limits.maxParts || depth > this.limits.maxDepth) return false;
+    const block = this.headerBlock(start, end);
+    if (!block) return false;
+    const { fields, bodyStart } = block;
+    const ct = fields.get('content-type');
+    const cte = fields.get('content-transfer-encoding');
+    // Without MIME-Version some readers ignore the other MIME fields.
+    if (top && (ct !== undefined || cte !== undefined) && !MIME_1_0.test(fields.get('mime-version') ?? ''))
+      return false;
+    const encoding = cte === undefined ? '7bit' : cte.trim().toLowerCase();
+    if (!ENCODINGS.has(encoding)) return false;
+    const type = ct === undefined ? { type: '', params: new Map<string, string>() } : contentType(ct);
+    if (!type) return false;
+    const major = type.type.slice(0, Math.max(0, type.type.indexOf('/')));
+    if (major === 'multipart' || major === 'message') {
+      // A container is never encoded; its parts are.
+      if (!IDENTITY.has(encoding)) return false;
+      if (type.type === 'message/rfc822' || type.type === 'message/global')
+        return this.entity(bodyStart, end, depth + 1, false);
+      // digest's parts default to message/rfc822; partial and external-body are read differently.
+      if (major === 'message' || type.type === 'multipart/digest') return false;
+      const boundary = type.params.get('boundary');
+      return boundary !== undefined && this.multipart(boundary, bodyStart, end, depth);
+    }
+    const bytes = decoded(this.src.slice(bodyStart, end), encoding);
+    if (!bytes) return false;
+    this.leaves.push({ headers: this.src.slice(start, bodyStart), type: type.type, bytes });
+    return true;
+  }
+
+  /**
+   * Whether a line that starts with `--` and is no delimiter of the walk is followed by a field: a part
+   * to a reader that guesses boundaries from the body (in a text part, a preamble or an epilogue).
+   */
+  hasStrayPart(): boolean {
+    const src = this.src;
+    for (let i = src.startsWith('--') ? 0 : src.indexOf('\n--'); i >= 0; i = src.indexOf('\n--', i + 1)) {
+      const at = i === 0 && src.startsWith('--') ? 0 : i + 1;
+      if (this.delimiters.has(at)) continue;
+      const nl = src.indexOf('\n', at);
+      if (nl >= 0 && FIELD_LIKE.test(src.slice(nl + 1, nl + 1 + 200))) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The header block from `start`: its structural fields (unfolded) and where the body starts; undefined
+   * when a line is neither a field nor a fold, a structural field repeats, or no empty line ends it.
+   */
+  private headerBlock(
+    start: number,
+    end: number,
+  ): { fields: Map<string, string>; bodyStart: number } | undefined {
+    const fields = new Map<string, string>();
+    let current: string | undefined;
+    for (let p = start; p < end; ) {
+      const nl = this.src.indexOf('\n', p);
+      const lineEnd = nl < 0 || nl >= end ? end : nl;
+      const next = lineEnd + 1;
+      const line = this.src.slice(p, this.src.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd);
+      if (line === '') return p === start || next > end ? undefined : { fields, bodyStart: next };
+      const c = line.charCodeAt(0);
+      if (c === 32 || c === 9) {
+        // A fold: continues the field before it; a blank line here ends the block for some readers.
+        if (p === start || line.trim() === '') return undefined;
+        if (current !== undefined) fields.set(current, `${fields.get(current)}${line}`);
+      } else {
+        const m = FIELD_NAME.exec(line);
+        if (!m) return undefined;
+        const name = m[0].slice(0, -1).toLowerCase();
+        if (STRUCTURAL.has(name)) {
+          if (fields.has(name)) return undefined;
+          fields.set(name, line.slice(m[0].length));
+          current = name;
+        } else current = undefined;
+      }
+      p = next;
+    }
+    // Headers, then the line break a delimiter line takes for its own: an empty body.
+    return end > start && this.src.charCodeAt(end - 1) === 10 && end < this.src.length
+      ? { fields, bodyStart: end }
+      : undefined;
+  }
+
+  /** The parts of a multipart body in [start, end) between its delimiter lines. */
+  private multipart(boundary: string, start: number, end: number, depth: number): boolean {
+    if (!BOUNDARY.test(boundary)) return false;
+    const delimiter = `--${boundary}`;
+    let partStart = -1;
+    let closed = false;
+    for (
+      let i = this.src.indexOf(delimiter, start);
+      i >= 0 && i < end;
+      i = this.src.indexOf(delimiter, i + 1)
+    ) {
+      if (i > start && this.src.charCodeAt(i - 1) !== 10) continue;
+      const nl = this.src.indexOf('\n', i);
+      const lineEnd = nl < 0 || nl >= end ? end : nl;
+      const rest = this.src.slice(
+        i + delimiter.length,
+        this.src.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd,
+      );
+      // Anything after the delimiter on its line (blanks included) is read differently by different readers.
+      if ((rest !== '' && rest !== '--') || closed) return false;
+      this.delimiters.add(i);
+      // The line break before a delimiter belongs to it.
+      const before = i === start ? i : i - (this.src.charCodeAt(i - 2) === 13 ? 2 : 1);
+      if (partStart < 0) {
+        if (before - start > MAX_PREAMBLE_CHARS) return false;
+      } else if (!this.entity(partStart, Math.max(partStart, before), depth + 1, false)) return false;
+      if (rest === '--') {
+        closed = true;
+        if (end - Math.min(end, lineEnd + 1) > MAX_PREAMBLE_CHARS) return false;
+      } else partStart = Math.min(end, lineEnd + 1);
+      i = lineEnd - 1;
+    }
+    // Unclosed, or no part at all: readers end such a body differently.
+    return closed && partStart >= 0;
+  }
+}
+
+/** A Content-Type value in the strict grammar: its type and parameters (names lower-cased, each once). */
+function contentType(value: string): { type: string; params: Map<string, string> } | undefined {
+  const m = CONTENT_TYPE.exec(value);
+  if (!m) return undefined;
+  const params = new Map<string, string>();
+  for (const p of (m[3] ?? '').matchAll(PARAM)) {
+    const name = (p[1] as string).toLowerCase();
+    // A repeated parameter, or a boundary in RFC 2231 pieces, is read differently by different readers.
+    if (params.has(name) || (name.startsWith('boundary') && name !== 'boundary')) return undefined;
+    params.set(name, p[2] ?? p[3] ?? '');
+  }
+  return { type: `${m[1]}/${m[2]}`.toLowerCase(), params };
+}
+
+/** The body's bytes under `encoding`, when every decoder gives the same ones; undefined otherwise. */
+function decoded(body: string, encoding: string): Buffer | undefined {
+  if (IDENTITY.has(encoding)) return Buffer.from(body, 'latin1');
+  if (encoding === 'base64') {
+    let bytes: Buffer | undefined;
+    const read = () => {
+      bytes ??= Buffer.from(body, 'base64');
+      return bytes;
+    };
+    return isPlainBase64(body, read) ? read() : undefined;
+  }
+  // Quoted-printable: every `=` starts an upper-case `=XX` or a soft break, and no line ends in blanks
+  // (readers differ on bad escapes, lower-case hex and the blanks encoders may not leave).
+  if (QP_IRREGULAR.test(body)) return undefined;
+  return decodeQuotedPrintable(body, 'drop-eq');
+}
+const QP_IRREGULAR = /=(?![0-9A-F]{2}|\r?\n)|[ \t]\r?\n|[ \t]$/;
