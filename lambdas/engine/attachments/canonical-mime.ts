@@ -1,21 +1,26 @@
-// Canonical MIME: the subset of messages every mail reader splits into the same parts and decodes to
-// the same bytes. A message is canonical when each of its header blocks is clean (name-colon lines and
-// folds, ended by an empty line), it names its structure once and plainly (one Content-Type and one
-// Content-Transfer-Encoding per entity, in a strict grammar), every line that starts with a boundary's
-// delimiter is exactly that delimiter, and every encoded body is encoded as encoders write it (whole
-// base64 quads, quoted-printable with only `=XX` and soft breaks). Readers disagree only where one of
-// those fails; there the lenient extraction pass tries every reading. This module only recognises the
-// subset and returns its leaf parts; it judges nothing and never throws.
+// Canonical MIME: the subset of messages every mail reader splits into the same parts. A message is
+// canonical when each of its header blocks is clean (name-colon lines and folds, ended by an empty
+// line), it names its structure once and plainly (one Content-Type and one Content-Transfer-Encoding
+// per entity, in a strict grammar), every line that starts with a boundary's delimiter is exactly that
+// delimiter, a message without a Content-Type holds no `--` line a boundary-guessing reader would open
+// as a part, and base64 comes in whole quads. Its parts then decode alike everywhere, but for
+// quoted-printable's bad escapes and MIME without MIME-Version, whose few readings are given. Readers
+// disagree more only where one of those fails; there the lenient extraction pass tries every reading.
+// This module only recognises the subset and returns its leaf parts; it judges nothing, never throws.
 
-import { decodeQuotedPrintable, isPlainBase64 } from './decoders.ts';
+import { isPlainBase64, quotedPrintableReadings } from './decoders.ts';
 
-/** A leaf part of a canonical message, decoded the one way every reader decodes it. */
+/** A leaf part of a canonical message, and what readers may decode it to. */
 export interface CanonicalLeaf {
   /** The part's header block, as written (folds kept). */
   readonly headers: string;
   /** Its Content-Type's type/subtype, lower-cased ('' when it has none: text/plain to readers). */
   readonly type: string;
-  readonly bytes: Buffer;
+  /**
+   * Its bytes as decoded: one reading, but for quoted-printable with bad escapes (one per way decoders
+   * treat them) and for a message read as plain text by readers that ignore MIME without MIME-Version.
+   */
+  readonly readings: readonly Buffer[];
 }
 
 export interface CanonicalLimits {
@@ -54,7 +59,7 @@ export function canonicalLeaves(src: string, limits: CanonicalLimits): Canonical
   // A lone CR is a line break to some readers and a character to others.
   if (LONE_CR.test(src)) return undefined;
   const walk = new Walk(src, limits);
-  return walk.entity(0, src.length, 0, true) && !walk.hasStrayPart() ? walk.leaves : undefined;
+  return walk.entity(0, src.length, 0, 'message') && !walk.hasStrayPart() ? walk.leaves : undefined;
 }
 const LONE_CR = /\r(?!\n)/;
 
@@ -63,23 +68,49 @@ class Walk {
   private parts = 0;
   // Where the delimiter lines of the message's multiparts start.
   private readonly delimiters = new Set<number>();
+  // The bodies a boundary-guessing reader may split: of messages with no Content-Type to go by.
+  private readonly guessable: [number, number][] = [];
 
   constructor(
     private readonly src: string,
     private readonly limits: CanonicalLimits,
   ) {}
 
-  /** Reads the entity in [start, end): false when it is not canonical. */
-  entity(start: number, end: number, depth: number, top: boolean): boolean {
+  /** Reads the entity in [start, end), a whole message or a part: false when it is not canonical. */
+  entity(start: number, end: number, depth: number, kind: 'message' | 'part'): boolean {
     if (++this.parts > this.limits.maxParts || depth > this.limits.maxDepth) return false;
     const block = this.headerBlock(start, end);
     if (!block) return false;
     const { fields, bodyStart } = block;
     const ct = fields.get('content-type');
     const cte = fields.get('content-transfer-encoding');
-    // Without MIME-Version some readers ignore the other MIME fields.
-    if (top && (ct !== undefined || cte !== undefined) && !MIME_1_0.test(fields.get('mime-version') ?? ''))
-      return false;
+    // Without MIME-Version some readers ignore the other MIME fields: the body is plain text to them.
+    const plainToSome =
+      kind === 'message' &&
+      (ct !== undefined || cte !== undefined) &&
+      !MIME_1_0.test(fields.get('mime-version') ?? '');
+    if (kind === 'message' && (ct === undefined || plainToSome)) this.guessable.push([bodyStart, end]);
+    const leavesBefore = this.leaves.length;
+    if (!this.read(start, end, bodyStart, ct, cte, depth)) return false;
+    if (plainToSome) {
+      const raw = Buffer.from(this.src.slice(bodyStart, end), 'latin1');
+      const own = this.leaves.length === leavesBefore + 1 ? this.leaves[leavesBefore] : undefined;
+      // A single part read as it is already gives that reading.
+      if (!own?.readings.some((r) => r.equals(raw)))
+        this.leaves.push({ headers: this.src.slice(start, bodyStart), type: '', readings: [raw] });
+    }
+    return true;
+  }
+
+  /** The entity's body by its Content-Type and Content-Transfer-Encoding. */
+  private read(
+    start: number,
+    end: number,
+    bodyStart: number,
+    ct: string | undefined,
+    cte: string | undefined,
+    depth: number,
+  ): boolean {
     const encoding = cte === undefined ? '7bit' : cte.trim().toLowerCase();
     if (!ENCODINGS.has(encoding)) return false;
     const type = ct === undefined ? { type: '', params: new Map<string, string>() } : contentType(ct);
@@ -89,29 +120,31 @@ class Walk {
       // A container is never encoded; its parts are.
       if (!IDENTITY.has(encoding)) return false;
       if (type.type === 'message/rfc822' || type.type === 'message/global')
-        return this.entity(bodyStart, end, depth + 1, false);
+        return this.entity(bodyStart, end, depth + 1, 'message');
       // digest's parts default to message/rfc822; partial and external-body are read differently.
       if (major === 'message' || type.type === 'multipart/digest') return false;
       const boundary = type.params.get('boundary');
       return boundary !== undefined && this.multipart(boundary, bodyStart, end, depth);
     }
-    const bytes = decoded(this.src.slice(bodyStart, end), encoding);
-    if (!bytes) return false;
-    this.leaves.push({ headers: this.src.slice(start, bodyStart), type: type.type, bytes });
+    const readings = decoded(this.src.slice(bodyStart, end), encoding);
+    if (!readings) return false;
+    this.leaves.push({ headers: this.src.slice(start, bodyStart), type: type.type, readings });
     return true;
   }
 
   /**
-   * Whether a line that starts with `--` and is no delimiter of the walk is followed by a field: a part
-   * to a reader that guesses boundaries from the body (in a text part, a preamble or an epilogue).
+   * Whether, in a body a reader may guess boundaries in, a line that starts with `--` and is no
+   * delimiter of the walk is followed by a field: a part to that reader.
    */
   hasStrayPart(): boolean {
     const src = this.src;
-    for (let i = src.startsWith('--') ? 0 : src.indexOf('\n--'); i >= 0; i = src.indexOf('\n--', i + 1)) {
-      const at = i === 0 && src.startsWith('--') ? 0 : i + 1;
-      if (this.delimiters.has(at)) continue;
-      const nl = src.indexOf('\n', at);
-      if (nl >= 0 && FIELD_LIKE.test(src.slice(nl + 1, nl + 1 + 200))) return true;
+    for (const [start, end] of this.guessable) {
+      for (let i = src.indexOf('--', start); i >= 0 && i < end; i = src.indexOf('--', i + 2)) {
+        if ((i > start && src.charCodeAt(i - 1) !== 10) || this.delimiters.has(i)) continue;
+        const nl = src.indexOf('\n', i);
+        if (nl >= 0 && nl + 1 < end && FIELD_LIKE.test(src.slice(nl + 1, Math.min(end, nl + 201))))
+          return true;
+      }
     }
     return false;
   }
@@ -180,7 +213,7 @@ class Walk {
       const before = i === start ? i : i - (this.src.charCodeAt(i - 2) === 13 ? 2 : 1);
       if (partStart < 0) {
         if (before - start > MAX_PREAMBLE_CHARS) return false;
-      } else if (!this.entity(partStart, Math.max(partStart, before), depth + 1, false)) return false;
+      } else if (!this.entity(partStart, Math.max(partStart, before), depth + 1, 'part')) return false;
       if (rest === '--') {
         closed = true;
         if (end - Math.min(end, lineEnd + 1) > MAX_PREAMBLE_CHARS) return false;
@@ -206,20 +239,23 @@ function contentType(value: string): { type: string; params: Map<string, string>
   return { type: `${m[1]}/${m[2]}`.toLowerCase(), params };
 }
 
-/** The body's bytes under `encoding`, when every decoder gives the same ones; undefined otherwise. */
-function decoded(body: string, encoding: string): Buffer | undefined {
-  if (IDENTITY.has(encoding)) return Buffer.from(body, 'latin1');
+/**
+ * The body's bytes under `encoding`, each way decoders read it: base64 only as encoders write it (whole
+ * quads: every decoder reads the same); quoted-printable every way decoders treat bad escapes.
+ */
+function decoded(body: string, encoding: string): Buffer[] | undefined {
+  if (IDENTITY.has(encoding)) return [Buffer.from(body, 'latin1')];
   if (encoding === 'base64') {
     let bytes: Buffer | undefined;
     const read = () => {
       bytes ??= Buffer.from(body, 'base64');
       return bytes;
     };
-    return isPlainBase64(body, read) ? read() : undefined;
+    return isPlainBase64(body, read) ? [read()] : undefined;
   }
-  // Quoted-printable: every `=` starts an upper-case `=XX` or a soft break, and no line ends in blanks
-  // (readers differ on bad escapes, lower-case hex and the blanks encoders may not leave).
-  if (QP_IRREGULAR.test(body)) return undefined;
-  return decodeQuotedPrintable(body, 'drop-eq');
+  const readings: Buffer[] = [];
+  for (const { bytes } of quotedPrintableReadings(body, QP_MODES))
+    if (!readings.some((r) => r === bytes || r.equals(bytes))) readings.push(bytes);
+  return readings;
 }
-const QP_IRREGULAR = /=(?![0-9A-F]{2}|\r?\n)|[ \t]\r?\n|[ \t]$/;
+const QP_MODES = ['drop-eq', 'keep', 'drop-1', 'drop-2'] as const;

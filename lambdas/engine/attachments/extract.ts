@@ -357,13 +357,15 @@ class Collector {
   private async canonicalPass(leaves: readonly CanonicalLeaf[], path: readonly string[], depth: number) {
     const offered = new WeakSet<Buffer>();
     for (const leaf of leaves) {
-      if (this.isMimeFile(leaf.bytes)) continue;
       const name = fileNameIn(leaf.headers);
-      const text = leaf.bytes.toString('latin1');
-      const found: Candidate[] = [{ bytes: leaf.bytes }, ...inText(text, this.limits.maxFileBytes)];
-      for (const c of found) {
-        const meta = { name: c.name ?? name, path, declaredType: leaf.type, source: 'lenient' as const };
-        for (const bytes of this.toJudge(c.bytes, offered)) await this.add(bytes, meta, depth, true);
+      for (const reading of leaf.readings) {
+        if (this.isMimeFile(reading)) continue;
+        const text = reading.toString('latin1');
+        const found: Candidate[] = [{ bytes: reading }, ...inText(text, this.limits.maxFileBytes)];
+        for (const c of found) {
+          const meta = { name: c.name ?? name, path, declaredType: leaf.type, source: 'lenient' as const };
+          for (const bytes of this.toJudge(c.bytes, offered)) await this.add(bytes, meta, depth, true);
+        }
       }
     }
   }
@@ -383,10 +385,14 @@ function fileNameIn(headers: string): string {
 
 /**
  * The files some readers decode out of text: uuencode, yEnc and BinHex, each from every place one
- * starts (a text may carry several), at most MAX_CARVES of each.
+ * starts (a text may carry several), at most MAX_CARVES of each; and base64 `data:` URIs (inline
+ * images in html, or a file a link hands over), at most MAX_DATA_URIS.
  */
 function inText(text: string, maxBytes: number): Candidate[] {
   const out: Candidate[] = [];
+  DATA_URI.lastIndex = 0;
+  for (let m = DATA_URI.exec(text), n = 0; m && n < MAX_DATA_URIS; m = DATA_URI.exec(text), n++)
+    out.push({ bytes: Buffer.from(m[1] as string, 'base64') });
   // uuencode needs no begin line: the text from its start, then from each begin line after the first.
   const uuStarts = [0, ...startsOf(text, UU_BEGIN_AT).slice(1)];
   for (const at of uuStarts) {
@@ -403,6 +409,9 @@ function inText(text: string, maxBytes: number): Candidate[] {
   }
   return out;
 }
+// `data:` then a media type and parameters, `;base64,` and the payload (blanks included: html may wrap it).
+const DATA_URI = /data:[^\s,;"'<>]*(?:;[^\s,;"'<>]*)*;base64,([A-Za-z0-9+/=\s]+)/gi;
+const MAX_DATA_URIS = 16;
 const UU_BEGIN_AT = /(?:^|\n)begin(?:-base64)?[ \t]+[0-7]{3,4}[ \t]/g;
 const YENC_AT = /^=ybegin/gm;
 const BINHEX_AT = /\(This file must be converted with BinHex/gi;

@@ -3,6 +3,7 @@ import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { describe, expect, it } from 'vitest';
 import { AttachmentLimitsSchema } from '../../../lambdas/config/schema.ts';
 import { canonicalLeaves } from '../../../lambdas/engine/attachments/canonical-mime.ts';
+import { decodeQuotedPrintable, type QpBadEscape } from '../../../lambdas/engine/attachments/decoders.ts';
 import { extractFiles } from '../../../lambdas/engine/attachments/extract.ts';
 import { DEFAULT_LIMITS } from '../../../lambdas/engine/parse.ts';
 import { buildZip, eicar } from '../../support/zip.ts';
@@ -40,14 +41,14 @@ describe('canonicalLeaves', () => {
   it('gives each leaf part of a canonical message, decoded as its headers say', () => {
     const leaves = canonical(BASE);
     expect(leaves?.map((l) => l.type)).toEqual(['text/plain', 'application/octet-stream']);
-    expect(leaves?.[0]?.bytes.toString('utf8')).toBe('Café at noon, see the file.');
-    expect(leaves?.[1]?.bytes).toEqual(Buffer.from([0, 1, 2, 3, 4, 5]));
+    expect(leaves?.[0]?.readings.map((r) => r.toString('utf8'))).toEqual(['Café at noon, see the file.']);
+    expect(leaves?.[1]?.readings).toEqual([Buffer.from([0, 1, 2, 3, 4, 5])]);
     expect(leaves?.[1]?.headers).toContain('filename="data.bin"');
   });
 
   it('reads a message without MIME fields as one text part', () => {
     const leaves = canonical('From: a@example.org\r\nSubject: hi\r\n\r\nHello\r\n');
-    expect(leaves?.map((l) => [l.type, l.bytes.toString()])).toEqual([['', 'Hello\r\n']]);
+    expect(leaves?.map((l) => [l.type, ...l.readings.map(String)])).toEqual([['', 'Hello\r\n']]);
   });
 
   it('reads nested multiparts, attached messages and empty parts', () => {
@@ -75,7 +76,7 @@ describe('canonicalLeaves', () => {
       'inner text',
       '--outer--',
     ]);
-    expect(canonical(nested)?.map((l) => [l.type, l.bytes.toString()])).toEqual([
+    expect(canonical(nested)?.map((l) => [l.type, ...l.readings.map(String)])).toEqual([
       ['text/plain', ''],
       ['text/html', '<p>hi</p>'],
       ['', 'inner text'],
@@ -109,22 +110,25 @@ describe('canonicalLeaves', () => {
     ['a part after the closing delimiter', (s) => `${s}--b1\r\nContent-Type: text/plain\r\n\r\nx\r\n`],
     ['base64 with a char decoders skip', (s) => s.replace('AAECAwQF', 'AAEC*AwQF')],
     ['base64 lines of broken quads', (s) => s.replace('AAECAwQF', 'AAECA\r\nwQF')],
-    ['a bad quoted-printable escape', (s) => s.replace('=C3=A9', '=XY')],
-    ['lower-case quoted-printable hex', (s) => s.replace('=C3=A9', '=c3=a9')],
-    ['blanks before a quoted-printable line break', (s) => s.replace('the file.', 'the file. ')],
     ['a lone CR', (s) => s.replace('at noon', 'at\rnoon')],
     [
       'a blank line of spaces in a header block',
       (s) => s.replace('Subject: report\r\n', 'Subject: report\r\n  \r\n'),
     ],
-    ['MIME fields without MIME-Version', (s) => s.replace('MIME-Version: 1.0\r\n', '')],
     ['a boundary in RFC 2231 pieces', (s) => s.replace('boundary="b1"', 'boundary*0="b1"')],
     ['a repeated parameter', (s) => s.replace('boundary="b1"', 'boundary="b1"; boundary="b2"')],
     ['a comment in Content-Type', (s) => s.replace('multipart/mixed;', 'multipart/mixed (x);')],
     ['a digest', (s) => s.replace('multipart/mixed', 'multipart/digest')],
     [
-      'a part a boundary-guessing reader finds in text',
-      (s) => s.replace('see the file.', 'see the file.\r\n--x\r\nContent-Type: application/zip'),
+      'a part a boundary-guessing reader finds in a message without Content-Type',
+      () => 'Subject: x\r\n\r\nhi\r\n--x\r\nContent-Type: application/zip\r\n\r\nUEsDBA==\r\n',
+    ],
+    [
+      'a part a boundary-guessing reader finds in a message whose MIME fields some ignore',
+      (s) =>
+        s
+          .replace('MIME-Version: 1.0\r\n', '')
+          .replace('Caf=C3=A9', 'x\r\n--y\r\nContent-Type: text/plain\r\n'),
     ],
     ['a long epilogue', (s) => `${s}${'epilogue line\r\n'.repeat(200)}`],
     ['no empty line after the headers', () => 'Subject: x\r\nTo: y\r\n'],
@@ -134,6 +138,29 @@ describe('canonicalLeaves', () => {
     const changed = change(BASE);
     expect(changed).not.toBe(BASE);
     expect(canonical(changed)).toBeUndefined();
+  });
+
+  it('gives each way decoders read bad quoted-printable escapes', () => {
+    const raw = BASE.replace('Caf=C3=A9', 'Caf=C3=A9 =XY =c3');
+    const body = raw.slice(raw.indexOf('Caf='), raw.indexOf('\r\n--b1\r\nContent-Type: application'));
+    const modes: QpBadEscape[] = ['keep', 'drop-eq', 'drop-1', 'drop-2'];
+    const expected = new Set(modes.map((m) => decodeQuotedPrintable(body, m).toString('latin1')));
+    expect(expected.size).toBe(4);
+    const readings = canonical(raw)?.[0]?.readings.map((r) => r.toString('latin1'));
+    expect(readings).toHaveLength(4);
+    expect(new Set(readings)).toEqual(expected);
+  });
+
+  it('adds the plain-text reading of a message whose MIME fields lack MIME-Version', () => {
+    const raw = BASE.replace('MIME-Version: 1.0\r\n', '');
+    const leaves = canonical(raw);
+    expect(leaves?.map((l) => l.type)).toEqual(['text/plain', 'application/octet-stream', '']);
+    expect(leaves?.[2]?.readings.map((r) => r.toString('latin1'))).toEqual([
+      raw.slice(raw.indexOf('\r\n\r\n') + 4),
+    ]);
+    // A single text part reads the same either way: no second reading.
+    const single = 'Subject: x\r\nContent-Type: text/plain\r\n\r\nhello\r\n';
+    expect(canonical(single)?.map((l) => l.type)).toEqual(['text/plain']);
   });
 
   it('is undefined past the part and depth limits', () => {
@@ -163,11 +190,13 @@ describe('canonicalLeaves', () => {
           const leaves = canonical(raw.toString('latin1'));
           expect(leaves).toBeDefined();
           const files = (leaves ?? []).filter((l) => l.headers.includes('attachment'));
-          expect(files.map((l) => [...l.bytes])).toEqual(attachments.map((a) => [...a.content]));
+          expect(files.map((l) => l.readings.map((r) => [...r]))).toEqual(
+            attachments.map((a) => [[...a.content]]),
+          );
           if (text)
-            expect(leaves?.find((l) => l.type === 'text/plain')?.bytes.toString('utf8')).toBe(
-              text.replace(/\r?\n|\r/g, '\r\n'),
-            );
+            expect(
+              leaves?.find((l) => l.type === 'text/plain')?.readings.map((r) => r.toString('utf8')),
+            ).toEqual([text.replace(/\r?\n|\r/g, '\r\n')]);
         },
       ),
       { numRuns: 150 },
@@ -200,6 +229,17 @@ describe('extractFiles on canonical mail', () => {
     expect(canonical(raw)).toBeDefined();
     const x = await extract(raw);
     expect(x.files.map((f) => [f.source, f.detected?.ext])).toEqual([['mime', undefined]]);
+  });
+
+  it('finds a file an html part carries as a base64 data: URI', async () => {
+    const html = `<p>Your invoice:</p><a href="data:application/zip;base64,${zip.toString('base64')}">open</a>`;
+    const raw = BASE.replace('text/plain; charset=utf-8', 'text/html; charset=utf-8').replace(
+      'Caf=C3=A9 at noon, see the file.',
+      html.replace(/=/g, '=3D'),
+    );
+    expect(canonical(raw)).toBeDefined();
+    const x = await extract(raw);
+    expect(x.files.map((f) => [f.source, f.detected?.ext])).toContainEqual(['lenient', 'zip']);
   });
 
   it('finds every uuencoded file written in a text part', async () => {

@@ -270,8 +270,12 @@ describe('extractFiles with the lenient gates', () => {
           const splits = /(?:\r\n|\n|\r)[ \t\v\f]*(?:\r\n|\n|\r)|(?:^|[\r\n])--|[\r\n]$/;
           fc.pre(!isRaw || !splits.test(file.toString('latin1')));
           const encoded = isRaw ? encode(file) : text(encode(file));
+          // Content-Type twice: readers may disagree about such a message, so the full lenient pass reads it
+          // (canonical MIME's pass reads base64 in a text part as the text it is to every reader).
           const raw = Buffer.from(
-            text('From: a@example.org\nTo: b@example.com\nSubject: see below\nContent-Type: text/plain\n\n') +
+            text(
+              'From: a@example.org\nTo: b@example.com\nSubject: see below\nContent-Type: text/plain\nContent-Type: text/plain\n\n',
+            ) +
               text(`${before}\n\n`) +
               encoded +
               text(`\n\n${after}`),
