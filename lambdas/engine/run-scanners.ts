@@ -12,25 +12,18 @@ class ScannerTimeoutError extends Error {
 /**
  * Runs `scanners` on `input`; one ScanResult per scanner, in the order given. `input` may leave out
  * the parsed message when no scanner reads it (needsParse); one that does then yields its _ERROR.
+ * They start together, so one deadline (a timer and an abort signal) times them all: each still
+ * unfinished when it passes gets its own _ERROR, as with a timer of its own.
  */
 export async function runScanners(
   scanners: readonly Scanner[],
   input: ScanInput | RawScanInput,
   ctx: Omit<ScanContext, 'signal'>,
 ): Promise<ScanResult[]> {
-  return Promise.all(scanners.map((s) => runOne(s, input, ctx)));
-}
-
-async function runOne(
-  scanner: Scanner,
-  input: ScanInput | RawScanInput,
-  ctx: Omit<ScanContext, 'signal'>,
-): Promise<ScanResult> {
-  const started = performance.now();
   const controller = new AbortController();
   const timeoutMs = ctx.policy.scannerTimeoutMs;
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
+  const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const err = new ScannerTimeoutError(`timed out after ${timeoutMs} ms`);
       // Reject first: a scanner that answers its abort signal must not win the race with a partial result.
@@ -38,15 +31,31 @@ async function runOne(
       controller.abort(err);
     }, timeoutMs);
   });
+  // Every scanner may have finished when it passes: nothing else then awaits it.
+  deadline.catch(() => {});
+  const scanCtx = { ...ctx, signal: controller.signal };
   try {
-    const scanCtx = { ...ctx, signal: controller.signal };
+    return await Promise.all(scanners.map((s) => runOne(s, input, scanCtx, deadline)));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function runOne(
+  scanner: Scanner,
+  input: ScanInput | RawScanInput,
+  ctx: ScanContext,
+  deadline: Promise<never>,
+): Promise<ScanResult> {
+  const started = performance.now();
+  try {
     const scanning =
       scanner.reads === 'raw'
-        ? scanner.scan(input, scanCtx)
+        ? scanner.scan(input, ctx)
         : 'parsed' in input
-          ? scanner.scan(input, scanCtx)
+          ? scanner.scan(input, ctx)
           : Promise.reject(new Error('needs the parsed message, which this step did not parse'));
-    const findings = await Promise.race([scanning, timeout]);
+    const findings = await Promise.race([scanning, deadline]);
     return { scanner: scanner.name, family: scanner.family, findings, ms: elapsed(started) };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
@@ -58,8 +67,6 @@ async function runOne(
       ],
       ms: elapsed(started),
     };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

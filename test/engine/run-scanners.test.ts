@@ -29,12 +29,27 @@ describe('runScanners', () => {
   it('returns one result per scanner, turning a throw and a timeout into _ERROR findings', async () => {
     const config = testConfig({ policy: { scannerTimeoutMs: 50 } });
     const { signal: _s, ...ctx } = ctxFrom(config);
-    const results = await runScanners([ok, throws, hangs], await inputFrom(fixture('clean-plain.eml')), ctx);
-    expect(results.map((r) => r.scanner)).toEqual(['ok', 'throws', 'hangs']);
+    // Answers after a while, within the deadline: no error of its own while another times out.
+    const slow: Scanner = {
+      name: 'slow',
+      family: 'MIME',
+      scan: () => new Promise((resolve) => setTimeout(() => resolve([]), 10)),
+    };
+    const neverAnswers: Scanner = { name: 'never', family: 'CONTENT', scan: () => new Promise(() => {}) };
+    const results = await runScanners(
+      [ok, throws, hangs, slow, neverAnswers],
+      await inputFrom(fixture('clean-plain.eml')),
+      ctx,
+    );
+    expect(results.map((r) => r.scanner)).toEqual(['ok', 'throws', 'hangs', 'slow', 'never']);
     expect(results[0]?.findings).toEqual([{ symbol: 'GTUBE' }]);
     expect(results[1]?.findings).toEqual([{ symbol: 'URL_ERROR', evidence: 'throws: boom' }]);
     expect(results[2]?.findings).toEqual([
       { symbol: 'AUTH_ERROR', evidence: 'hangs: timed out after 50 ms' },
+    ]);
+    expect(results[3]?.findings).toEqual([]);
+    expect(results[4]?.findings).toEqual([
+      { symbol: 'CONTENT_ERROR', evidence: 'never: timed out after 50 ms' },
     ]);
     expect(sawAbort).toBe(true);
     for (const r of results) expect(r.ms).toBeGreaterThanOrEqual(0);
