@@ -34,6 +34,11 @@ export interface AuthOptions {
   readonly sender?: string;
   /** This host's name, for SPF's comments. */
   readonly mta: string;
+  /**
+   * Leave SPF out when there is no client IP (spf is then false): mailauth answers neutral without a
+   * lookup, a result only worded for its headers, and DMARC counts only an SPF pass.
+   */
+  readonly spfOnlyWithIp?: boolean;
 }
 
 /** authenticate()'s dkim, spf, arc and dmarc results. */
@@ -375,14 +380,17 @@ export async function authenticateMessage(message: Buffer, opts: AuthOptions): P
   // authenticate()'s HELO: the IP when none was given, an IP in brackets.
   let helo = opts.helo || ip;
   if (helo && isIP(helo)) helo = `[${helo}]`;
-  // Without an IP too, as authenticate() calls it: an SPF pass still counts for DMARC.
-  const spfResult = await spf({
-    resolver,
-    ip: ip as string,
-    mta,
-    ...(helo ? { helo } : {}),
-    ...(sender ? { sender } : {}),
-  });
+  // Without an IP too, as authenticate() calls it, unless asked not to.
+  const spfResult =
+    opts.spfOnlyWithIp && !ip
+      ? false
+      : await spf({
+          resolver,
+          ip: ip as string,
+          mta,
+          ...(helo ? { helo } : {}),
+          ...(sender ? { sender } : {}),
+        });
   // The verifier's ARC reading (its chain is false when there is none), which arc() takes as it is.
   const arcResult = await arc(dkim.arc as never, { resolver });
   const dmarcResult = await dmarc({

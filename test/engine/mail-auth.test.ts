@@ -4,7 +4,7 @@
 
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
-import { authenticate, dkimSign, sealMessage } from 'mailauth';
+import { authenticate, dkimSign, sealMessage, spf } from 'mailauth';
 import { parseHeaders } from 'mailauth/lib/tools.js';
 import { describe, expect, it } from 'vitest';
 import {
@@ -173,6 +173,47 @@ describe('authenticateMessage', () => {
         expect(ours.dkim).toEqual(theirs.dkim);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('without a client IP, SPF makes no lookup and never passes, so leaving it out changes nothing else', async () => {
+    const name = fc.stringMatching(/^[ -~]{0,30}$/);
+    await fc.assert(
+      fc.asyncProperty(
+        message,
+        fc.option(fc.oneof(name, fc.constantFrom('alice@example.org', 'x@example.net')), { nil: undefined }),
+        fc.option(name, { nil: undefined }),
+        async (m, sender, helo) => {
+          let lookups = 0;
+          const counting = async (n: string, rr: string) => {
+            lookups++;
+            return resolver(n, rr);
+          };
+          const alone = await spf({
+            resolver: counting as never,
+            ip: undefined as never,
+            mta: 'seg',
+            helo,
+            sender,
+          });
+          expect(lookups).toBe(0);
+          expect(alone.status.result).not.toBe('pass');
+          const raw = await build({ ...m, ip: undefined });
+          const opts = {
+            resolver: resolver as never,
+            mta: 'seg',
+            ...(helo ? { helo } : {}),
+            ...(sender ? { sender } : {}),
+          };
+          const whole = await authenticateMessage(raw, opts);
+          const without = await authenticateMessage(raw, { ...opts, spfOnlyWithIp: true });
+          expect(without.spf).toBe(false);
+          expect(
+            comparable({ ...without, spf: undefined, dkim: { ...without.dkim, arc: undefined } }),
+          ).toEqual(comparable({ ...whole, spf: undefined, dkim: { ...whole.dkim, arc: undefined } }));
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 

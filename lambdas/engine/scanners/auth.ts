@@ -124,8 +124,9 @@ export const auth: Scanner = {
       ...(envelope.helo ? { helo: envelope.helo } : {}),
       ...(envelope.mailFrom ? { sender: envelope.mailFrom } : {}),
       mta: 'seg',
+      // Without the client IP there is nothing for SPF to check; a verdict would be invented.
+      spfOnlyWithIp: true,
     });
-    // Without the client IP there is nothing for SPF to check; a verdict would be invented.
     const spf = envelope.remoteIp ? spfFinding(res.spf, offline) : undefined;
     // A method SES already answered is left to the ses-verdicts scanner: SES saw the SMTP session
     // itself, while we rebuild the client from its Received header, and one answer must not count twice.
