@@ -8,7 +8,7 @@
 // disagree more only where one of those fails; there the lenient extraction pass tries every reading.
 // This module only recognises the subset and returns its leaf parts; it judges nothing, never throws.
 
-import { isPlainBase64, quotedPrintableReadings } from './decoders.ts';
+import { decodeQuotedPrintable, isPlainBase64 } from './decoders.ts';
 
 /** A leaf part of a canonical message, and what readers may decode it to. */
 export interface CanonicalLeaf {
@@ -17,10 +17,12 @@ export interface CanonicalLeaf {
   /** Its Content-Type's type/subtype, lower-cased ('' when it has none: text/plain to readers). */
   readonly type: string;
   /**
-   * Its bytes as decoded: one reading, but for quoted-printable with bad escapes (one per way decoders
-   * treat them) and for a message read as plain text by readers that ignore MIME without MIME-Version.
+   * Its bytes as decoded (quoted-printable with its bad escapes dropped), and for a message whose MIME
+   * fields lack MIME-Version its body as the plain text readers that ignore them take it for.
    */
   readonly readings: readonly Buffer[];
+  /** A quoted-printable body as written: decoders differ on its bad escapes and breaks (decoders.ts). */
+  readonly quotedPrintable?: string;
 }
 
 export interface CanonicalLimits {
@@ -43,13 +45,21 @@ const PARAM = new RegExp(`;[ \\t]*(${TOKEN})=(?:(${TOKEN})|"([^"\\\\]*)")`, 'g')
 const BOUNDARY = /^[0-9A-Za-z'()+_,./:=? -]{0,69}[0-9A-Za-z'()+_,./:=?-]$/;
 const ENCODINGS = new Set(['7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
 const IDENTITY = new Set(['7bit', '8bit', 'binary']);
-const FIELD_NAME = /^[!-9;-~]+:/;
+// Field lines (a name, a colon) and their folds (blanks, then more than blanks), each with its line
+// break: a header block up to the empty line that ends it (a lone CR never gets this far).
+const HEADER_LINES = /(?:[!-9;-~]+:[^\n]*\n(?:[ \t]+[^ \t\r\n][^\n]*\n)*)*/y;
+// The fields that shape the reading: each at most once per header block.
+const STRUCTURAL_FIELD = /^(content-type|content-transfer-encoding|mime-version):/gim;
+const isBlank = (c: number): boolean => c === 32 || c === 9;
+/** A field value without the line breaks of its folds and of its end. */
+function unfold(value: string): string {
+  const line = value.endsWith('\r') ? value.slice(0, -1) : value;
+  return line.includes('\n') ? line.replace(/\r?\n/g, '') : line;
+}
 // A field to a lenient reader: blanks may stand before the colon.
 const FIELD_LIKE = /^[!-9;-~]+[ \t]*:/;
 // `1.0`, perhaps with a comment after it (as some mailers write their name there).
 const MIME_1_0 = /^[ \t]*1\.0[ \t]*(?:\([^()\\]*\)[ \t]*)?$/;
-// The fields that shape the reading: each at most once per header block.
-const STRUCTURAL = new Set(['content-type', 'content-transfer-encoding', 'mime-version']);
 
 /**
  * The leaf parts of `src` (a message as latin1 text) when it is canonical MIME within `limits`;
@@ -57,11 +67,17 @@ const STRUCTURAL = new Set(['content-type', 'content-transfer-encoding', 'mime-v
  */
 export function canonicalLeaves(src: string, limits: CanonicalLimits): CanonicalLeaf[] | undefined {
   // A lone CR is a line break to some readers and a character to others.
-  if (LONE_CR.test(src)) return undefined;
+  if (hasLoneCr(src)) return undefined;
   const walk = new Walk(src, limits);
   return walk.entity(0, src.length, 0, 'message') && !walk.hasStrayPart() ? walk.leaves : undefined;
 }
-const LONE_CR = /\r(?!\n)/;
+
+/** Whether a CR stands anywhere but before an LF (one native search per line, not a regex at each char). */
+function hasLoneCr(src: string): boolean {
+  for (let i = src.indexOf('\r'); i >= 0; i = src.indexOf('\r', i + 2))
+    if (src.charCodeAt(i + 1) !== 10) return true;
+  return false;
+}
 
 class Walk {
   readonly leaves: CanonicalLeaf[] = [];
@@ -126,9 +142,16 @@ class Walk {
       const boundary = type.params.get('boundary');
       return boundary !== undefined && this.multipart(boundary, bodyStart, end, depth);
     }
-    const readings = decoded(this.src.slice(bodyStart, end), encoding);
-    if (!readings) return false;
-    this.leaves.push({ headers: this.src.slice(start, bodyStart), type: type.type, readings });
+    const body = this.src.slice(bodyStart, end);
+    const bytes = decoded(body, encoding);
+    if (!bytes) return false;
+    const headers = this.src.slice(start, bodyStart);
+    this.leaves.push({
+      headers,
+      type: type.type,
+      readings: [bytes],
+      ...(encoding === 'quoted-printable' ? { quotedPrintable: body } : {}),
+    });
     return true;
   }
 
@@ -157,35 +180,38 @@ class Walk {
     start: number,
     end: number,
   ): { fields: Map<string, string>; bodyStart: number } | undefined {
-    const fields = new Map<string, string>();
-    let current: string | undefined;
-    for (let p = start; p < end; ) {
-      const nl = this.src.indexOf('\n', p);
-      const lineEnd = nl < 0 || nl >= end ? end : nl;
-      const next = lineEnd + 1;
-      const line = this.src.slice(p, this.src.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd);
-      if (line === '') return p === start || next > end ? undefined : { fields, bodyStart: next };
-      const c = line.charCodeAt(0);
-      if (c === 32 || c === 9) {
-        // A fold: continues the field before it; a blank line here ends the block for some readers.
-        if (p === start || line.trim() === '') return undefined;
-        if (current !== undefined) fields.set(current, `${fields.get(current)}${line}`);
-      } else {
-        const m = FIELD_NAME.exec(line);
-        if (!m) return undefined;
-        const name = m[0].slice(0, -1).toLowerCase();
-        if (STRUCTURAL.has(name)) {
-          if (fields.has(name)) return undefined;
-          fields.set(name, line.slice(m[0].length));
-          current = name;
-        } else current = undefined;
-      }
-      p = next;
+    const src = this.src;
+    HEADER_LINES.lastIndex = start;
+    HEADER_LINES.exec(src);
+    const blockEnd = HEADER_LINES.lastIndex;
+    let bodyStart: number;
+    if (blockEnd === start) return undefined;
+    if (blockEnd >= end) {
+      // Headers up to a range that ends after a line break (the one a delimiter line takes for its
+      // own): an empty body.
+      if (src.charCodeAt(end - 1) !== 10 || end >= src.length) return undefined;
+      bodyStart = end;
+    } else {
+      // The empty line that ends the block.
+      const c = src.charCodeAt(blockEnd);
+      if (c === 10) bodyStart = blockEnd + 1;
+      else if (c === 13 && src.charCodeAt(blockEnd + 1) === 10) bodyStart = blockEnd + 2;
+      else return undefined;
+      if (bodyStart > end) return undefined;
     }
-    // Headers, then the line break a delimiter line takes for its own: an empty body.
-    return end > start && this.src.charCodeAt(end - 1) === 10 && end < this.src.length
-      ? { fields, bodyStart: end }
-      : undefined;
+    const block = src.slice(start, Math.min(blockEnd, end));
+    const fields = new Map<string, string>();
+    STRUCTURAL_FIELD.lastIndex = 0;
+    for (let m = STRUCTURAL_FIELD.exec(block); m; m = STRUCTURAL_FIELD.exec(block)) {
+      const name = (m[1] as string).toLowerCase();
+      if (fields.has(name)) return undefined;
+      // The value runs to the line break before the next line that is not a fold.
+      let stop = block.indexOf('\n', STRUCTURAL_FIELD.lastIndex);
+      while (stop >= 0 && stop + 1 < block.length && isBlank(block.charCodeAt(stop + 1)))
+        stop = block.indexOf('\n', stop + 1);
+      fields.set(name, unfold(block.slice(STRUCTURAL_FIELD.lastIndex, stop < 0 ? block.length : stop)));
+    }
+    return { fields, bodyStart };
   }
 
   /** The parts of a multipart body in [start, end) between its delimiter lines. */
@@ -240,22 +266,18 @@ function contentType(value: string): { type: string; params: Map<string, string>
 }
 
 /**
- * The body's bytes under `encoding`, each way decoders read it: base64 only as encoders write it (whole
- * quads: every decoder reads the same); quoted-printable every way decoders treat bad escapes.
+ * The body's bytes under `encoding`: base64 only as encoders write it (whole quads: every decoder reads
+ * the same); quoted-printable with bad escapes dropped (the other ways are the caller's to read).
  */
-function decoded(body: string, encoding: string): Buffer[] | undefined {
-  if (IDENTITY.has(encoding)) return [Buffer.from(body, 'latin1')];
+function decoded(body: string, encoding: string): Buffer | undefined {
+  if (IDENTITY.has(encoding)) return Buffer.from(body, 'latin1');
   if (encoding === 'base64') {
     let bytes: Buffer | undefined;
     const read = () => {
       bytes ??= Buffer.from(body, 'base64');
       return bytes;
     };
-    return isPlainBase64(body, read) ? [read()] : undefined;
+    return isPlainBase64(body, read) ? read() : undefined;
   }
-  const readings: Buffer[] = [];
-  for (const { bytes } of quotedPrintableReadings(body, QP_MODES))
-    if (!readings.some((r) => r === bytes || r.equals(bytes))) readings.push(bytes);
-  return readings;
+  return decodeQuotedPrintable(body, 'drop-eq');
 }
-const QP_MODES = ['drop-eq', 'keep', 'drop-1', 'drop-2'] as const;

@@ -22,6 +22,7 @@ import {
   decodeUuencode,
   decodeYenc,
   isPlainBase64,
+  type QpBadEscape,
   quotedPrintableReadings,
   wholeQuadsOf,
 } from './decoders.ts';
@@ -358,15 +359,24 @@ class Collector {
     const offered = new WeakSet<Buffer>();
     for (const leaf of leaves) {
       const name = fileNameIn(leaf.headers);
+      const meta = (c: Candidate) => ({
+        name: c.name ?? name,
+        path,
+        declaredType: leaf.type,
+        source: 'lenient' as const,
+      });
+      const judge = async (c: Candidate) => {
+        for (const bytes of this.toJudge(c.bytes, offered)) await this.add(bytes, meta(c), depth, true);
+      };
       for (const reading of leaf.readings) {
         if (this.isMimeFile(reading)) continue;
-        const text = reading.toString('latin1');
-        const found: Candidate[] = [{ bytes: reading }, ...inText(text, this.limits.maxFileBytes)];
-        for (const c of found) {
-          const meta = { name: c.name ?? name, path, declaredType: leaf.type, source: 'lenient' as const };
-          for (const bytes of this.toJudge(c.bytes, offered)) await this.add(bytes, meta, depth, true);
-        }
+        await judge({ bytes: reading });
+        for (const c of inText(reading.toString('latin1'), this.limits.maxFileBytes)) await judge(c);
       }
+      // The ways other decoders treat bad escapes and breaks: files as they stand, if any may be one.
+      if (leaf.quotedPrintable !== undefined)
+        for (const item of quotedPrintableCandidates(leaf.quotedPrintable, OTHER_QP_MODES))
+          for (const c of 'bytes' in item ? [item] : (await item.may()) ? item.give() : []) await judge(c);
     }
   }
 
@@ -391,19 +401,22 @@ function fileNameIn(headers: string): string {
 function inText(text: string, maxBytes: number): Candidate[] {
   const out: Candidate[] = [];
   DATA_URI.lastIndex = 0;
-  for (let m = DATA_URI.exec(text), n = 0; m && n < MAX_DATA_URIS; m = DATA_URI.exec(text), n++)
+  for (
+    let m = DATA_MARK.test(text) ? DATA_URI.exec(text) : null, n = 0;
+    m && n < MAX_DATA_URIS;
+    m = DATA_URI.exec(text), n++
+  )
     out.push({ bytes: Buffer.from(m[1] as string, 'base64') });
-  // uuencode needs no begin line: the text from its start, then from each begin line after the first.
-  const uuStarts = [0, ...startsOf(text, UU_BEGIN_AT).slice(1)];
-  for (const at of uuStarts) {
-    const uu = decodeUuencode(at ? text.slice(at) : text);
+  // Readers decode uuencode from a begin line (the full pass also reads data lines with none).
+  for (const at of text.includes('begin') ? startsOf(text, UU_BEGIN_AT) : []) {
+    const uu = decodeUuencode(text.slice(at));
     if (uu) out.push(uu);
   }
-  for (const at of startsOf(text, YENC_AT)) {
+  for (const at of text.includes('=ybegin') ? startsOf(text, YENC_AT) : []) {
     const y = decodeYenc(text.slice(at));
     if (y) out.push(y);
   }
-  for (const at of startsOf(text, BINHEX_AT)) {
+  for (const at of mayHoldBinhex(text) ? startsOf(text, BINHEX_AT) : []) {
     const b = decodeBinhex(text.slice(at), maxBytes);
     if (b) out.push(b);
   }
@@ -411,6 +424,7 @@ function inText(text: string, maxBytes: number): Candidate[] {
 }
 // `data:` then a media type and parameters, `;base64,` and the payload (blanks included: html may wrap it).
 const DATA_URI = /data:[^\s,;"'<>]*(?:;[^\s,;"'<>]*)*;base64,([A-Za-z0-9+/=\s]+)/gi;
+const DATA_MARK = /data:/i;
 const MAX_DATA_URIS = 16;
 const UU_BEGIN_AT = /(?:^|\n)begin(?:-base64)?[ \t]+[0-7]{3,4}[ \t]/g;
 const YENC_AT = /^=ybegin/gm;
@@ -746,23 +760,7 @@ function* candidates(body: string, maxBytes: number, b64: Base64Body): Generator
     // cost about what decoding them does.
     for (let i = 0; i < BASE64_TEXTS.length; i++) yield { bytes: b64.reading(i) };
   }
-  if (/=[0-9A-Fa-f]{2}/.test(body)) {
-    const modes = ['drop-eq', 'keep', 'drop-1', 'drop-2'] as const;
-    const all = () => Array.from(quotedPrintableReadings(body, modes), ({ bytes }) => ({ bytes }));
-    if (quotedPrintableMayCarveZip(body)) yield* all();
-    else {
-      // Ruling the ISO 9660 mark out of every quoted-printable reading is not worth it: big bodies judge by 32 KB.
-      const heads = decodedHeads(
-        body,
-        headBytesFor(body.length, false),
-        // All four at once: they share their soft-break removal and, without bad escapes, their bytes.
-        (b) => Array.from(quotedPrintableReadings(b, modes), (r) => r.bytes),
-      );
-      if (!heads) yield* all();
-      else if (!heads.every((h) => mayBeFileNow(h, body.length) === false))
-        yield { may: () => someMayBeFile(heads, body.length), give: all };
-    }
-  }
+  if (/=[0-9A-Fa-f]{2}/.test(body)) yield* quotedPrintableCandidates(body, QP_MODES);
   const uu = b64.uuencoded();
   if (uu) yield uu;
   if (body.includes('=ybegin')) {
@@ -781,6 +779,34 @@ function* candidates(body: string, maxBytes: number, b64: Base64Body): Generator
     const head = Buffer.from(body.slice(0, want), 'latin1');
     if (mayBeFileNow(head, body.length, noIsoMark) !== false)
       yield { may: () => mayBeFile(head, body.length, noIsoMark), give: raw };
+  }
+}
+
+const QP_MODES: readonly QpBadEscape[] = ['drop-eq', 'keep', 'drop-1', 'drop-2'];
+// A canonical part's reading is drop-eq's.
+const OTHER_QP_MODES: readonly QpBadEscape[] = ['keep', 'drop-1', 'drop-2'];
+
+/**
+ * `body`'s quoted-printable readings in `modes`, decoded in full only when the first bytes of one may be
+ * a file or a zip's end record may stand in one (where carveZips cuts).
+ */
+function* quotedPrintableCandidates(
+  body: string,
+  modes: readonly QpBadEscape[],
+): Generator<Candidate | Gated> {
+  const all = () => Array.from(quotedPrintableReadings(body, modes), ({ bytes }) => ({ bytes }));
+  if (quotedPrintableMayCarveZip(body)) yield* all();
+  else {
+    // Ruling the ISO 9660 mark out of every quoted-printable reading is not worth it: big bodies judge by 32 KB.
+    const heads = decodedHeads(
+      body,
+      headBytesFor(body.length, false),
+      // All at once: they share their soft-break removal and, without bad escapes, their bytes.
+      (b) => Array.from(quotedPrintableReadings(b, modes), (r) => r.bytes),
+    );
+    if (!heads) yield* all();
+    else if (!heads.every((h) => mayBeFileNow(h, body.length) === false))
+      yield { may: () => someMayBeFile(heads, body.length), give: all };
   }
 }
 
