@@ -204,6 +204,18 @@ describe('ReadingTokenizer', () => {
     '<?x?>',
     '<br/>',
     '\u00e9',
+    '<td width=10 height = "5"\n   class=\'x\' nowrap>',
+    '<img  src=u alt=a/>',
+    '</div >',
+    '</ div\t>',
+    '<a\thref',
+    'title',
+    ' =',
+    '  \n ',
+    '<font',
+    '<stylex>',
+    '<sc',
+    '</style ',
   );
   it('gives the events htmlparser2’s Tokenizer gives, at the same offsets, however the html is written', () => {
     fc.assert(
