@@ -348,6 +348,38 @@ export function cssColor(value: string | undefined): string | undefined {
   return NAMED_COLORS[/^[a-z]+/.exec(v)?.[0] ?? ''];
 }
 
+/** What an inline style says of its element: whether it hides it, and the colors it sets (raw and read). */
+interface StyleReading {
+  readonly hides: boolean;
+  readonly color: string | undefined;
+  readonly colorValue: string | undefined;
+  readonly bg: string | undefined;
+  readonly bgValue: string | undefined;
+}
+
+// Styles read already: a message (and the next, from the same template) repeats a few styles on many
+// elements, each read by four regular expressions. Bounded: the styles come from the mail.
+const styleReadings = new Map<string, StyleReading>();
+const MAX_STYLE_READINGS = 2000;
+
+/** What `style` (at most STYLE_CHARS of a style attribute) says, read once per distinct style. */
+function readStyle(style: string): StyleReading {
+  let read = styleReadings.get(style);
+  if (read) return read;
+  const color = STYLE_COLOR.exec(style)?.[1];
+  const bg = STYLE_BG.exec(style)?.[1];
+  read = {
+    hides: style !== '' && (HIDING.test(style) || (COLLAPSED.test(style) && OVERFLOW_HIDDEN.test(style))),
+    color,
+    colorValue: cssColor(color),
+    bg,
+    bgValue: cssColor(bg),
+  };
+  if (styleReadings.size >= MAX_STYLE_READINGS) styleReadings.clear();
+  styleReadings.set(style, read);
+  return read;
+}
+
 /** What the html shows and hides, counted in the same pass as its links. */
 export interface HtmlStats {
   /** Non-space characters of text a reader sees. */
@@ -510,12 +542,11 @@ export function readHtml(html: string, withText: boolean): HtmlReading {
             // Most elements style nothing: they share their parent's frame.
             frames.push(parent);
           } else {
-            const hides =
-              style !== '' && (HIDING.test(style) || (COLLAPSED.test(style) && OVERFLOW_HIDDEN.test(style)));
+            const read = readStyle(style);
             frames.push({
-              hidden: parent.hidden || hides || attrs['hidden'] !== undefined,
-              color: cssColor(STYLE_COLOR.exec(style)?.[1] ?? attrs['color']) ?? parent.color,
-              bg: cssColor(STYLE_BG.exec(style)?.[1] ?? attrs['bgcolor']) ?? parent.bg,
+              hidden: parent.hidden || read.hides || attrs['hidden'] !== undefined,
+              color: (read.color !== undefined ? read.colorValue : cssColor(attrs['color'])) ?? parent.color,
+              bg: (read.bg !== undefined ? read.bgValue : cssColor(attrs['bgcolor'])) ?? parent.bg,
             });
           }
           if (NO_TEXT_ELEMENTS.has(name)) noText++;

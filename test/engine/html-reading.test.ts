@@ -127,6 +127,22 @@ describe('readHtml counts and links', () => {
     expect(reading.text).toBe('go [https://first.example/]hidpic [i.png]');
   });
 
+  it('reads a repeated style the same each time: its colors win over the color attributes, which fill in', () => {
+    const html =
+      '<div style="color:#fff">a</div><div style="color:#fff" bgcolor="#000">bb</div>' +
+      '<p style="color:#fff;background:#fff">ccc</p><p style="color:#fff;background:#fff" bgcolor="#000">dddd</p>' +
+      '<div style="display:none"><span style="color:#fff">eeeee</span></div><span style="color:#fff">ffffff</span>' +
+      '<font color="#ffffff" style="x:y">g</font><font color="#000" style="x:y">hh</font>' +
+      '<td bgcolor="#000"><b style="color:#fff">iii</b></td>';
+    // Hidden: white on the white page (a, ffffff, g), on a white background set with it (ccc, dddd: the
+    // style's background wins over bgcolor), or under display:none (eeeee). Shown: bb, hh and iii.
+    for (let pass = 0; pass < 2; pass++) {
+      const { stats } = readHtml(html, false);
+      expect(stats.hiddenChars).toBe(1 + 3 + 4 + 5 + 6 + 1);
+      expect(stats.visibleChars).toBe(2 + 2 + 3);
+    }
+  });
+
   it('bounds a million links and 100,000 open elements: links capped, text still read, flagged too deep', () => {
     const many = Array.from({ length: 200_000 }, (_, i) => `<a href=//${i.toString(36)}.x>w</a>`).join('');
     const flood = readHtml(many, true);
