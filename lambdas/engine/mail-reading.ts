@@ -585,17 +585,6 @@ const hexValue = (c: number): number =>
 
 const isBlank = (c: number | undefined): boolean => c === 0x20 || c === 0x09;
 
-/** Whether a blank stands before a line break (CR or LF) or at the end: libqp's first step drops those. */
-function hasBlankBeforeBreak(body: Buffer): boolean {
-  return (
-    isBlank(body[body.length - 1]) ||
-    body.includes(' \n') ||
-    body.includes(' \r') ||
-    body.includes('\t\n') ||
-    body.includes('\t\r')
-  );
-}
-
 /**
  * libqp.decode's bytes, read on the body's bytes instead of a string of them (a third less work). libqp
  * takes three steps, each on what the one before left: the blanks ending a line or the body go, then
@@ -607,53 +596,71 @@ function hasBlankBeforeBreak(body: Buffer): boolean {
 export function decodeQuotedPrintable(body: Uint8Array): Buffer {
   const input = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const out = Buffer.allocUnsafeSlow(input.length);
-  let src: Uint8Array = input;
-  let n = input.length;
-  if (hasBlankBeforeBreak(input)) {
-    n = 0;
-    for (let i = 0; i < input.length; ) {
-      const c = input[i]!;
-      if (!isBlank(c)) {
-        out[n++] = c;
-        i++;
-        continue;
-      }
-      let j = i + 1;
-      while (j < input.length && isBlank(input[j])) j++;
-      // A run of blanks is kept unless a line break or the end follows it.
-      if (j < input.length && input[j] !== 0x0a && input[j] !== 0x0d) while (i < j) out[n++] = input[i++]!;
-      i = j;
+  // Most bodies have no blank before a break: the pass that finds one undoes the escapes too, and is
+  // taken again, on what the first step leaves, only when it did find one. Writing on `out` while
+  // reading it is safe: no more is written than has been read.
+  const k = unescapeQuotedPrintable(input, input.length, out);
+  if (k >= 0) return out.subarray(0, k);
+  const n = dropBlanksBeforeBreaks(input, out);
+  return out.subarray(0, unescapeQuotedPrintable(out, n, out));
+}
+
+/** libqp's first step: each run of blanks before a line break (CR or LF) or the end goes. Its length. */
+function dropBlanksBeforeBreaks(input: Uint8Array, out: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < input.length; ) {
+    const c = input[i]!;
+    if (!isBlank(c)) {
+      out[n++] = c;
+      i++;
+      continue;
     }
-    src = out;
+    let j = i + 1;
+    while (j < input.length && isBlank(input[j])) j++;
+    // A run of blanks is kept unless a line break or the end follows it.
+    if (j < input.length && input[j] !== 0x0a && input[j] !== 0x0d) while (i < j) out[n++] = input[i++]!;
+    i = j;
   }
-  // The length of the soft line break at p (= before LF, CRLF or the end), 0 when there is none.
-  const softBreak = (p: number): number => {
-    if (src[p] !== 0x3d) return 0;
-    if (p + 1 === n || src[p + 1] === 0x0a) return p + 1 === n ? 1 : 2;
-    return src[p + 1] === 0x0d && p + 2 < n && src[p + 2] === 0x0a ? 3 : 0;
-  };
-  // Where the first character the soft breaks leave is, at or after p (n when none is left).
-  const kept = (p: number): number => {
-    for (let skip = softBreak(p); skip > 0; skip = softBreak(p)) p += skip;
-    return p;
-  };
-  // Writing on `src` itself is safe: no more is written than has been read.
+  return n;
+}
+
+/** The length of the soft line break at p in src's first n bytes (= before LF, CRLF or the end), 0 when none. */
+function softBreakAt(src: Uint8Array, n: number, p: number): number {
+  if (src[p] !== 0x3d) return 0;
+  if (p + 1 === n) return 1;
+  if (src[p + 1] === 0x0a) return 2;
+  return src[p + 1] === 0x0d && p + 2 < n && src[p + 2] === 0x0a ? 3 : 0;
+}
+
+/** Where the first byte the soft breaks leave is, at or after p (n when none is left). */
+function keptFrom(src: Uint8Array, n: number, p: number): number {
+  for (let skip = softBreakAt(src, n, p); skip > 0; skip = softBreakAt(src, n, p)) p += skip;
+  return p;
+}
+
+/**
+ * libqp's other two steps in one pass over src's first n bytes, written to out: the length written,
+ * or -1 when a blank stands before a line break (CR or LF) or at the end (the first step has work).
+ */
+function unescapeQuotedPrintable(src: Uint8Array, n: number, out: Uint8Array): number {
+  if (n > 0 && isBlank(src[n - 1])) return -1;
   let k = 0;
   for (let i = 0; i < n; i++) {
     const c = src[i]!;
     if (c !== 0x3d) {
+      if ((c === 0x0a || c === 0x0d) && i > 0 && isBlank(src[i - 1])) return -1;
       out[k++] = c;
       continue;
     }
-    const skip = softBreak(i);
+    const skip = softBreakAt(src, n, i);
     if (skip > 0) {
       i += skip - 1;
       continue;
     }
-    const first = kept(i + 1);
+    const first = keptFrom(src, n, i + 1);
     const hi = first < n ? hexValue(src[first]!) : -1;
     if (hi >= 0) {
-      const second = kept(first + 1);
+      const second = keptFrom(src, n, first + 1);
       const lo = second < n ? hexValue(src[second]!) : -1;
       if (lo >= 0) {
         out[k++] = hi * 16 + lo;
@@ -663,7 +670,7 @@ export function decodeQuotedPrintable(body: Uint8Array): Buffer {
     }
     out[k++] = c;
   }
-  return out.subarray(0, k);
+  return k;
 }
 
 /**
