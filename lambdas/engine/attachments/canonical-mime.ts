@@ -38,9 +38,9 @@ const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 // type/subtype, then `; name=value` parameters (a token or a quoted string without escapes), nothing else:
 // no comments, no blanks around `=`, no encoded words outside quotes.
 const CONTENT_TYPE = new RegExp(
-  `^[ \\t]*(${TOKEN})/(${TOKEN})[ \\t]*((?:;[ \\t]*${TOKEN}=(?:${TOKEN}|"[^"\\\\]*")[ \\t]*)*);?[ \\t]*$`,
+  `^[ \\t]*(${TOKEN})/(${TOKEN})[ \\t]*((?:;[ \\t]*${TOKEN}[ \\t]*=[ \\t]*(?:${TOKEN}|"[^"\\\\]*")[ \\t]*)*);?[ \\t]*$`,
 );
-const PARAM = new RegExp(`;[ \\t]*(${TOKEN})=(?:(${TOKEN})|"([^"\\\\]*)")`, 'g');
+const PARAM = new RegExp(`;[ \\t]*(${TOKEN})([ \\t]*=[ \\t]*)(?:(${TOKEN})|"([^"\\\\]*)")`, 'g');
 // RFC 2046's boundary characters, 1 to 70 of them, not ending in a space.
 const BOUNDARY = /^[0-9A-Za-z'()+_,./:=? -]{0,69}[0-9A-Za-z'()+_,./:=?-]$/;
 const ENCODINGS = new Set(['7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
@@ -93,13 +93,15 @@ class Walk {
   ) {}
 
   /** Reads the entity in [start, end), a whole message or a part: false when it is not canonical. */
-  entity(start: number, end: number, depth: number, kind: 'message' | 'part'): boolean {
+  entity(start: number, end: number, depth: number, kind: 'message' | 'part' | 'digest part'): boolean {
     if (++this.parts > this.limits.maxParts || depth > this.limits.maxDepth) return false;
     const block = this.headerBlock(start, end);
     if (!block) return false;
     const { fields, bodyStart } = block;
     const ct = fields.get('content-type');
     const cte = fields.get('content-transfer-encoding');
+    // A digest's part without a type is a message to readers that know digests, text to others.
+    if (kind === 'digest part' && ct === undefined) return false;
     // Without MIME-Version some readers ignore the other MIME fields: the body is plain text to them.
     const plainToSome =
       kind === 'message' &&
@@ -137,10 +139,11 @@ class Walk {
       if (!IDENTITY.has(encoding)) return false;
       if (type.type === 'message/rfc822' || type.type === 'message/global')
         return this.entity(bodyStart, end, depth + 1, 'message');
-      // digest's parts default to message/rfc822; partial and external-body are read differently.
-      if (major === 'message' || type.type === 'multipart/digest') return false;
+      // message/partial and external-body are read differently by different readers.
+      if (major === 'message') return false;
       const boundary = type.params.get('boundary');
-      return boundary !== undefined && this.multipart(boundary, bodyStart, end, depth);
+      const parts = type.type === 'multipart/digest' ? 'digest part' : 'part';
+      return boundary !== undefined && this.multipart(boundary, bodyStart, end, depth, parts);
     }
     const body = this.src.slice(bodyStart, end);
     const bytes = decoded(body, encoding);
@@ -215,7 +218,13 @@ class Walk {
   }
 
   /** The parts of a multipart body in [start, end) between its delimiter lines. */
-  private multipart(boundary: string, start: number, end: number, depth: number): boolean {
+  private multipart(
+    boundary: string,
+    start: number,
+    end: number,
+    depth: number,
+    parts: 'part' | 'digest part',
+  ): boolean {
     if (!BOUNDARY.test(boundary)) return false;
     const delimiter = `--${boundary}`;
     let partStart = -1;
@@ -239,7 +248,7 @@ class Walk {
       const before = i === start ? i : i - (this.src.charCodeAt(i - 2) === 13 ? 2 : 1);
       if (partStart < 0) {
         if (before - start > MAX_PREAMBLE_CHARS) return false;
-      } else if (!this.entity(partStart, Math.max(partStart, before), depth + 1, 'part')) return false;
+      } else if (!this.entity(partStart, Math.max(partStart, before), depth + 1, parts)) return false;
       if (rest === '--') {
         closed = true;
         if (end - Math.min(end, lineEnd + 1) > MAX_PREAMBLE_CHARS) return false;
@@ -258,9 +267,11 @@ function contentType(value: string): { type: string; params: Map<string, string>
   const params = new Map<string, string>();
   for (const p of (m[3] ?? '').matchAll(PARAM)) {
     const name = (p[1] as string).toLowerCase();
-    // A repeated parameter, or a boundary in RFC 2231 pieces, is read differently by different readers.
-    if (params.has(name) || (name.startsWith('boundary') && name !== 'boundary')) return undefined;
-    params.set(name, p[2] ?? p[3] ?? '');
+    // A repeated parameter, a boundary in RFC 2231 pieces or with blanks around its `=` is read
+    // differently by different readers (blanks around another's `=` change no part).
+    if (params.has(name) || (name.startsWith('boundary') && (name !== 'boundary' || p[2] !== '=')))
+      return undefined;
+    params.set(name, p[3] ?? p[4] ?? '');
   }
   return { type: `${m[1]}/${m[2]}`.toLowerCase(), params };
 }

@@ -118,7 +118,14 @@ describe('canonicalLeaves', () => {
     ['a boundary in RFC 2231 pieces', (s) => s.replace('boundary="b1"', 'boundary*0="b1"')],
     ['a repeated parameter', (s) => s.replace('boundary="b1"', 'boundary="b1"; boundary="b2"')],
     ['a comment in Content-Type', (s) => s.replace('multipart/mixed;', 'multipart/mixed (x);')],
-    ['a digest', (s) => s.replace('multipart/mixed', 'multipart/digest')],
+    [
+      'a digest part without a type',
+      (s) =>
+        s
+          .replace('multipart/mixed', 'multipart/digest')
+          .replace('Content-Type: text/plain; charset=utf-8\r\n', ''),
+    ],
+    ["blanks around a boundary's =", (s) => s.replace('boundary="b1"', 'boundary = "b1"')],
     [
       'a part a boundary-guessing reader finds in a message without Content-Type',
       () => 'Subject: x\r\n\r\nhi\r\n--x\r\nContent-Type: application/zip\r\n\r\nUEsDBA==\r\n',
@@ -158,6 +165,14 @@ describe('canonicalLeaves', () => {
     // A single text part reads the same either way: no second reading.
     const single = 'Subject: x\r\nContent-Type: text/plain\r\n\r\nhello\r\n';
     expect(canonical(single)?.map((l) => l.type)).toEqual(['text/plain']);
+  });
+
+  it("reads a digest whose parts name their types, and blanks around another parameter's =", () => {
+    const raw = BASE.replace('multipart/mixed', 'multipart/digest').replace(
+      'charset=utf-8',
+      'charset = utf-8',
+    );
+    expect(canonical(raw)?.map((l) => l.type)).toEqual(['text/plain', 'application/octet-stream']);
   });
 
   it('is undefined past the part and depth limits', () => {
