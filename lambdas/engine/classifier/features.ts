@@ -9,6 +9,83 @@
 
 import { parse } from 'tldts';
 import type { ParsedMessage } from '../types.ts';
+import { FNV_START, fnvOn, type HashedFeatures, hashFeature } from './model.ts';
+
+const FNV_PRIME = 0x01000193;
+const SPACE = 0x20;
+
+/**
+ * A message's features, deduplicated, in first-seen order: each one's hashFeature, and its name only
+ * when asked. Scoring names only the strongest few, so the many word pairs are never joined into
+ * strings (a new joined string is costly to hash, to store in a set and to read back char by char):
+ * a pair is told apart by its words' numbers, and its hash carried on from its first word's.
+ */
+export class FeatureList implements HashedFeatures {
+  readonly hashes: number[] = [];
+  // A feature's name: heads[i], or heads[i] + " " + tails[i] for a word pair.
+  private readonly heads: string[] = [];
+  private readonly tails: (string | undefined)[] = [];
+  // The names given whole (add). None can equal a word or pair from grams: those have no ":" (words
+  // are letters and digits) or start with "s:", which no whole name does.
+  private readonly whole = new Set<string>();
+
+  get length(): number {
+    return this.hashes.length;
+  }
+
+  name(i: number): string {
+    const tail = this.tails[i];
+    return tail === undefined ? this.heads[i]! : `${this.heads[i]} ${tail}`;
+  }
+
+  names(): string[] {
+    return this.heads.map((_, i) => this.name(i));
+  }
+
+  /** Adds a feature by name, unless it is there already. */
+  add(feature: string): void {
+    if (this.whole.has(feature)) return;
+    this.whole.add(feature);
+    this.push(hashFeature(feature), feature, undefined);
+  }
+
+  /** Adds the unigram and bigram features of a word list (once per prefix), the prefix naming the field. */
+  grams(prefix: string, ws: readonly string[]): void {
+    const start = fnvOn(FNV_START, prefix);
+    // Each distinct word's number, and FNV's state after prefix + word.
+    const ids = new Map<string, number>();
+    const states: number[] = [];
+    // Pairs seen, as first * ws.length + second (a small integer: no string made).
+    const pairs = new Set<number>();
+    let previous = -1;
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i]!;
+      let id = ids.get(w);
+      if (id === undefined) {
+        id = states.length;
+        ids.set(w, id);
+        const state = fnvOn(start, w);
+        states.push(state);
+        this.push(state >>> 0, prefix + w, undefined);
+      }
+      if (previous >= 0) {
+        const pair = previous * ws.length + id;
+        if (!pairs.has(pair)) {
+          pairs.add(pair);
+          const state = fnvOn(Math.imul(states[previous]! ^ SPACE, FNV_PRIME), w);
+          this.push(state >>> 0, prefix + ws[i - 1], w);
+        }
+      }
+      previous = id;
+    }
+  }
+
+  private push(hash: number, head: string, tail: string | undefined): void {
+    this.hashes.push(hash);
+    this.heads.push(head);
+    this.tails.push(tail);
+  }
+}
 
 // Bounded work per message: the start of the body says what the message is.
 export const MAX_BODY_CHARS = 12_000;
@@ -114,23 +191,20 @@ export function cleanBody(text: string): string {
   return withoutEmails(body.slice(0, MAX_BODY_CHARS)).replace(URL_IN_TEXT, ' ');
 }
 
-/** Unigram and bigram features of a word list, with a prefix naming the field. */
-function grams(out: Set<string>, prefix: string, ws: readonly string[]): void {
-  for (let i = 0; i < ws.length; i++) {
-    out.add(prefix + ws[i]);
-    if (i > 0) out.add(`${prefix}${ws[i - 1]} ${ws[i]}`);
-  }
+function addTextFeatures(out: FeatureList, subject: string, body: string): void {
+  out.grams('s:', words(withoutEmails(subject)).slice(0, 40));
+  out.grams('', words(cleanBody(body)));
 }
 
 /** Features of a subject and body: what a text-only training corpus can also give. */
-export function textFeatures(subject: string, body: string, out = new Set<string>()): Set<string> {
-  grams(out, 's:', words(withoutEmails(subject)).slice(0, 40));
-  grams(out, '', words(cleanBody(body)));
-  return out;
+export function textFeatures(subject: string, body: string): Set<string> {
+  const out = new FeatureList();
+  addTextFeatures(out, subject, body);
+  return new Set(out.names());
 }
 
 /** Link features: the registrable domain, its public suffix, host words, path words. */
-function linkFeatures(out: Set<string>, hrefs: readonly string[]): void {
+function linkFeatures(out: FeatureList, hrefs: readonly string[]): void {
   const seen = new Set<string>();
   for (const href of hrefs) {
     if (seen.size >= MAX_LINKS) break;
@@ -165,8 +239,13 @@ function linkFeatures(out: Set<string>, hrefs: readonly string[]): void {
 
 /** Every feature of a parsed message, as strings (deduplicated, in a stable order). */
 export function messageFeatures(parsed: ParsedMessage): string[] {
-  const out = new Set<string>();
-  textFeatures(parsed.subject, parsed.text, out);
+  return messageFeatureList(parsed).names();
+}
+
+/** messageFeatures, each with its hashFeature, named only when asked. */
+export function messageFeatureList(parsed: ParsedMessage): FeatureList {
+  const out = new FeatureList();
+  addTextFeatures(out, parsed.subject, parsed.text);
   for (const w of words(withoutEmails(parsed.from?.name ?? '')).slice(0, 8)) out.add(`n:${w}`);
   // Links in a list server's footer are the list's, not the sender's.
   const cut = footerStart(parsed.text.slice(0, MAX_BODY_CHARS * 2));
@@ -184,5 +263,5 @@ export function messageFeatures(parsed: ParsedMessage): string[] {
   // length separate 2002 from 2023 mail (the development ham is plain text, its phish HTML) far
   // better than ham from spam, so as features they learned the era. One fact that is era-neutral:
   if (!parsed.subject.trim()) out.add('x:no-subject');
-  return [...out];
+  return out;
 }

@@ -32,6 +32,7 @@ export interface ModelFile {
 /** A decoded head: float weights per bucket. */
 export interface Head {
   readonly bias: number;
+  readonly scale: number;
   readonly w: Float32Array;
 }
 
@@ -40,26 +41,44 @@ export interface Model {
   readonly mask: number;
   readonly bad: Head;
   readonly phish: Head;
+  /**
+   * Both heads' int8 weights side by side (bucket b at 2b and 2b + 1): scoring reads one place per
+   * feature, and the table is a quarter of the floats' size, so more of it stays in cache.
+   */
+  readonly pairs: Int8Array;
 }
 
-/** FNV-1a over UTF-16 code units: fast, stable across runtimes, good enough spread for hashing tricks. */
-export function hashFeature(s: string): number {
-  let h = 0x811c9dc5;
+/** FNV-1a's starting state. */
+export const FNV_START = 0x811c9dc5;
+
+/**
+ * FNV-1a's state after `s`, from state `h`: hashing "a b" is hashing " b" on from "a"'s state, so a
+ * bigram's hash follows from its first word's without the joined string being read.
+ */
+export function fnvOn(h: number, s: string): number {
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return h >>> 0;
+  return h;
 }
 
-function decodeHead(head: ModelHead, buckets: number): Head {
+/** FNV-1a over UTF-16 code units: fast, stable across runtimes, good enough spread for hashing tricks. */
+export function hashFeature(s: string): number {
+  return fnvOn(FNV_START, s) >>> 0;
+}
+
+function headInts(head: ModelHead, buckets: number): Int8Array {
   const bytes = Buffer.from(head.weights, 'base64');
   if (bytes.length !== buckets)
     throw new Error(`model head has ${bytes.length} weights, expected ${buckets}`);
-  const ints = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-  const w = new Float32Array(buckets);
-  for (let i = 0; i < buckets; i++) w[i] = ints[i]! * head.scale;
-  return { bias: head.bias, w };
+  return new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+function decodeHead(head: ModelHead, ints: Int8Array): Head {
+  const w = new Float32Array(ints.length);
+  for (let i = 0; i < ints.length; i++) w[i] = ints[i]! * head.scale;
+  return { bias: head.bias, scale: head.scale, w };
 }
 
 /** Checks and decodes a model file. Throws with a clear message on anything else. */
@@ -69,11 +88,19 @@ export function loadModel(file: unknown): Model {
   if (f.version !== MODEL_VERSION)
     throw new Error(`classifier model version ${f.version}, expected ${MODEL_VERSION}`);
   if (!Number.isInteger(Math.log2(f.buckets))) throw new Error('model buckets must be a power of two');
+  const bad = headInts(f.heads.bad, f.buckets);
+  const phish = headInts(f.heads.phish, f.buckets);
+  const pairs = new Int8Array(2 * f.buckets);
+  for (let i = 0; i < f.buckets; i++) {
+    pairs[2 * i] = bad[i]!;
+    pairs[2 * i + 1] = phish[i]!;
+  }
   return {
     file: f,
     mask: f.buckets - 1,
-    bad: decodeHead(f.heads.bad, f.buckets),
-    phish: decodeHead(f.heads.phish, f.buckets),
+    bad: decodeHead(f.heads.bad, bad),
+    phish: decodeHead(f.heads.phish, phish),
+    pairs,
   };
 }
 
@@ -88,17 +115,35 @@ export interface Score {
   readonly top: readonly (readonly [feature: string, contribution: number])[];
 }
 
+/** Features as scoring reads them: each one's hashFeature, and its name when asked. */
+export interface HashedFeatures {
+  readonly hashes: readonly number[];
+  name(i: number): string;
+}
+
 /** Scores a message's features. `topN` features that pushed hardest toward the verdict are kept. */
 export function score(model: Model, features: readonly string[], topN = 6): Score {
-  const x = features.length ? 1 / Math.sqrt(features.length) : 0;
+  return scoreHashed(model, { hashes: features.map(hashFeature), name: (i) => features[i]! }, topN);
+}
+
+/** `score` of features given by their hashes. */
+export function scoreHashed(model: Model, features: HashedFeatures, topN = 6): Score {
+  const featureHashes = features.hashes;
+  const n = featureHashes.length;
+  const x = n ? 1 / Math.sqrt(n) : 0;
   let zBad = model.bad.bias;
   let zPhish = model.phish.bias;
-  const hashes = new Uint32Array(features.length);
-  for (let i = 0; i < features.length; i++) {
-    const b = hashFeature(features[i]!) & model.mask;
-    hashes[i] = b;
-    zBad += model.bad.w[b]! * x;
-    zPhish += model.phish.w[b]! * x;
+  const { pairs, mask } = model;
+  const badScale = model.bad.scale;
+  const phishScale = model.phish.scale;
+  // Each feature's "bad" weight, as the head's Float32Array holds it (fround: the same rounding).
+  const badWeights = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const at = 2 * (featureHashes[i]! & mask);
+    const wb = Math.fround(pairs[at]! * badScale);
+    badWeights[i] = wb;
+    zBad += wb * x;
+    zPhish += Math.fround(pairs[at + 1]! * phishScale) * x;
   }
   const pBad = sigmoid(zBad);
   const sign = pBad >= 0.5 ? 1 : -1;
@@ -106,17 +151,17 @@ export function score(model: Model, features: readonly string[], topN = 6): Scor
   const before = (a: readonly [string, number], b: readonly [string, number]): boolean =>
     sign * (b[1] - a[1]) < 0 || (sign * (b[1] - a[1]) === 0 && a[0] < b[0]);
   const top: [string, number][] = [];
-  for (let i = 0; i < features.length; i++) {
-    const wb = model.bad.w[hashes[i]!]!;
+  for (let i = 0; i < n; i++) {
+    const wb = badWeights[i]!;
     if (wb === 0) continue;
     const contribution = wb * x;
     // Most features do not make a full list: told apart before a pair is made for them.
     const worst = top.length === topN ? top[topN - 1]! : undefined;
     if (worst) {
       const d = sign * (worst[1] - contribution);
-      if (!(d < 0 || (d === 0 && features[i]! < worst[0]))) continue;
+      if (!(d < 0 || (d === 0 && features.name(i) < worst[0]))) continue;
     }
-    const c: [string, number] = [features[i]!, contribution];
+    const c: [string, number] = [features.name(i), contribution];
     let at = top.length;
     while (at > 0 && before(c, top[at - 1]!)) at--;
     top.splice(at, 0, c);

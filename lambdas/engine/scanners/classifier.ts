@@ -4,8 +4,8 @@
 // being the probability that the message is spam or phish, or CLASSIFIER_HAM (CLASSIFIER_HAM_999) when
 // that probability is under 1% (0.1%); the evidence names the probability and the tokens that moved it most.
 
-import { footerStart, messageFeatures, signatureStart } from '../classifier/features.ts';
-import { loadModel, type Model, score } from '../classifier/model.ts';
+import { footerStart, messageFeatureList, signatureStart } from '../classifier/features.ts';
+import { loadModel, type Model, scoreHashed } from '../classifier/model.ts';
 import modelFile from '../model/classifier-v1.json' with { type: 'json' };
 import type { Scanner } from '../scanner.ts';
 import type { SymbolName } from '../symbols.ts';
@@ -91,9 +91,9 @@ export function createClassifier(model: () => Model = builtInModel): Scanner {
     name: 'classifier',
     family: 'CLASSIFIER',
     async scan({ parsed }) {
-      const features = messageFeatures(parsed);
+      const features = messageFeatureList(parsed);
       if (features.length < MIN_FEATURES || isShortPlainNote(parsed)) return [];
-      const s = score(model(), features);
+      const s = scoreHashed(model(), features);
       const symbol = classifierSymbol(s.pBad, s.pPhish);
       if (!symbol) return [];
       const top = s.top.map(([f, c]) => `${JSON.stringify(f)} ${c > 0 ? '+' : ''}${c}`).join(', ');

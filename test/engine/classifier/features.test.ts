@@ -3,12 +3,15 @@ import { describe, expect, it } from 'vitest';
 import {
   cleanBody,
   EMAIL,
+  FeatureList,
   MAX_WORDS,
+  messageFeatureList,
   messageFeatures,
   textFeatures,
   withoutEmails,
   words,
 } from '../../../lambdas/engine/classifier/features.ts';
+import { hashFeature } from '../../../lambdas/engine/classifier/model.ts';
 import { DEFAULT_LIMITS, parseMessage } from '../../../lambdas/engine/parse.ts';
 
 // Every header below carries a marker word that must never become a feature: they say which server,
@@ -237,5 +240,51 @@ describe('textFeatures', () => {
 
   it('bounds the body it reads', () => {
     expect(cleanBody('x '.repeat(1_000_000)).length).toBeLessThanOrEqual(12_000);
+  });
+});
+
+describe('FeatureList', () => {
+  // The features as a set of joined strings: what the list restates without joining them.
+  function gramsByName(out: Set<string>, prefix: string, ws: readonly string[]): void {
+    for (let i = 0; i < ws.length; i++) {
+      out.add(prefix + ws[i]);
+      if (i > 0) out.add(`${prefix}${ws[i - 1]} ${ws[i]}`);
+    }
+  }
+
+  it('holds the same features in the same order as a set of joined names, each with its hashFeature', () => {
+    // Few distinct words, so that words and pairs repeat; words past ASCII and outside the BMP too.
+    const word = fc.constantFrom('a', 'b', 'ab', 'ba', '0', 'é', 'σ', '\u{1d400}x', 'free', 'free0');
+    fc.assert(
+      fc.property(
+        fc.array(word, { maxLength: 40 }),
+        fc.array(word, { maxLength: 60 }),
+        fc.array(fc.constantFrom('n:a', 'u:d:a.com', 'a:ext:pdf', 'x:no-subject'), { maxLength: 5 }),
+        (subject, body, whole) => {
+          const expected = new Set<string>();
+          gramsByName(expected, 's:', subject);
+          gramsByName(expected, '', body);
+          for (const f of whole) expected.add(f);
+          const list = new FeatureList();
+          list.grams('s:', subject);
+          list.grams('', body);
+          for (const f of whole) list.add(f);
+          expect(list.names()).toEqual([...expected]);
+          expect(list.hashes).toEqual([...expected].map(hashFeature));
+          expect(list.length).toBe(expected.size);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('gives messageFeatures its names and hashes of a whole message', async () => {
+    const body = 'Win a free prize now, win a free prize today! Visit https://win.example.net/claim?id=12';
+    const list = messageFeatureList(await parseMessage(message(body), DEFAULT_LIMITS));
+    const names = messageFeatures(await parseMessage(message(body), DEFAULT_LIMITS));
+    expect(list.names()).toEqual(names);
+    expect(list.hashes).toEqual(names.map(hashFeature));
+    expect(names).toContain('win a');
+    expect(names.filter((f) => f === 'win a')).toHaveLength(1);
   });
 });

@@ -1,5 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hashFeature, loadModel, MODEL_FORMAT, score } from '../../../lambdas/engine/classifier/model.ts';
+import {
+  hashFeature,
+  loadModel,
+  MODEL_FORMAT,
+  score,
+  scoreHashed,
+} from '../../../lambdas/engine/classifier/model.ts';
 import {
   builtInModel,
   classifier,
@@ -35,6 +42,61 @@ describe('classifier model', () => {
     expect(model.file.split.name).toBe('hash70');
     expect(model.bad.w.length).toBe(model.file.buckets);
     expect(JSON.stringify(model.file).length).toBeLessThan(3_000_000);
+  });
+
+  it('scores from the paired int8 table with exactly the float weights of the heads', () => {
+    const model = builtInModel();
+    for (let b = 0; b < model.file.buckets; b++) {
+      if (Math.fround(model.pairs[2 * b]! * model.bad.scale) !== model.bad.w[b]) throw new Error(`bad ${b}`);
+      if (Math.fround(model.pairs[2 * b + 1]! * model.phish.scale) !== model.phish.w[b])
+        throw new Error(`phish ${b}`);
+    }
+  });
+
+  it('scores as a sum over the float weights of the heads, in the order of the features', () => {
+    const model = builtInModel();
+    // The scoring as first written: the heads' Float32Arrays, a full sort for the strongest.
+    const reference = (features: readonly string[]) => {
+      const x = features.length ? 1 / Math.sqrt(features.length) : 0;
+      let zBad = model.bad.bias;
+      let zPhish = model.phish.bias;
+      const contributions: [string, number][] = [];
+      for (const f of features) {
+        const b = hashFeature(f) & model.mask;
+        zBad += model.bad.w[b]! * x;
+        zPhish += model.phish.w[b]! * x;
+        if (model.bad.w[b] !== 0) contributions.push([f, model.bad.w[b]! * x]);
+      }
+      const pBad = 1 / (1 + Math.exp(-zBad));
+      const sign = pBad >= 0.5 ? 1 : -1;
+      contributions.sort((a, b) => sign * (b[1] - a[1]) || (a[0] < b[0] ? -1 : 1));
+      const top = contributions.slice(0, 6).map(([f, c]) => [f, Math.round(c * 1000) / 1000]);
+      return { pBad, pPhish: 1 / (1 + Math.exp(-zPhish)), top };
+    };
+    const word = fc.constantFrom(
+      'free',
+      'viagra',
+      'meeting',
+      'invoice',
+      'click here',
+      'u:d:paypal.com',
+      's:win',
+    );
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(word, { maxLength: 7 }),
+        fc.array(fc.string(), { maxLength: 30 }),
+        (a, b) => {
+          const features = [...new Set([...a, ...b])];
+          const expected = reference(features);
+          expect(score(model, features)).toEqual(expected);
+          expect(
+            scoreHashed(model, { hashes: features.map(hashFeature), name: (i) => features[i]! }),
+          ).toEqual(expected);
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 
   it('rejects files that are not a model of this version or size', () => {
