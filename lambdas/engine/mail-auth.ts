@@ -96,7 +96,7 @@ export function parseHeaderBlock(block: Buffer): { parsed: HeaderRow[]; original
       if (from - last !== 2) bareLf = true;
       last = to;
     } else {
-      parsed.push(bareLf ? joinedRow(text, start, last) : new BlockRow(block, text, start, last));
+      parsed.push(new BlockRow(block, text, start, last, bareLf));
       start = from;
       last = to;
       bareLf = false;
@@ -104,48 +104,53 @@ export function parseHeaderBlock(block: Buffer): { parsed: HeaderRow[]; original
     if (next === end) break;
     from = next + 1;
   }
-  parsed.push(bareLf ? joinedRow(text, start, last) : new BlockRow(block, text, start, last));
+  parsed.push(new BlockRow(block, text, start, last, bareLf));
   return { parsed, original: block };
 }
 
-/** A header's name as mailauth reads it from its text: what /^[^:]+/ finds, trimmed. */
-function rowKey(text: string): { key: string | null; casedKey: string | undefined } {
-  const colon = text.indexOf(':');
-  // None when the row is empty or starts with a colon.
-  if (colon === 0 || text.length === 0) return { key: null, casedKey: undefined };
-  const casedKey = (colon < 0 ? text : text.slice(0, colon)).trim();
-  return { key: casedKey.toLowerCase(), casedKey };
-}
+// What String.prototype.trim() drops, among latin1 characters.
+const isTrimmed = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
 
-/** The row of a header at [start, end) of the block: its name read now, its bytes cut out when read. */
+/**
+ * The row of a header at [start, end) of the block: its name read now (what /^[^:]+/ finds in its
+ * text, trimmed), its bytes cut out when read. A header a line of which broke at a bare LF has its
+ * lines joined anew with CRLF, when read too.
+ */
 class BlockRow implements HeaderRow {
-  readonly key: string | null;
+  readonly key: string | null = null;
   readonly casedKey: string | undefined;
   #line: Buffer | undefined;
   readonly #block: Buffer;
+  readonly #text: string;
   readonly #start: number;
   readonly #end: number;
+  readonly #bareLf: boolean;
 
-  constructor(block: Buffer, text: string, start: number, end: number) {
-    const colon = text.indexOf(':', start);
-    ({ key: this.key, casedKey: this.casedKey } = rowKey(
-      text.slice(start, colon >= start && colon < end ? colon + 1 : end),
-    ));
+  constructor(block: Buffer, text: string, start: number, end: number, bareLf: boolean) {
     this.#block = block;
+    this.#text = text;
     this.#start = start;
     this.#end = end;
+    this.#bareLf = bareLf;
+    let nameEnd = text.indexOf(':', start);
+    if (nameEnd < 0 || nameEnd > end) nameEnd = end;
+    // None when the row is empty or starts with a colon.
+    if (nameEnd === start) return;
+    let from = start;
+    while (from < nameEnd && isTrimmed(text.charCodeAt(from))) from++;
+    while (nameEnd > from && isTrimmed(text.charCodeAt(nameEnd - 1))) nameEnd--;
+    this.casedKey = text.slice(from, nameEnd);
+    // A name broken over lines at a bare LF reads with the CR its joined text gets.
+    if (bareLf && this.casedKey.includes('\n')) this.casedKey = this.casedKey.replace(/\r?\n/g, '\r\n');
+    this.key = this.casedKey.toLowerCase();
   }
 
   get line(): Buffer {
-    this.#line ??= this.#block.subarray(this.#start, this.#end);
+    this.#line ??= this.#bareLf
+      ? Buffer.from(this.#text.slice(this.#start, this.#end).split(/\r?\n/).join('\r\n'), 'latin1')
+      : this.#block.subarray(this.#start, this.#end);
     return this.#line;
   }
-}
-
-/** The row of a header a line of which broke at a bare LF: its lines joined anew with CRLF. */
-function joinedRow(text: string, start: number, end: number): HeaderRow {
-  const joined = text.slice(start, end).split(/\r?\n/).join('\r\n');
-  return { ...rowKey(joined), line: Buffer.from(joined, 'latin1') };
 }
 
 /**

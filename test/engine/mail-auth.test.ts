@@ -313,12 +313,14 @@ describe('parseHeaderBlock', () => {
 
   it('joins folded lines with CRLF whether they broke at CRLF or at a bare LF', () => {
     const parsed = rows(
-      parseHeaderBlock(Buffer.from('Subject: a\n b\r\n\tc\r\nFrom : x\r\n:y\r\n\r\n', 'latin1')),
+      parseHeaderBlock(Buffer.from('Subject: a\n b\r\n\tc\r\nFrom : x\r\n:y\r\nX-A\n  B\n :z\n\n', 'latin1')),
     );
     expect(parsed).toEqual([
       ['subject', 'Subject', 'Subject: a\r\n b\r\n\tc'],
       ['from', 'From', 'From : x'],
       [null, undefined, ':y'],
+      // A name broken at a bare LF reads as joined, with its CR.
+      ['x-a\r\n  b', 'X-A\r\n  B', 'X-A\r\n  B\r\n :z'],
     ]);
   });
 });
