@@ -9,6 +9,7 @@
 import { createHash, randomUUID, verify } from 'node:crypto';
 import { DkimVerifier } from 'mailauth/lib/dkim/dkim-verifier.js';
 import { formatAuthHeaderRow, getAlignment, getPublicKey } from 'mailauth/lib/tools.js';
+import { type ArcSet, arcChain, isArcField } from './arc-chain.ts';
 import {
   canonicalizedHeader,
   type HeaderRow,
@@ -54,15 +55,28 @@ export class Verifier extends DkimVerifier {
   declare private dkimSignatures: Signature[] | undefined;
   declare private signatures: Signature[];
   declare private relaxedRows: Map<HeaderRow, string> | undefined;
+  /** The ARC chain read by arcChain() (or the error it threw), before mailauth's messageHeaders() runs. */
+  declare private arcReading: { chain: ArcSet[] | false } | { error: unknown } | undefined;
 
   /**
-   * mailauth's messageHeaders() makes its list of signatures from the DKIM-Signature rows (read by its
-   * own tag reader) and goes on to set each one up (algorithms, body hashes, the MIME boundary). It is
-   * given the rows without them, and the (empty) list it makes gets ours put in front.
+   * mailauth's messageHeaders() reads the ARC chain and makes its list of signatures from the
+   * DKIM-Signature rows (read by its own tag reader), then goes on to set each one up (algorithms,
+   * body hashes, the MIME boundary) with the last ARC set's. It is given the rows without the
+   * DKIM-Signature and ARC ones: when it makes its (empty) list, ours is put in front and our chain
+   * takes the place of its (empty) one, as its getARChain() would have set it.
    */
   set signatureHeaders(list: Signature[]) {
     this.signatures = [...(this.dkimSignatures ?? []), ...list];
     this.dkimSignatures = undefined;
+    const reading = this.arcReading;
+    this.arcReading = undefined;
+    if (!reading) return;
+    if ('error' in reading) {
+      this.arc.error = reading.error as Error;
+      return;
+    }
+    this.arc.chain = reading.chain as never;
+    if (reading.chain && reading.chain.length > 0) this.arc.lastEntry = reading.chain.at(-1) as never;
   }
 
   get signatureHeaders(): Signature[] {
@@ -71,12 +85,20 @@ export class Verifier extends DkimVerifier {
 
   override async messageHeaders(headers: { parsed: HeaderRow[]; original: Buffer }): Promise<void> {
     const rows = headers.parsed.filter((row) => row.key === 'dkim-signature');
-    if (!rows.length) return super.messageHeaders(headers);
+    const sealed = headers.parsed.some((row) => isArcField(row.key));
+    if (!rows.length && !sealed) return super.messageHeaders(headers);
     this.dkimSignatures = rows.map(
       (row) => Object.assign(parseTagList(row.line), { type: 'DKIM' }) as Signature,
     );
+    if (sealed) {
+      try {
+        this.arcReading = { chain: arcChain(headers.parsed) };
+      } catch (error) {
+        this.arcReading = { error };
+      }
+    }
     await super.messageHeaders({
-      parsed: headers.parsed.filter((row) => row.key !== 'dkim-signature'),
+      parsed: headers.parsed.filter((row) => row.key !== 'dkim-signature' && !isArcField(row.key)),
       original: headers.original,
     });
     this.headers = headers;

@@ -74,6 +74,8 @@ declare module 'mailauth/lib/tools.js' {
     minBitLength: number | undefined,
     resolver: unknown,
   ): Promise<{ publicKey: unknown; rr: string; modulusLength?: number }>;
+  /** Throws (code EINVALIDALGO) unless `algorithm` is rsa or ed25519 with sha256 (or, not strict, sha1). */
+  export function validateAlgorithm(algorithm: unknown, strict?: boolean): void;
   /** An Authentication-Results row for one method's status. */
   export function formatAuthHeaderRow(method: string, status: unknown): string;
   /** The entry of `domains` aligned with `fromDomain` (organizational domains), or false. */
@@ -92,4 +94,9 @@ declare module 'mailauth/lib/dkim/header/index.js' {
     signed: { keys: string; headers: HeaderRow[] },
     options: { signatureHeaderLine: Buffer; canonicalization: string; instance?: unknown },
   ): { canonicalizedHeader: Buffer };
+}
+
+declare module 'mailauth/lib/arc/index.js' {
+  /** The ARC sets of a header block, by instance; false without any; throws for a broken chain. */
+  export function getARChain(headers: { parsed: import('./dkim-headers.ts').HeaderRow[] }): unknown;
 }
