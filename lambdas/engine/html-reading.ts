@@ -273,6 +273,30 @@ const BLOCK_BREAKS = new Map<string, readonly [number, number]>([
   ['h5', [2, 2]],
   ['h6', [2, 2]],
 ]);
+
+/** What the reading does with an element, for the elements it does anything with by name alone. */
+interface TagRole {
+  /** Its text is no reader's (NO_TEXT_ELEMENTS). */
+  readonly noText: boolean;
+  /** html-to-text leaves it out (SKIPPED_ELEMENTS). */
+  readonly skipped: boolean;
+  readonly block?: readonly [number, number];
+  readonly src?: { readonly attr: string; readonly source: LinkSource };
+}
+// Each element's role, looked up once per tag where the sets and maps above were looked up one by one:
+// most elements (span, td, tr, font...) have none.
+const TAG_ROLES = new Map<string, TagRole>();
+for (const name of [...NO_TEXT_ELEMENTS, ...SKIPPED_ELEMENTS, ...BLOCK_BREAKS.keys(), ...SRC_ATTRS.keys()]) {
+  const block = BLOCK_BREAKS.get(name);
+  const src = SRC_ATTRS.get(name);
+  TAG_ROLES.set(name, {
+    noText: NO_TEXT_ELEMENTS.has(name),
+    skipped: SKIPPED_ELEMENTS.has(name),
+    ...(block ? { block } : {}),
+    ...(src ? { src } : {}),
+  });
+}
+
 // html-to-text's whitespace: a zero-width space separates words as a space does; a no-break space does not.
 const WHITESPACE = /[ \t\r\n\f\u200b]+/g;
 const isWhitespace = (c: number): boolean =>
@@ -549,9 +573,10 @@ export function readHtml(html: string, withText: boolean): HtmlReading {
               bg: (read.bg !== undefined ? read.bgValue : cssColor(attrs['bgcolor'])) ?? parent.bg,
             });
           }
-          if (NO_TEXT_ELEMENTS.has(name)) noText++;
+          const role = TAG_ROLES.get(name);
+          if (role?.noText) noText++;
           if (name === 'img') images++;
-          if (withText) openText(name, attrs);
+          if (withText) openText(name, role, attrs);
           css(attrs['style'], 'css');
           if (attrs['background']) add({ href: attrs['background'], text: '', source: 'img' });
           if (name === 'a' || name === 'area') {
@@ -571,7 +596,7 @@ export function readHtml(html: string, withText: boolean): HtmlReading {
             const url = REFRESH_URL.exec(attrs['content'] ?? '')?.[1];
             if (url) add({ href: url, text: '', source: 'meta' });
           } else {
-            const src = SRC_ATTRS.get(name);
+            const src = role?.src;
             const value = src ? attrs[src.attr]?.trim() : undefined;
             if (src && value) {
               if (src.source === 'form') {
@@ -598,8 +623,9 @@ export function readHtml(html: string, withText: boolean): HtmlReading {
         onclosetag(name) {
           depth--;
           frames.pop();
-          if (NO_TEXT_ELEMENTS.has(name) && noText > 0) noText--;
-          if (withText) closeText(name);
+          const role = TAG_ROLES.get(name);
+          if (role?.noText && noText > 0) noText--;
+          if (withText) closeText(name, role);
           if (name === 'a' && open) {
             add(open);
             open = undefined;
@@ -634,15 +660,15 @@ export function readHtml(html: string, withText: boolean): HtmlReading {
     if (to < n) space = true;
     wordsWritten++;
   };
-  const openText = (name: string, attrs: Record<string, string>): void => {
-    if (SKIPPED_ELEMENTS.has(name)) skipped++;
+  const openText = (name: string, role: TagRole | undefined, attrs: Record<string, string>): void => {
+    if (role?.skipped) skipped++;
     if (name === 'body' && inBody++ === 0) {
       bodyFrom = out.length;
       // Only the body is formatted: a <pre> around it does not count.
       pre = 0;
     }
     if (skipped > 0) return;
-    const block = BLOCK_BREAKS.get(name);
+    const block = role?.block;
     if (block) lineBreaks(block[0]);
     if (name === 'br') {
       breaks++;
@@ -667,14 +693,14 @@ export function readHtml(html: string, withText: boolean): HtmlReading {
       if (shown) emit(shown);
     }
   };
-  const closeText = (name: string): void => {
+  const closeText = (name: string, role: TagRole | undefined): void => {
     if (name === 'body' && inBody > 0 && --inBody === 0) bodyRanges.push([bodyFrom, out.length]);
-    if (SKIPPED_ELEMENTS.has(name)) {
+    if (role?.skipped) {
       if (skipped > 0) skipped--;
       return;
     }
     if (skipped > 0) return;
-    const block = BLOCK_BREAKS.get(name);
+    const block = role?.block;
     if (block) lineBreaks(block[1]);
     if (name === 'pre' && pre > 0) pre--;
     else if (name === 'li' && lists.at(-1)?.depth === depth) lineBreaks(1);
