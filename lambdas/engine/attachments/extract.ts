@@ -373,9 +373,14 @@ class Collector {
         await judge({ bytes: reading });
         for (const c of inText(reading.toString('latin1'), this.limits.maxFileBytes)) await judge(c);
       }
-      // The ways other decoders treat bad escapes and breaks: files as they stand, if any may be one.
-      if (leaf.quotedPrintable !== undefined)
-        for (const item of quotedPrintableCandidates(leaf.quotedPrintable, OTHER_QP_MODES))
+      // The ways other decoders treat bad escapes and breaks, as files. Without a bad escape the others
+      // read what drop-eq does, but drop-1 (which drops hard breaks too): decoded whole, one pass, as
+      // judging a head may need 32 KB of it (a disk image's mark) and would decode that part three ways.
+      const qp = leaf.quotedPrintable;
+      if (qp !== undefined && !BAD_QP_ESCAPE.test(qp))
+        await judge({ bytes: decodeQuotedPrintable(qp, 'drop-1') });
+      else if (qp !== undefined)
+        for (const item of quotedPrintableCandidates(qp, OTHER_QP_MODES))
           for (const c of 'bytes' in item ? [item] : (await item.may()) ? item.give() : []) await judge(c);
     }
   }
@@ -785,6 +790,8 @@ function* candidates(body: string, maxBytes: number, b64: Base64Body): Generator
 const QP_MODES: readonly QpBadEscape[] = ['drop-eq', 'keep', 'drop-1', 'drop-2'];
 // A canonical part's reading is drop-eq's.
 const OTHER_QP_MODES: readonly QpBadEscape[] = ['keep', 'drop-1', 'drop-2'];
+// An `=` that starts neither an upper-case escape nor a soft break: keep, drop-eq and drop-2 differ there.
+const BAD_QP_ESCAPE = /=(?![0-9A-F]{2}|[ \t]*(?:\r\n|\r|\n))/;
 
 /**
  * `body`'s quoted-printable readings in `modes`, decoded in full only when the first bytes of one may be

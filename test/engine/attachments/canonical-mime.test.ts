@@ -263,6 +263,22 @@ describe('extractFiles on canonical mail', () => {
     expect(x.files.some((f) => f.name === 'note.txt')).toBe(true);
   });
 
+  it('finds a file only a decoder that drops hard line breaks reads whole', async () => {
+    const qp = [...zip]
+      .map((b) =>
+        b >= 33 && b <= 126 && b !== 61
+          ? String.fromCharCode(b)
+          : `=${b.toString(16).toUpperCase().padStart(2, '0')}`,
+      )
+      .join('')
+      // Hard breaks between escapes (no `=` before them): most decoders keep them as bytes.
+      .replace(/((?:=[0-9A-F]{2}|[^=]){20})/g, '$1\r\n');
+    const raw = BASE.replace('Caf=C3=A9 at noon, see the file.', qp);
+    expect(canonical(raw)).toBeDefined();
+    const x = await extract(raw);
+    expect(x.files.find((f) => f.source === 'lenient' && f.detected?.ext === 'zip')?.bytes).toEqual(zip);
+  });
+
   it('finds a file an html part carries as a base64 data: URI', async () => {
     const html = `<p>Your invoice:</p><a href="data:application/zip;base64,${zip.toString('base64')}">open</a>`;
     const raw = BASE.replace('text/plain; charset=utf-8', 'text/html; charset=utf-8').replace(
