@@ -57,15 +57,15 @@ export function parseTagList(buf: Buffer): TagList {
     const key = (eq < 0 ? part : part.slice(0, eq)).replace(WSP_RUNS, ' ').trim().toLowerCase();
     // A tag without a name is dropped (so are the empty ones a trailing `;` leaves).
     if (!key) continue;
-    let value: string | number =
-      eq < 0
-        ? ''
-        : part
-            .slice(eq + 1)
-            .replace(WSP_RUNS, ' ')
-            .trim();
-    if (NO_WSP_TAGS.has(key)) value = value.replace(WSP_RUNS, '');
-    else if (NUMBER_TAGS.has(key) && !Number.isNaN(Number(value))) value = Number(value);
+    const raw = eq < 0 ? '' : part.slice(eq + 1);
+    // Whitespace runs made one space and the ends trimmed, then (for these tags) every space dropped:
+    // all the whitespace goes, in one pass.
+    if (NO_WSP_TAGS.has(key)) {
+      tags.push({ key, value: raw.replace(WSP_RUNS, ''), hasValue: eq >= 0 });
+      continue;
+    }
+    let value: string | number = raw.replace(WSP_RUNS, ' ').trim();
+    if (NUMBER_TAGS.has(key) && !Number.isNaN(Number(value))) value = Number(value);
     else if (key === 'i' && arc) value = Number(value);
     tags.push({ key, value, hasValue: eq >= 0 });
   }
@@ -81,25 +81,45 @@ export function parseTagList(buf: Buffer): TagList {
   return { parsed, original: buf };
 }
 
-/**
- * mailauth's getSigningHeaderLines(rows, h, true): for each name in h, the last row of that name not
- * taken by an earlier mention (found through one index of the rows by name, not by copying the rows
- * and splicing one out per name). Without an h= list (an ARC seal has none), mailauth's default names.
- */
-export function signedRows(rows: readonly HeaderRow[], h: unknown): { keys: string; headers: HeaderRow[] } {
-  const names = (typeof h === 'string' ? h : defaultDKIMFieldNames)
+/** An h= list's names, lowercased, as mailauth reads them. */
+const signedNames = (h: string): string[] =>
+  h
     .split(':')
     .map((name) => name.trim().toLowerCase())
     .filter((name) => name);
+const DEFAULT_NAMES = signedNames(defaultDKIMFieldNames);
+
+/** Where the rows of each name are, in order: what signedRows() looks names up in, once per message. */
+export function rowsByName(rows: readonly HeaderRow[]): Map<string, number[]> {
   const byName = new Map<string, number[]>();
-  for (const name of names) byName.set(name, []);
   rows.forEach((row, i) => {
-    if (row.key !== null) byName.get(row.key)?.push(i);
+    if (row.key === null) return;
+    const at = byName.get(row.key);
+    if (at) at.push(i);
+    else byName.set(row.key, [i]);
   });
+  return byName;
+}
+
+/**
+ * mailauth's getSigningHeaderLines(rows, h, true): for each name in h, the last row of that name not
+ * taken by an earlier mention (found through an index of the rows by name, not by copying the rows
+ * and splicing one out per name). Without an h= list (an ARC seal has none), mailauth's default names.
+ */
+export function signedRows(
+  rows: readonly HeaderRow[],
+  h: unknown,
+  byName: ReadonlyMap<string, readonly number[]> = rowsByName(rows),
+): { keys: string; headers: HeaderRow[] } {
+  const names = typeof h === 'string' ? signedNames(h) : DEFAULT_NAMES;
+  const taken = new Map<string, number>();
   const headers: HeaderRow[] = [];
   for (const name of names) {
-    const at = byName.get(name)!.pop();
-    if (at !== undefined) headers.push(rows[at]!);
+    const at = byName.get(name);
+    const n = taken.get(name) ?? 0;
+    if (!at || n >= at.length) continue;
+    headers.push(rows[at[at.length - 1 - n]!]!);
+    taken.set(name, n + 1);
   }
   return { keys: headers.map((row) => row.casedKey).join(': '), headers };
 }

@@ -15,6 +15,7 @@ import {
   type HeaderRow,
   parseTagList,
   relaxedLine,
+  rowsByName,
   signedRows,
   type TagList,
   type TagValue,
@@ -55,6 +56,8 @@ export class Verifier extends DkimVerifier {
   declare private dkimSignatures: Signature[] | undefined;
   declare private signatures: Signature[];
   declare private relaxedRows: Map<HeaderRow, string> | undefined;
+  /** The header rows by name, indexed once per message for every signature's signed fields. */
+  declare private rowIndex: Map<string, number[]> | undefined;
   /** The ARC chain read by arcChain() (or the error it threw), before mailauth's messageHeaders() runs. */
   declare private arcReading: { chain: ArcSet[] | false } | { error: unknown } | undefined;
 
@@ -139,7 +142,8 @@ export class Verifier extends DkimVerifier {
   private async check(signature: Signature, bodyHashState: BodyHash | undefined): Promise<void> {
     const { parsed } = signature;
     const tag = (name: string) => (parsed[name] as TagValue | undefined)?.value;
-    const signed = signedRows(this.headers.parsed, tag('h'));
+    this.rowIndex ??= rowsByName(this.headers.parsed);
+    const signed = signedRows(this.headers.parsed, tag('h'), this.rowIndex);
     const canonical = canonicalizedHeader(
       signature.canonicalization,
       signed.headers,

@@ -11,6 +11,7 @@ import {
   type HeaderRow,
   parseTagList,
   relaxedLine,
+  rowsByName,
   signedRows,
 } from '../../lambdas/engine/dkim-headers.ts';
 
@@ -205,6 +206,21 @@ describe('signedRows', () => {
         expect(ours.headers.map((x) => r.indexOf(x))).toEqual(theirs.headers.map((x) => r.indexOf(x)));
       }),
       { numRuns: 5000 },
+    );
+  });
+
+  it('gives the same rows from one index of the rows shared by every signature of a message', () => {
+    fc.assert(
+      fc.property(rows, fc.array(hList, { maxLength: 4 }), (r, lists) => {
+        const index = rowsByName(r);
+        for (const h of lists) {
+          const ours = signedRows(r, h, index);
+          const theirs = getSigningHeaderLines(r, h, true);
+          expect(ours.keys).toBe(theirs.keys);
+          expect(ours.headers).toEqual(theirs.headers);
+        }
+      }),
+      { numRuns: 3000 },
     );
   });
 });
