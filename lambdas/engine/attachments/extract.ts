@@ -373,14 +373,11 @@ class Collector {
         await judge({ bytes: reading });
         for (const c of inText(reading.toString('latin1'), this.limits.maxFileBytes)) await judge(c);
       }
-      // The ways other decoders treat bad escapes and breaks, as files. Without a bad escape the others
-      // read what drop-eq does, but drop-1 (which drops hard breaks too): decoded whole, one pass, as
-      // judging a head may need 32 KB of it (a disk image's mark) and would decode that part three ways.
+      // The ways other decoders treat bad escapes and breaks, as files, if one may be. Without a bad
+      // escape the others read what drop-eq does, but drop-1 (which drops hard breaks too).
       const qp = leaf.quotedPrintable;
-      if (qp !== undefined && !BAD_QP_ESCAPE.test(qp))
-        await judge({ bytes: decodeQuotedPrintable(qp, 'drop-1') });
-      else if (qp !== undefined)
-        for (const item of quotedPrintableCandidates(qp, OTHER_QP_MODES))
+      if (qp !== undefined)
+        for (const item of quotedPrintableCandidates(qp, BAD_QP_ESCAPE.test(qp) ? OTHER_QP_MODES : DROP_1))
           for (const c of 'bytes' in item ? [item] : (await item.may()) ? item.give() : []) await judge(c);
     }
   }
@@ -791,6 +788,7 @@ const QP_MODES: readonly QpBadEscape[] = ['drop-eq', 'keep', 'drop-1', 'drop-2']
 // A canonical part's reading is drop-eq's.
 const OTHER_QP_MODES: readonly QpBadEscape[] = ['keep', 'drop-1', 'drop-2'];
 // An `=` that starts neither an upper-case escape nor a soft break: keep, drop-eq and drop-2 differ there.
+const DROP_1: readonly QpBadEscape[] = ['drop-1'];
 const BAD_QP_ESCAPE = /=(?![0-9A-F]{2}|[ \t]*(?:\r\n|\r|\n))/;
 
 /**
