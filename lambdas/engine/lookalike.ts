@@ -173,6 +173,8 @@ interface Reading {
   readonly withoutSuffix: string;
   /** The label's skeleton, made when first asked for. */
   skeleton?: string;
+  /** lookalikeOfBrand's answer (null: none), found when first asked for: it compares with every brand. */
+  brand?: Lookalike | null;
 }
 
 // Readings kept across messages: every link domain is compared with every protected domain and brand,
@@ -249,6 +251,11 @@ export function lookalikeOfProtected(
 /** The brand whose label `domain`'s label imitates (not the brand's own label under any TLD). */
 export function lookalikeOfBrand(domain: string): Lookalike | undefined {
   const r = reading(domain);
+  if (r.brand === undefined) r.brand = brandImitated(domain, r) ?? null;
+  return r.brand ?? undefined;
+}
+
+function brandImitated(domain: string, r: Reading): Lookalike | undefined {
   const d = r.split;
   if (!d) return undefined;
   if (isBrandDomain(domain)) return undefined;

@@ -11,8 +11,11 @@ import type { Finding } from '../types.ts';
 const HIDDEN_MIN_CHARS = 300;
 const HIDDEN_SHARE = 0.2;
 // Zero-width space/joiners, word joiner, BOM and soft hyphen between two letters.
-const ZERO_WIDTH = /[\p{L}\p{N}][\u200B-\u200D\u2060\uFEFF\u00AD]+(?=[\p{L}\p{N}])/gu;
+export const ZERO_WIDTH = /[\p{L}\p{N}][\u200B-\u200D\u2060\uFEFF\u00AD]+(?=[\p{L}\p{N}])/gu;
 const ZERO_WIDTH_MIN = 3;
+// The invisible characters alone: one native scan tells whether ZERO_WIDTH, which tests a Unicode
+// class at every letter, can match at all (most text has none of them).
+const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF\u00AD]/;
 const READ_CHARS = 20_000;
 
 export const html: Scanner = {
@@ -35,8 +38,11 @@ export const html: Scanner = {
           ),
       });
     }
-    const text = `${parsed.subject}\n${parsed.text.slice(0, READ_CHARS)}`;
-    const splits = text.match(ZERO_WIDTH);
+    const start = parsed.text.slice(0, READ_CHARS);
+    const splits =
+      INVISIBLE.test(parsed.subject) || INVISIBLE.test(start)
+        ? `${parsed.subject}\n${start}`.match(ZERO_WIDTH)
+        : null;
     if (splits && splits.length >= ZERO_WIDTH_MIN)
       out.push({
         symbol: 'CONTENT_ZERO_WIDTH',

@@ -39,13 +39,13 @@ const FREEMAIL = new Set([
 ]);
 
 // BEC request patterns. Each alone is ordinary business language; the rule needs two kinds together.
-const BANK_CHANGE =
+export const BANK_CHANGE =
   /\b(?:(?:new|updated?|changed?|change (?:of|in|to)|update (?:of|to))\s+(?:our\s+|my\s+|the\s+|your\s+)?(?:bank(?:ing)?|account|payment|remittance|wire|direct deposit)\s+(?:details|information|info|instructions)|bank(?:ing)? (?:details|account|information) (?:has|have) (?:been |now )?changed|(?:change|update|switch) (?:my|the) (?:direct deposit|payroll (?:account|details)))\b/;
-const GIFT_CARD =
+export const GIFT_CARD =
   /\b(?:gift ?cards?|itunes cards?|google play cards?|steam (?:gift )?cards?|apple cards?|e-?gift)\b/;
-const PAYMENT =
+export const PAYMENT =
   /\b(?:wire transfer|bank transfer|(?:make|process|send|arrange|complete) (?:a |the |an )?(?:urgent )?(?:payment|wire|transfer)|outstanding (?:invoice|payment|balance)|overdue (?:invoice|payment)|remittance|iban|swift code|routing number|(?:beneficiary|receiving) (?:bank|account))\b/;
-const PRESSURE =
+export const PRESSURE =
   /\b(?:urgent(?:ly)?|asap|as soon as possible|right away|immediately|today|before (?:the )?end of (?:the )?day|confidential|discreet(?:ly)?|keep (?:this|it) between us|are you (?:available|at your desk|around|free)|i(?:'m| am) (?:in a meeting|busy|travell?ing|on a (?:call|flight))|can'?t (?:talk|take calls)|quick (?:favou?r|task|request)|scratch (?:off|the back)|send (?:me )?(?:the )?(?:codes|pictures|photos))\b/;
 
 /** Lowercase words of a name, marks folded: "Doe, Jane (CEO)" -> ["doe", "jane", "ceo"]. */
@@ -70,6 +70,23 @@ function namesPerson(display: readonly string[], vip: string): boolean {
 function namesOrganisation(display: readonly string[], org: string): boolean {
   const want = words(org).join(' ');
   return want.length > 0 && ` ${display.join(' ')} `.includes(` ${want} `);
+}
+
+/**
+ * The two kinds of BEC request `text` makes, if it makes two: a bank change with a payment or
+ * pressure, a gift card with pressure, or a payment with pressure. Each needs a payment or pressure,
+ * so without one the other patterns are not run; a gift card is named with "gift" or "card".
+ */
+export function becRequest(text: string): [string, string] | undefined {
+  const pay = PAYMENT.exec(text)?.[0];
+  const pressure = PRESSURE.exec(text)?.[0];
+  if (!pay && !pressure) return undefined;
+  const bank = BANK_CHANGE.exec(text)?.[0];
+  if (bank) return [bank, (pay ?? pressure)!];
+  if (!pressure) return undefined;
+  const gift = text.includes('gift') || text.includes('card') ? GIFT_CARD.exec(text)?.[0] : undefined;
+  if (gift) return [gift, pressure];
+  return pay ? [pay, pressure] : undefined;
 }
 
 const domainOf = (address: string): string => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
@@ -146,18 +163,7 @@ export const impersonation: Scanner = {
       });
 
     const text = phraseText(`${parsed.subject}\n${parsed.text.slice(0, READ_CHARS)}`);
-    const bank = BANK_CHANGE.exec(text)?.[0];
-    const gift = GIFT_CARD.exec(text)?.[0];
-    const pay = PAYMENT.exec(text)?.[0];
-    const pressure = PRESSURE.exec(text)?.[0];
-    const bec =
-      bank && (pay || pressure)
-        ? [bank, pay ?? pressure]
-        : gift && pressure
-          ? [gift, pressure]
-          : pay && pressure
-            ? [pay, pressure]
-            : undefined;
+    const bec = becRequest(text);
     if (bec) out.push({ symbol: 'IMPERSONATION_BEC_REQUEST', evidence: bec.join(' + ') });
     return out;
   },

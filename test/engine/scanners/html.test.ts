@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { html } from '../../../lambdas/engine/scanners/html.ts';
+import { html, ZERO_WIDTH } from '../../../lambdas/engine/scanners/html.ts';
+import type { ScanInput } from '../../../lambdas/engine/types.ts';
 import { ctxFrom, eml, fixture, inputFrom } from '../helpers.ts';
 
 const symbolsOf = async (raw: string | Buffer) =>
@@ -36,5 +38,31 @@ describe('html scanner', () => {
       'che\u200Bap p\u00ADills o\u200Crder',
     );
     expect(await symbolsOf(raw)).toEqual(['CONTENT_ZERO_WIDTH']);
+  });
+
+  it('finds words split by invisible characters exactly as the pattern over subject and text does', async () => {
+    const piece = fc.constantFrom(
+      'a',
+      'é',
+      '7',
+      ' ',
+      '\n',
+      '\u200B',
+      '\u200D',
+      '\u2060',
+      '\uFEFF',
+      '\u00AD',
+      '\u200E',
+    );
+    const text = fc.array(piece, { maxLength: 40 }).map((p) => p.join(''));
+    await fc.assert(
+      fc.asyncProperty(text, text, async (subject, body) => {
+        const input = { parsed: { subject, text: body } } as unknown as ScanInput;
+        const splits = `${subject}\n${body}`.match(ZERO_WIDTH);
+        const expected = splits && splits.length >= 3 ? ['CONTENT_ZERO_WIDTH'] : [];
+        expect((await html.scan(input, ctxFrom())).map((f) => f.symbol)).toEqual(expected);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -1,5 +1,13 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { impersonation } from '../../../lambdas/engine/scanners/impersonation.ts';
+import {
+  BANK_CHANGE,
+  becRequest,
+  GIFT_CARD,
+  impersonation,
+  PAYMENT,
+  PRESSURE,
+} from '../../../lambdas/engine/scanners/impersonation.ts';
 import { ctxFrom, eml, fixture, inputFrom, testConfig } from '../helpers.ts';
 
 const VIP_CONFIG = testConfig({
@@ -109,5 +117,49 @@ describe('impersonation scanner', () => {
       'IMPERSONATION_REPLY_TO_DIVERGES',
       'IMPERSONATION_RETURN_PATH_DIVERGES',
     ]);
+  });
+});
+
+describe('becRequest', () => {
+  it('gives what every pattern run on the text gives, combined as before', () => {
+    // As first written: all four patterns run, then combined.
+    const reference = (text: string) => {
+      const bank = BANK_CHANGE.exec(text)?.[0];
+      const gift = GIFT_CARD.exec(text)?.[0];
+      const pay = PAYMENT.exec(text)?.[0];
+      const pressure = PRESSURE.exec(text)?.[0];
+      return bank && (pay || pressure)
+        ? [bank, pay ?? pressure]
+        : gift && pressure
+          ? [gift, pressure]
+          : pay && pressure
+            ? [pay, pressure]
+            : undefined;
+    };
+    const piece = fc.constantFrom(
+      'new bank details',
+      'our banking details have changed',
+      'gift card',
+      'e-gift',
+      'itunes cards',
+      'card',
+      'gift',
+      'wire transfer',
+      'remittance',
+      'urgent',
+      'today',
+      'asap',
+      'please',
+      'the',
+      ' ',
+      '.',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+        const text = pieces.join(' ');
+        expect(becRequest(text)).toEqual(reference(text));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildFeeds } from '../../../lambdas/engine/feeds.ts';
+import { lookalikeOfBrand } from '../../../lambdas/engine/lookalike.ts';
 import { urls } from '../../../lambdas/engine/scanners/urls.ts';
 import { ctxFrom, eml, fixture, inputFrom, testConfig, zoneResolver } from '../helpers.ts';
 
@@ -144,5 +145,22 @@ describe('urls scanner, deep checks', () => {
     const raw = eml({ From: 'a@example.org', Subject: 's' }, `${harmless}\nhttp://192.0.2.7/login\n`);
     const symbols = (await findingsOf(raw)).map((f) => f.symbol);
     expect(symbols).toContain('URL_IP_HOST');
+  });
+});
+
+describe('lookalikeOfBrand', () => {
+  it('gives the same answer when asked again (the answer is kept per domain)', () => {
+    const domains = [
+      'paypa1.com',
+      'rnicrosoft.net',
+      'dropbx.com',
+      'paypal.co.uk',
+      'example.com',
+      'chase.com',
+    ];
+    const first = domains.map((d) => lookalikeOfBrand(d));
+    expect(first.slice(0, 3).map((l) => l?.target)).toEqual(['paypal', 'microsoft', 'dropbox']);
+    expect(first.slice(3)).toEqual([undefined, undefined, undefined]);
+    expect(domains.map((d) => lookalikeOfBrand(d))).toEqual(first);
   });
 });
