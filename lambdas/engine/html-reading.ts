@@ -69,16 +69,31 @@ const READ_ATTRIBUTES = new Set([
   'alt',
 ]);
 
-/** An htmlparser2 Parser that hands its tags only the attributes in READ_ATTRIBUTES. */
+/**
+ * An htmlparser2 Parser that hands its tags only the attributes in READ_ATTRIBUTES: the value of any
+ * other is neither built (its pieces sliced out of the html and joined) nor stored.
+ */
 class ReadingParser extends Parser {
+  // Whether the attribute being read is one the reading looks at.
+  private readsAttribute = false;
+
+  override onattribname(start: number, endIndex: number): void {
+    super.onattribname(start, endIndex);
+    // The name of the attribute is htmlparser2's own (private) state.
+    this.readsAttribute = READ_ATTRIBUTES.has((this as unknown as { attribname: string }).attribname);
+  }
+
+  override onattribdata(start: number, endIndex: number): void {
+    if (this.readsAttribute) super.onattribdata(start, endIndex);
+  }
+
+  override onattribentity(cp: number): void {
+    if (this.readsAttribute) super.onattribentity(cp);
+  }
+
   override onattribend(quote: QuoteType, endIndex: number): void {
-    // The name and value of the attribute ending are htmlparser2's own (private) state.
-    const state = this as unknown as { attribname: string; attribvalue: string };
-    if (READ_ATTRIBUTES.has(state.attribname)) super.onattribend(quote, endIndex);
-    else {
-      state.attribvalue = '';
-      this.endIndex = endIndex;
-    }
+    if (this.readsAttribute) super.onattribend(quote, endIndex);
+    else this.endIndex = endIndex;
   }
 }
 

@@ -127,6 +127,20 @@ describe('readHtml counts and links', () => {
     expect(reading.text).toBe('go [https://first.example/]hidpic [i.png]');
   });
 
+  it('reads the values of the attributes it reads, entities decoded, whatever the attributes around them hold', () => {
+    const reading = readHtml(
+      '<a class="x&amp;y" href="https://a.example/?a=1&amp;b=2" title=&quot;x>go</a>' +
+        '<img width=1&amp;2 src="i&#46;png" data-q=\'&lt;\' alt=p&amp;q><span hidden>h</span>',
+      true,
+    );
+    expect(reading.links.links).toEqual([
+      { href: 'https://a.example/?a=1&b=2', text: 'go', source: 'a' },
+      { href: 'i.png', source: 'img' },
+    ]);
+    expect(reading.stats.hiddenChars).toBe(1);
+    expect(reading.text).toBe('go [https://a.example/?a=1&b=2]p&q [i.png]h');
+  });
+
   it('reads a repeated style the same each time: its colors win over the color attributes, which fill in', () => {
     const html =
       '<div style="color:#fff">a</div><div style="color:#fff" bgcolor="#000">bb</div>' +
