@@ -203,6 +203,8 @@ class Walk {
       if (bodyStart > end) return undefined;
     }
     const block = src.slice(start, Math.min(blockEnd, end));
+    // A NUL ends a header block early for readers that keep strings as C does.
+    if (block.includes('\0')) return undefined;
     const fields = new Map<string, string>();
     STRUCTURAL_FIELD.lastIndex = 0;
     for (let m = STRUCTURAL_FIELD.exec(block); m; m = STRUCTURAL_FIELD.exec(block)) {

@@ -139,6 +139,7 @@ describe('canonicalLeaves', () => {
     ],
     ['a long epilogue', (s) => `${s}${'epilogue line\r\n'.repeat(200)}`],
     ['no empty line after the headers', () => 'Subject: x\r\nTo: y\r\n'],
+    ['a NUL in a header block', (s) => s.replace('Subject: report', 'Subject: re\0port')],
   ];
   it.each(departures)('is undefined for %s', (_, change) => {
     expect(canonical(BASE)).toBeDefined();
