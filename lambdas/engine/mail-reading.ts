@@ -583,6 +583,9 @@ const hexValue = (c: number): number =>
         ? c - 0x57
         : -1;
 
+// hexValue of every byte, looked up in the decoder's loop.
+const HEX_VALUES = Int8Array.from({ length: 256 }, (_, c) => hexValue(c));
+
 const isBlank = (c: number | undefined): boolean => c === 0x20 || c === 0x09;
 
 /**
@@ -648,9 +651,19 @@ function unescapeQuotedPrintable(src: Uint8Array, n: number, out: Uint8Array): n
   for (let i = 0; i < n; i++) {
     const c = src[i]!;
     if (c !== 0x3d) {
-      if ((c === 0x0a || c === 0x0d) && i > 0 && isBlank(src[i - 1])) return -1;
+      if (c <= 0x0d && (c === 0x0a || c === 0x0d) && i > 0 && isBlank(src[i - 1])) return -1;
       out[k++] = c;
       continue;
+    }
+    // Most escapes are = and two hex digits: no soft break can stand between them.
+    if (i + 2 < n) {
+      const hi = HEX_VALUES[src[i + 1]!]!;
+      const lo = HEX_VALUES[src[i + 2]!]!;
+      if ((hi | lo) >= 0) {
+        out[k++] = hi * 16 + lo;
+        i += 2;
+        continue;
+      }
     }
     const skip = softBreakAt(src, n, i);
     if (skip > 0) {
