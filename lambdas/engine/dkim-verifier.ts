@@ -108,7 +108,7 @@ export class Verifier extends DkimVerifier {
   }
 
   /** A row's relaxed canonical text, made once per message. */
-  private relaxedRow = (row: HeaderRow): string => {
+  private relaxedRow(row: HeaderRow): string {
     this.relaxedRows ??= new Map();
     let text = this.relaxedRows.get(row);
     if (text === undefined) {
@@ -116,7 +116,7 @@ export class Verifier extends DkimVerifier {
       this.relaxedRows.set(row, text);
     }
     return text;
-  };
+  }
 
   /** mailauth's finalChunk(): the body hashes read out, then each signature checked, in its order. */
   override async finalChunk(): Promise<void> {
@@ -140,22 +140,20 @@ export class Verifier extends DkimVerifier {
 
   /** One signature's result, as finalChunk() makes it. */
   private async check(signature: Signature, bodyHashState: BodyHash | undefined): Promise<void> {
-    const { parsed } = signature;
-    const tag = (name: string) => (parsed[name] as TagValue | undefined)?.value;
     this.rowIndex ??= rowsByName(this.headers.parsed);
-    const signed = signedRows(this.headers.parsed, tag('h'), this.rowIndex);
+    const signed = signedRows(this.headers.parsed, tagOf(signature, 'h'), this.rowIndex);
     const canonical = canonicalizedHeader(
       signature.canonicalization,
       signed.headers,
       signature.original,
-      this.relaxedRow,
+      (row) => this.relaxedRow(row),
     );
     const signingHeaders = {
       keys: signed.keys,
       headers: signed.headers.map((row) => row.line.toString()),
       canonicalizedHeader: canonical.toString('base64'),
     };
-    const b = tag('b') as string | undefined;
+    const b = tagOf(signature, 'b') as string | undefined;
     let publicKey: unknown;
     let rr: unknown;
     let modulusLength: unknown;
@@ -166,7 +164,7 @@ export class Verifier extends DkimVerifier {
       header: {
         i: signature.signingDomain ? `@${signature.signingDomain}` : false,
         s: signature.selector,
-        a: tag('a'),
+        a: tagOf(signature, 'a'),
         b: b ? `${b.substr(0, 8)}` : false,
       },
     };
@@ -176,7 +174,7 @@ export class Verifier extends DkimVerifier {
           ?.domain || false;
     const bodyHash = bodyHashState?.hash;
     const mimeStructureStart = bodyHashState?.mimeStructureStart;
-    if (tag('bh') !== bodyHash) {
+    if (tagOf(signature, 'bh') !== bodyHash) {
       status.result = 'neutral';
       status.comment = 'body hash did not verify';
     } else {
@@ -230,10 +228,10 @@ export class Verifier extends DkimVerifier {
       signingDomain: signature.signingDomain,
       selector: signature.selector,
       signature: b,
-      algo: tag('a'),
-      format: tag('c'),
+      algo: tagOf(signature, 'a'),
+      format: tagOf(signature, 'c'),
       bodyHash,
-      bodyHashExpecting: tag('bh'),
+      bodyHashExpecting: tagOf(signature, 'bh'),
       signingHeaders,
       status,
       signTime: signature.timestamp ? signature.timestamp.toISOString() : null,
@@ -263,6 +261,11 @@ export class Verifier extends DkimVerifier {
       this.results.push(result);
     }
   }
+}
+
+/** A tag's value in a signature's tag list. */
+function tagOf(signature: TagList, name: string): TagValue['value'] | undefined {
+  return (signature.parsed[name] as TagValue | undefined)?.value;
 }
 
 /** What a failed key lookup makes of the status, as finalChunk() words it. */

@@ -9,7 +9,7 @@ import { type AuthResults, authenticateMessage } from '../mail-auth.ts';
 
 export { mailauthLineBreaks } from '../mail-auth.ts';
 
-import type { Scanner } from '../scanner.ts';
+import type { ScanContext, Scanner } from '../scanner.ts';
 import type { SymbolName } from '../symbols.ts';
 import type { Finding } from '../types.ts';
 import { sesAnsweredMethods } from './ses-verdicts.ts';
@@ -48,11 +48,15 @@ function spfFinding(spf: AuthResults['spf'], offline: boolean): Finding | undefi
   return symbol ? { symbol, evidence } : undefined;
 }
 
+/** The first result of these words. */
+function firstWith(results: AuthResults['dkim']['results'], ...words: string[]) {
+  return results.find((x) => words.includes(x.status.result));
+}
+
 function dkimFinding(dkim: AuthResults['dkim'], offline: boolean): Finding {
   const results = (dkim?.results ?? []).filter((x) => x.status?.result && x.status.result !== 'none');
   if (!results.length) return { symbol: 'DKIM_NONE' };
-  const pick = (...words: string[]) => results.find((x) => words.includes(x.status.result));
-  const pass = pick('pass');
+  const pass = firstWith(results, 'pass');
   if (pass)
     return {
       symbol: 'DKIM_PASS',
@@ -60,7 +64,8 @@ function dkimFinding(dkim: AuthResults['dkim'], offline: boolean): Finding {
     };
   // mailauth reports a body hash mismatch as neutral; RFC 6376 6.3 calls it a failed signature.
   const fail =
-    pick('fail') ?? results.find((x) => /body hash did not verify/.test(String(x.status.comment ?? '')));
+    firstWith(results, 'fail') ??
+    results.find((x) => /body hash did not verify/.test(String(x.status.comment ?? '')));
   if (fail)
     return {
       symbol: 'DKIM_FAIL',
@@ -102,24 +107,30 @@ function arcFinding(arc: AuthResults['arc'], offline: boolean): Finding | undefi
   return undefined;
 }
 
+/**
+ * ctx.resolver, noting in `dns` when it says it was not consulted, and stopping once the scanner's
+ * time is up (mailauth turns the rejection into temperror).
+ */
+function watchedResolver(ctx: ScanContext, dns: { offline: boolean }): DnsResolver {
+  return async (name, rrtype) => {
+    if (ctx.signal.aborted) throw Object.assign(new Error('scanner timed out'), { code: 'ETIMEOUT' });
+    try {
+      return await ctx.resolver(name, rrtype);
+    } catch (err) {
+      if (isOfflineError(err)) dns.offline = true;
+      throw err;
+    }
+  };
+}
+
 export const auth: Scanner = {
   name: 'auth',
   family: 'AUTH',
   reads: 'raw',
   async scan({ raw, envelope, ses }, ctx) {
-    let offline = false;
-    const resolver: DnsResolver = async (name, rrtype) => {
-      // Stop issuing lookups once our time is up; mailauth turns the rejection into temperror.
-      if (ctx.signal.aborted) throw Object.assign(new Error('scanner timed out'), { code: 'ETIMEOUT' });
-      try {
-        return await ctx.resolver(name, rrtype);
-      } catch (err) {
-        if (isOfflineError(err)) offline = true;
-        throw err;
-      }
-    };
+    const dns = { offline: false };
     const res = await authenticateMessage(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), {
-      resolver: resolver as never,
+      resolver: watchedResolver(ctx, dns) as never,
       ...(envelope.remoteIp ? { ip: envelope.remoteIp } : {}),
       ...(envelope.helo ? { helo: envelope.helo } : {}),
       ...(envelope.mailFrom ? { sender: envelope.mailFrom } : {}),
@@ -127,6 +138,7 @@ export const auth: Scanner = {
       // Without the client IP there is nothing for SPF to check; a verdict would be invented.
       spfOnlyWithIp: true,
     });
+    const { offline } = dns;
     const spf = envelope.remoteIp ? spfFinding(res.spf, offline) : undefined;
     // A method SES already answered is left to the ses-verdicts scanner: SES saw the SMTP session
     // itself, while we rebuild the client from its Received header, and one answer must not count twice.
