@@ -13,6 +13,21 @@ import { FNV_START, fnvOn, type HashedFeatures, hashFeature } from './model.ts';
 
 const FNV_PRIME = 0x01000193;
 const SPACE = 0x20;
+// Fibonacci hashing's multiplier: spreads hashes and small keys over a table's slots.
+const GOLDEN = 0x9e3779b1;
+
+/** A lowercase ASCII letter or a digit: what a word is made of in ASCII text. */
+const isAsciiWordChar = (c: number): boolean => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
+
+/** Whether `lower[begin, end)`, digits read as 0, is word `w`. */
+function sameWord(w: string, lower: string, begin: number, end: number): boolean {
+  if (w.length !== end - begin) return false;
+  for (let k = 0; k < w.length; k++) {
+    const c = lower.charCodeAt(begin + k);
+    if (w.charCodeAt(k) !== (c > 0x30 && c <= 0x39 ? 0x30 : c)) return false;
+  }
+  return true;
+}
 
 /**
  * A message's features, deduplicated, in first-seen order: each one's hashFeature, and its name only
@@ -74,6 +89,91 @@ export class FeatureList implements HashedFeatures {
           pairs.add(pair);
           const state = fnvOn(Math.imul(states[previous]! ^ SPACE, FNV_PRIME), w);
           this.push(state >>> 0, prefix + ws[i - 1], w);
+        }
+      }
+      previous = id;
+    }
+  }
+
+  /**
+   * grams(prefix, words(text).slice(0, max)), max at most MAX_WORDS. ASCII text (most mail) is read in
+   * one pass that hashes each word as it goes and knows a word seen before by its hash and letters, so
+   * only new words become strings; other text goes through words().
+   */
+  textGrams(prefix: string, text: string, max: number): void {
+    const lower = text.toLowerCase();
+    if (NON_ASCII.test(lower)) this.grams(prefix, wordsOfLower(lower).slice(0, max));
+    else this.asciiGrams(prefix, lower, max);
+  }
+
+  private asciiGrams(prefix: string, lower: string, max: number): void {
+    const start = fnvOn(FNV_START, prefix);
+    // Words are separated, so a text has at most about half its length of them: every word's number
+    // and every pair's key (first * most + second + 1) stay below these bounds.
+    const most = Math.min(max, (lower.length >> 1) + 1);
+    // Open-addressed tables at most half full: a word's number + 1 by its hash, a pair's key by itself.
+    const bits = Math.max(4, 32 - Math.clz32(2 * most - 1));
+    const shift = 32 - bits;
+    const mask = (1 << bits) - 1;
+    const wordSlots = new Int32Array(1 << bits);
+    const pairSlots = new Int32Array(1 << bits);
+    const ws: string[] = [];
+    const states: number[] = [];
+    let kept = 0;
+    let previous = -1;
+    let i = 0;
+    while (i < lower.length && kept < max) {
+      let c = lower.charCodeAt(i);
+      if (!isAsciiWordChar(c)) {
+        i++;
+        continue;
+      }
+      const begin = i;
+      let state = start;
+      let digits = false;
+      do {
+        if (c > 0x30 && c <= 0x39) {
+          c = 0x30;
+          digits = true;
+        }
+        state = Math.imul(state ^ c, FNV_PRIME);
+        c = ++i < lower.length ? lower.charCodeAt(i) : -1;
+      } while (isAsciiWordChar(c));
+      if (i - begin > MAX_WORD_LEN) continue;
+      kept++;
+      let slot = Math.imul(state, GOLDEN) >>> shift;
+      let id = -1;
+      for (let taken = wordSlots[slot]!; taken !== 0; taken = wordSlots[slot]!) {
+        if (states[taken - 1] === state && sameWord(ws[taken - 1]!, lower, begin, i)) {
+          id = taken - 1;
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+      if (id < 0) {
+        id = ws.length;
+        wordSlots[slot] = id + 1;
+        const w = digits ? lower.slice(begin, i).replace(ASCII_DIGIT, '0') : lower.slice(begin, i);
+        ws.push(w);
+        states.push(state);
+        this.push(state >>> 0, prefix + w, undefined);
+      }
+      if (previous >= 0) {
+        const key = previous * most + id + 1;
+        let pairSlot = Math.imul(key, GOLDEN) >>> shift;
+        let seen = false;
+        for (let taken = pairSlots[pairSlot]!; taken !== 0; taken = pairSlots[pairSlot]!) {
+          if (taken === key) {
+            seen = true;
+            break;
+          }
+          pairSlot = (pairSlot + 1) & mask;
+        }
+        if (!seen) {
+          pairSlots[pairSlot] = key;
+          const w = ws[id]!;
+          const pairState = fnvOn(Math.imul(states[previous]! ^ SPACE, FNV_PRIME), w);
+          this.push(pairState >>> 0, prefix + ws[previous], w);
         }
       }
       previous = id;
@@ -147,7 +247,11 @@ const MAPPED_WORD = /[a-z0-9\u0080-\uffff]+/g;
 const wordCharsOnly = (run: string): string => run.replace(DIGIT, '0').replace(NOT_WORD_CHAR, ' ');
 
 export function words(text: string): string[] {
-  const lower = text.toLowerCase();
+  return wordsOfLower(text.toLowerCase());
+}
+
+/** words() of text already lowercased. */
+function wordsOfLower(lower: string): string[] {
   // Digits become 0 in one pass over the text, not one per word: the same words, as a digit is a word
   // character either way, and of the same lengths unless a digit lies outside the BMP (then per word).
   const ascii = !NON_ASCII.test(lower);
@@ -192,8 +296,8 @@ export function cleanBody(text: string): string {
 }
 
 function addTextFeatures(out: FeatureList, subject: string, body: string): void {
-  out.grams('s:', words(withoutEmails(subject)).slice(0, 40));
-  out.grams('', words(cleanBody(body)));
+  out.textGrams('s:', withoutEmails(subject), 40);
+  out.textGrams('', cleanBody(body), MAX_WORDS);
 }
 
 /** Features of a subject and body: what a text-only training corpus can also give. */

@@ -278,6 +278,59 @@ describe('FeatureList', () => {
     );
   });
 
+  it('reads text into the same grams as words() does, with the same hashes', () => {
+    const piece = fc.constantFrom(
+      'a',
+      'B',
+      'ab',
+      'Ab',
+      '0',
+      '7',
+      'x9',
+      'free',
+      'FREE',
+      'y'.repeat(24),
+      'z'.repeat(25),
+      ' ',
+      '  ',
+      '\n',
+      '.',
+      '-',
+      "'",
+      '_',
+      '\u212a',
+      'é',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 80 }).map((p) => p.join('')),
+        fc.constantFrom('', 's:'),
+        fc.constantFrom(1, 3, 40, MAX_WORDS),
+        (text, prefix, max) => {
+          const expected = new FeatureList();
+          expected.grams(prefix, words(text).slice(0, max));
+          const list = new FeatureList();
+          list.textGrams(prefix, text, max);
+          expect(list.names()).toEqual(expected.names());
+          expect(list.hashes).toEqual(expected.hashes);
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('stops reading at MAX_WORDS words, as words() does', () => {
+    const text = Array.from({ length: 2 * MAX_WORDS }, (_, i) => `w${i % 700} x${'q'.repeat(i % 30)}`).join(
+      ' ',
+    );
+    const expected = new FeatureList();
+    expected.grams('', words(text));
+    const list = new FeatureList();
+    list.textGrams('', text, MAX_WORDS);
+    expect(list.names()).toEqual(expected.names());
+    expect(list.hashes).toEqual(expected.hashes);
+  });
+
   it('gives messageFeatures its names and hashes of a whole message', async () => {
     const body = 'Win a free prize now, win a free prize today! Visit https://win.example.net/claim?id=12';
     const list = messageFeatureList(await parseMessage(message(body), DEFAULT_LIMITS));
