@@ -254,13 +254,15 @@ function hasStrayBreak(text: string): boolean {
 const isWsp = (c: number): boolean => c === 0x20 || c === 0x09;
 
 /**
- * `text.replace(/[ \t]+\r\n/g, '\r\n')`, found from each space or tab right before a break (the
- * regex starts a match at every space of the text, and most are between words); `text` itself when
- * there is none.
+ * `text.replace(/[ \t]+\r\n/g, '\r\n')` (or, for `lineBreak` LF, `/[ \t]+\n/g`), found from each space
+ * or tab right before a break (the regex starts a match at every space of the text, and most are
+ * between words); `text` itself when there is none.
  */
-export function withoutTrailingWsp(text: string): string {
-  let space = text.indexOf(' \r\n');
-  let tab = text.indexOf('\t\r\n');
+export function withoutTrailingWsp(text: string, lineBreak: '\r\n' | '\n' = '\r\n'): string {
+  const spaceBreak = ` ${lineBreak}`;
+  const tabBreak = `\t${lineBreak}`;
+  let space = text.indexOf(spaceBreak);
+  let tab = text.indexOf(tabBreak);
   if (space < 0 && tab < 0) return text;
   let out = '';
   let copied = 0;
@@ -270,8 +272,8 @@ export function withoutTrailingWsp(text: string): string {
     while (start > copied && isWsp(text.charCodeAt(start - 1))) start--;
     out += text.slice(copied, start);
     copied = at + 1;
-    if (space === at) space = text.indexOf(' \r\n', at + 1);
-    if (tab === at) tab = text.indexOf('\t\r\n', at + 1);
+    if (space === at) space = text.indexOf(spaceBreak, at + 1);
+    if (tab === at) tab = text.indexOf(tabBreak, at + 1);
   }
   return out + text.slice(copied);
 }
@@ -329,13 +331,43 @@ function hashRelaxedText(hash: RelaxedHash, body: Buffer, text: string): void {
 }
 
 /**
- * Feeds the body of `message` (with mailauth's line breaks) to each body hash the signatures ask for,
- * one per canonicalization, algorithm and length limit: what the verifier's nextChunk() would feed them.
+ * hashRelaxedText() for the body of a message without a CR, to which mailauthLineBreaks() would give
+ * a CR before every LF: on such lines the rewriting never touches a break, so the body is
+ * canonicalized as it is, with `/[ \t]+\n/` for `/[ \t]+\r\n/`, and the CRs put in after (not copied
+ * into the whole message first).
  */
-function hashBody(verifier: DkimVerifier, message: Buffer): void {
-  const start = headerBlockEnd(message) + 1;
+function hashRelaxedLfText(hash: RelaxedHash, text: string): void {
+  const tailStart = text.lastIndexOf('\n') + 1;
+  const last = text.slice(tailStart);
+  const head = wspRunsAsSpace(withoutTrailingWsp(text.slice(0, tailStart), '\n'));
+  const tail =
+    last.includes('\t') || last.includes('  ') ? wspRunsAsSpace(last.replace(/[ \t]+$/, '')) : last;
+  const lf = head + tail;
+  const canonical = lf.replaceAll('\n', '\r\n');
+  // The body as mailauth reads it has a CR for each LF, which the rewriting keeps.
+  hash.byteLength += text.length + (canonical.length - lf.length);
+  let end = canonical.length;
+  while (end > 0 && (canonical.charCodeAt(end - 1) === 0x0a || canonical.charCodeAt(end - 1) === 0x0d)) end--;
+  if (end) hash._updateBodyHash(Buffer.from(canonical.slice(0, end), 'latin1'));
+}
+
+/**
+ * Feeds the body of `raw` with mailauth's line breaks (mailauthLineBreaks(), made only when a hash
+ * needs it) to each body hash the signatures ask for, one per canonicalization, algorithm and length
+ * limit: what the verifier's nextChunk() would feed them.
+ */
+function hashBody(verifier: DkimVerifier, raw: Buffer): void {
+  const withoutCr = raw.indexOf(0x0d) < 0;
+  let message: Buffer | undefined;
   for (const hash of verifier.bodyHashes.values()) {
-    if (hash instanceof RelaxedHash && !isLengthLimited(hash.maxBodyLength)) {
+    const relaxed = hash instanceof RelaxedHash && !isLengthLimited(hash.maxBodyLength);
+    if (relaxed && withoutCr) {
+      hashRelaxedLfText(hash, raw.toString('latin1', headerBlockEnd(raw) + 1));
+      continue;
+    }
+    message ??= mailauthLineBreaks(raw);
+    const start = headerBlockEnd(message) + 1;
+    if (relaxed) {
       hashRelaxedBody(hash, message.subarray(start));
       continue;
     }
@@ -368,7 +400,7 @@ export async function verifyDkim(
   } else {
     verifier = new Verifier(options);
     await verifier.messageHeaders(parseHeaderBlock(message.subarray(0, end + 1)));
-    if (verifier.bodyHashes.size) hashBody(verifier, mailauthLineBreaks(message));
+    if (verifier.bodyHashes.size) hashBody(verifier, message);
   }
   await verifier.finish();
   const { headerFrom, envelopeFrom, results, arc } = verifier;
