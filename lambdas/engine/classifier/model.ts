@@ -121,6 +121,11 @@ export interface HashedFeatures {
   name(i: number): string;
 }
 
+/** Whether contribution `a` goes before `b` toward the verdict's side `sign` (ties by name). */
+function strongerThan(a: readonly [string, number], b: readonly [string, number], sign: number): boolean {
+  return sign * (b[1] - a[1]) < 0 || (sign * (b[1] - a[1]) === 0 && a[0] < b[0]);
+}
+
 /** Scores a message's features. `topN` features that pushed hardest toward the verdict are kept. */
 export function score(model: Model, features: readonly string[], topN = 6): Score {
   return scoreHashed(model, { hashes: features.map(hashFeature), name: (i) => features[i]! }, topN);
@@ -148,8 +153,6 @@ export function scoreHashed(model: Model, features: HashedFeatures, topN = 6): S
   const pBad = sigmoid(zBad);
   const sign = pBad >= 0.5 ? 1 : -1;
   // The strongest contributions toward the verdict (ties by name): a small sorted list, not a full sort.
-  const before = (a: readonly [string, number], b: readonly [string, number]): boolean =>
-    sign * (b[1] - a[1]) < 0 || (sign * (b[1] - a[1]) === 0 && a[0] < b[0]);
   const top: [string, number][] = [];
   for (let i = 0; i < n; i++) {
     const wb = badWeights[i]!;
@@ -163,7 +166,7 @@ export function scoreHashed(model: Model, features: HashedFeatures, topN = 6): S
     }
     const c: [string, number] = [features.name(i), contribution];
     let at = top.length;
-    while (at > 0 && before(c, top[at - 1]!)) at--;
+    while (at > 0 && strongerThan(c, top[at - 1]!, sign)) at--;
     top.splice(at, 0, c);
     if (top.length > topN) top.pop();
   }

@@ -19,15 +19,19 @@ function receivedAt(headers: readonly (readonly [string, string])[]): number | u
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+// Module functions, not closures made per scan (under tsx each named closure costs its naming).
+type HeaderLines = readonly (readonly [string, string])[];
+const headerCount = (headers: HeaderLines, name: string): number =>
+  headers.filter(([n]) => n === name).length;
+const headerValue = (headers: HeaderLines, name: string): string | undefined =>
+  headers.find(([n]) => n === name)?.[1];
+
 export const headers: Scanner = {
   name: 'headers',
   family: 'HEADER',
   async scan({ parsed }) {
     const out: Finding[] = [];
-    const count = (name: string): number => parsed.headers.filter(([n]) => n === name).length;
-    const value = (name: string): string | undefined => parsed.headers.find(([n]) => n === name)?.[1];
-
-    const date = value('date');
+    const date = headerValue(parsed.headers, 'date');
     // The header itself, not parsed.date: mailparser puts the current time in place of a bad Date.
     const sent = date === undefined ? Number.NaN : Date.parse(date.replace(/\s*\([^)]*\)\s*$/, ''));
     if (date === undefined) out.push({ symbol: 'HEADER_MISSING_DATE' });
@@ -46,13 +50,13 @@ export const headers: Scanner = {
         });
     }
 
-    const messageId = value('message-id');
+    const messageId = headerValue(parsed.headers, 'message-id');
     if (messageId === undefined) out.push({ symbol: 'HEADER_MISSING_MESSAGE_ID' });
     else if (!MESSAGE_ID.test(messageId.trim()))
       out.push({ symbol: 'HEADER_MESSAGE_ID_MALFORMED', evidence: messageId.slice(0, 100) });
 
-    if (count('from') > 1)
-      out.push({ symbol: 'HEADER_FROM_MULTIPLE', evidence: `${count('from')} From headers` });
+    const froms = headerCount(parsed.headers, 'from');
+    if (froms > 1) out.push({ symbol: 'HEADER_FROM_MULTIPLE', evidence: `${froms} From headers` });
     else if (!parsed.from?.address) out.push({ symbol: 'HEADER_FROM_MISSING' });
     return out;
   },

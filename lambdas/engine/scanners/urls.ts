@@ -159,83 +159,96 @@ async function dnsblListing(
   return answers.find((a) => a !== undefined);
 }
 
+/** What one scan collects: the first offender per symbol, and the registrable domains checked. */
+interface UrlScan {
+  readonly found: Map<Finding['symbol'], string>;
+  readonly ownDomains: ReadonlySet<string>;
+  readonly checked: Set<string>;
+  readonly ctx: ScanContext;
+}
+
+// Module functions, not closures made per scan (under tsx each named closure costs its naming).
+function noteOnce(scan: UrlScan, symbol: Finding['symbol'], url: string): void {
+  if (!scan.found.has(symbol)) scan.found.set(symbol, evidence(url));
+}
+
+/** The checks of one http(s) link. */
+function checkHttp(scan: UrlScan, link: ParsedLink, href: string): void {
+  const { ownDomains, checked, ctx } = scan;
+  const info = parse(href);
+  const host = (info.hostname ?? '').toLowerCase();
+  if (!host) return;
+  if (info.isIp) {
+    noteOnce(scan, DOTTED_QUAD.test(host) || host.includes(':') ? 'URL_IP_HOST' : 'URL_NUMERIC_HOST', href);
+  }
+  const domain = info.domain ?? '';
+  if (SHORTENERS.has(host) || (domain && SHORTENERS.has(domain) && host === domain))
+    noteOnce(scan, 'URL_SHORTENER', href);
+  if (info.publicSuffix && SUSPICIOUS_TLDS.has(info.publicSuffix)) noteOnce(scan, 'URL_SUSPICIOUS_TLD', href);
+  if (/^(?:https?:)?\/\/[^/?#]*@/i.test(href)) noteOnce(scan, 'URL_CREDENTIALS', href);
+  if (host.split('.').some((label) => label.startsWith('xn--'))) noteOnce(scan, 'URL_PUNYCODE', href);
+  if (link.text && !info.isIp) {
+    const claimed = claimedDomain(link.text);
+    const actual = domain || getDomain(getHostname(href) ?? '');
+    if (claimed && actual && claimed !== actual)
+      noteOnce(scan, 'URL_HREF_TEXT_MISMATCH', `${link.text.slice(0, 80)} -> ${href}`);
+  }
+  if (link.source === 'form' && link.password && !ownDomains.has(domain))
+    noteOnce(scan, 'URL_PASSWORD_FORM', link.attachment ? `${href} (in ${link.attachment})` : href);
+  if (ctx.feeds) {
+    const listed = feedListing(ctx.feeds, href, host);
+    if (listed) noteOnce(scan, 'URL_FEED_LISTED', listed);
+  }
+  if (!domain) return;
+  const brandOwned = isBrandDomain(domain);
+  const target = redirectTarget(href, domain);
+  if (target)
+    noteOnce(scan, TRUSTED_REDIRECTORS.has(domain) ? 'URL_OPEN_REDIRECT' : 'URL_REDIRECT_PARAM', href);
+  if (!brandOwned && !ownDomains.has(domain)) {
+    const sub = info.subdomain ?? '';
+    if (sub && tokens(sub).some((t) => BRAND_TOKENS.has(t))) noteOnce(scan, 'URL_BRAND_IN_HOST', href);
+    const lower = href.toLowerCase();
+    const at = lower.indexOf(host) + host.length;
+    const path = lower.slice(at, at + 300);
+    if (tokens(path).some((t) => BRAND_TOKENS.has(t))) noteOnce(scan, 'URL_BRAND_IN_PATH', href);
+  }
+  if (checked.has(domain) || checked.size >= MAX_DOMAINS) return;
+  checked.add(domain);
+  // No TLD swaps for links: organisations link to their own sister domains (example.org for example.com).
+  const mimic = lookalikeOfProtected(domain, ctx.protectedDomains, false);
+  if (mimic) noteOnce(scan, 'URL_LOOKALIKE_PROTECTED', `${href} (${mimic.kind} of ${mimic.target})`);
+  else if (!brandOwned) {
+    const brand = lookalikeOfBrand(domain);
+    if (brand) noteOnce(scan, 'URL_LOOKALIKE_BRAND', `${href} (${brand.kind} of ${brand.target})`);
+  }
+}
+
 export const urls: Scanner = {
   name: 'urls',
   family: 'URL',
   async scan({ parsed }, ctx) {
     const found = new Map<Finding['symbol'], string>();
-    const note = (symbol: Finding['symbol'], url: string): void => {
-      if (!found.has(symbol)) found.set(symbol, evidence(url));
-    };
     const fromDomain = getDomain(parsed.from?.address?.slice(parsed.from.address.lastIndexOf('@') + 1) ?? '');
     const ownDomains = new Set([...ctx.protectedDomains, ...(fromDomain ? [fromDomain] : [])]);
     const checked = new Set<string>();
-    const feeds = ctx.feeds;
+    const scan: UrlScan = { found, ownDomains, checked, ctx };
 
     for (const link of parsed.links) {
       const href = link.href;
       const scheme = SCHEME.exec(href)?.[1]?.toLowerCase();
       if (scheme === 'javascript' || scheme === 'vbscript') {
-        note('URL_JAVASCRIPT', href);
+        noteOnce(scan, 'URL_JAVASCRIPT', href);
         continue;
       }
       if (scheme === 'data') {
         // Inline images are ordinary; a data: document a click or a frame opens is a page without a host.
         if ((link.source !== 'img' && link.source !== 'css') || /^data:\s*text\/html/i.test(href))
-          note('URL_DATA_URI', href);
+          noteOnce(scan, 'URL_DATA_URI', href);
         continue;
       }
       if (scheme !== 'http' && scheme !== 'https' && !(scheme === undefined && href.startsWith('//')))
         continue;
-      checkHttp(link, href);
-    }
-
-    function checkHttp(link: ParsedLink, href: string): void {
-      const info = parse(href);
-      const host = (info.hostname ?? '').toLowerCase();
-      if (!host) return;
-      if (info.isIp) {
-        note(DOTTED_QUAD.test(host) || host.includes(':') ? 'URL_IP_HOST' : 'URL_NUMERIC_HOST', href);
-      }
-      const domain = info.domain ?? '';
-      if (SHORTENERS.has(host) || (domain && SHORTENERS.has(domain) && host === domain))
-        note('URL_SHORTENER', href);
-      if (info.publicSuffix && SUSPICIOUS_TLDS.has(info.publicSuffix)) note('URL_SUSPICIOUS_TLD', href);
-      if (/^(?:https?:)?\/\/[^/?#]*@/i.test(href)) note('URL_CREDENTIALS', href);
-      if (host.split('.').some((label) => label.startsWith('xn--'))) note('URL_PUNYCODE', href);
-      if (link.text && !info.isIp) {
-        const claimed = claimedDomain(link.text);
-        const actual = domain || getDomain(getHostname(href) ?? '');
-        if (claimed && actual && claimed !== actual)
-          note('URL_HREF_TEXT_MISMATCH', `${link.text.slice(0, 80)} -> ${href}`);
-      }
-      if (link.source === 'form' && link.password && !ownDomains.has(domain))
-        note('URL_PASSWORD_FORM', link.attachment ? `${href} (in ${link.attachment})` : href);
-      if (feeds) {
-        const listed = feedListing(feeds, href, host);
-        if (listed) note('URL_FEED_LISTED', listed);
-      }
-      if (!domain) return;
-      const brandOwned = isBrandDomain(domain);
-      const target = redirectTarget(href, domain);
-      if (target) note(TRUSTED_REDIRECTORS.has(domain) ? 'URL_OPEN_REDIRECT' : 'URL_REDIRECT_PARAM', href);
-      if (!brandOwned && !ownDomains.has(domain)) {
-        const sub = info.subdomain ?? '';
-        if (sub && tokens(sub).some((t) => BRAND_TOKENS.has(t))) note('URL_BRAND_IN_HOST', href);
-        const lower = href.toLowerCase();
-        const at = lower.indexOf(host) + host.length;
-        const path = lower.slice(at, at + 300);
-        if (tokens(path).some((t) => BRAND_TOKENS.has(t))) note('URL_BRAND_IN_PATH', href);
-      }
-      if (checked.has(domain) || checked.size >= MAX_DOMAINS) return;
-      checked.add(domain);
-      // No TLD swaps for links: organisations link to their own sister domains (example.org for example.com).
-      const mimic = lookalikeOfProtected(domain, ctx.protectedDomains, false);
-      if (mimic) note('URL_LOOKALIKE_PROTECTED', `${href} (${mimic.kind} of ${mimic.target})`);
-      else if (!brandOwned) {
-        const brand = lookalikeOfBrand(domain);
-        if (brand) note('URL_LOOKALIKE_BRAND', `${href} (${brand.kind} of ${brand.target})`);
-      }
+      checkHttp(scan, link, href);
     }
 
     const seen = parsed.linkCount ?? parsed.links.length;
