@@ -53,6 +53,8 @@ export async function parseMessage(raw: Uint8Array, limits: Limits): Promise<Par
 export interface MailReading {
   /** The bytes read: at most maxMessageBytes, cut where a part or depth limit was crossed. */
   readonly bytes: Buffer;
+  /** `bytes` as latin1 text (one char per byte), made once for the structure walk and the lenient pass. */
+  readonly latin1: string;
   readonly oversized: boolean;
   readonly structure: MimeStructure;
   /** Rejects when mailparser throws. Its `headers` hold only the fields decoded (DECODED_HEADERS). */
@@ -86,8 +88,12 @@ export function readMail(raw: Uint8Array, limits: ReadLimits, htmlText: boolean)
   const oversized = bytes.length > limits.maxMessageBytes;
   if (oversized) bytes = bytes.subarray(0, limits.maxMessageBytes);
   // latin1 maps each byte to one char, so offsets in the string are byte offsets.
-  const structure = inspectMimeStructure(bytes.toString('latin1'), limits);
-  if (structure.cutAt !== undefined) bytes = bytes.subarray(0, structure.cutAt);
+  let latin1 = bytes.toString('latin1');
+  const structure = inspectMimeStructure(latin1, limits);
+  if (structure.cutAt !== undefined) {
+    bytes = bytes.subarray(0, structure.cutAt);
+    latin1 = latin1.slice(0, structure.cutAt);
+  }
   const htmlReadings: { html: string; reading: HtmlReading }[] = [];
   // An html part's text comes from the same pass that finds its links (html-reading.ts).
   const htmlToText = (html: string): string => {
@@ -110,7 +116,7 @@ export function readMail(raw: Uint8Array, limits: ReadLimits, htmlText: boolean)
     ))();
   // Its readers await it; this only keeps a rejection nobody has awaited yet from being "unhandled".
   mail.catch(() => {});
-  const reading = { bytes, oversized, structure, mail, htmlText, htmlReadings };
+  const reading = { bytes, latin1, oversized, structure, mail, htmlText, htmlReadings };
   readings.set(raw, { limits: { ...limits }, reading });
   return reading;
 }

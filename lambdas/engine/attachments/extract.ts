@@ -155,7 +155,7 @@ class Collector {
    */
   async message(raw: Uint8Array, path: readonly string[], depth: number): Promise<void> {
     // parse's reading when there is one (`seg scan`: the top message was parsed already).
-    const { bytes, mail: reading } = readMail(raw, this.mime, false);
+    const { latin1, mail: reading } = readMail(raw, this.mime, false);
     if (depth === 0)
       this.passwordText = async () => {
         // With the html's text, as parse reads it: the same words whichever runtime asks.
@@ -176,7 +176,7 @@ class Collector {
     } catch (err) {
       this.problem('corrupt', '', path, `mailparser: ${String((err as Error)?.message ?? err)}`);
     }
-    if (depth === 0) await this.lenientPass(bytes.toString('latin1'), path, depth);
+    if (depth === 0) await this.lenientPass(latin1, path, depth);
   }
 
   /** The archive passwords the message offers, read once (most messages carry no archive: never). */
