@@ -8,7 +8,7 @@
 // disagree more only where one of those fails; there the lenient extraction pass tries every reading.
 // This module only recognises the subset and returns its leaf parts; it judges nothing, never throws.
 
-import { decodeQuotedPrintable, isPlainBase64 } from './decoders.ts';
+import { decodeQuotedPrintable, decodeRegularQuotedPrintable, isPlainBase64 } from './decoders.ts';
 
 /** A leaf part of a canonical message, and what readers may decode it to. */
 export interface CanonicalLeaf {
@@ -292,5 +292,5 @@ function decoded(body: string, encoding: string): Buffer | undefined {
     };
     return isPlainBase64(body, read) ? read() : undefined;
   }
-  return decodeQuotedPrintable(body, 'drop-eq');
+  return decodeRegularQuotedPrintable(body) ?? decodeQuotedPrintable(body, 'drop-eq');
 }

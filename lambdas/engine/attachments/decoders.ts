@@ -198,6 +198,41 @@ export function decodeQuotedPrintable(body: string, bad: QpBadEscape): Buffer {
   return decodeEscapes(removeSoftBreaks(body, bad === 'drop-1'), bad).bytes;
 }
 
+// An `=` that starts neither an upper-case escape nor a soft break (blanks, then a line break).
+const BAD_QP_ESCAPE = /=(?![0-9A-F]{2}|[ \t]*(?:\r\n|\r|\n))/;
+
+/** Whether `body` holds a bad escape: there, and only there, decoders' treatments differ (but drop-1's). */
+export const hasBadQpEscape = (body: string): boolean => BAD_QP_ESCAPE.test(body);
+
+/**
+ * decodeQuotedPrintable(body, 'drop-eq') in one pass straight into the bytes, for a body without a bad
+ * escape (every `=` starts an upper-case `=XX` or a soft break: removing the soft breaks first could then
+ * make no new escape, their chars not being hex); undefined at the first bad escape.
+ */
+export function decodeRegularQuotedPrintable(body: string): Buffer | undefined {
+  const out = Buffer.allocUnsafe(body.length);
+  let n = 0;
+  let from = 0;
+  for (let eq = body.indexOf('='); eq >= 0; eq = body.indexOf('=', from)) {
+    if (eq > from) n += out.write(body.slice(from, eq), n, 'latin1');
+    const hi = hexValue(body.charCodeAt(eq + 1), false);
+    const lo = hexValue(body.charCodeAt(eq + 2), false);
+    if (hi >= 0 && lo >= 0) {
+      out[n++] = hi * 16 + lo;
+      from = eq + 3;
+    } else {
+      // A soft break: blanks, then a line break.
+      let j = eq + 1;
+      while (isBlank(body.charCodeAt(j))) j++;
+      const brk = lineBreak(body, j);
+      if (brk === 0) return undefined;
+      from = j + brk;
+    }
+  }
+  if (from < body.length) n += out.write(body.slice(from), n, 'latin1');
+  return out.subarray(0, n);
+}
+
 /**
  * Every treatment of bad escapes, in the order given, each decoded once: when the body has no bad
  * escape, keep and drop-eq give the same bytes, and with no lower-case hex either, so does drop-2.

@@ -21,6 +21,7 @@ import {
   decodeQuotedPrintable,
   decodeUuencode,
   decodeYenc,
+  hasBadQpEscape,
   isPlainBase64,
   type QpBadEscape,
   quotedPrintableReadings,
@@ -377,7 +378,7 @@ class Collector {
       // escape the others read what drop-eq does, but drop-1 (which drops hard breaks too).
       const qp = leaf.quotedPrintable;
       if (qp !== undefined)
-        for (const item of quotedPrintableCandidates(qp, BAD_QP_ESCAPE.test(qp) ? OTHER_QP_MODES : DROP_1))
+        for (const item of quotedPrintableCandidates(qp, hasBadQpEscape(qp) ? OTHER_QP_MODES : DROP_1))
           for (const c of 'bytes' in item ? [item] : (await item.may()) ? item.give() : []) await judge(c);
     }
   }
@@ -787,9 +788,8 @@ function* candidates(body: string, maxBytes: number, b64: Base64Body): Generator
 const QP_MODES: readonly QpBadEscape[] = ['drop-eq', 'keep', 'drop-1', 'drop-2'];
 // A canonical part's reading is drop-eq's.
 const OTHER_QP_MODES: readonly QpBadEscape[] = ['keep', 'drop-1', 'drop-2'];
-// An `=` that starts neither an upper-case escape nor a soft break: keep, drop-eq and drop-2 differ there.
+// Without a bad escape, keep, drop-eq and drop-2 read alike: drop-1 alone differs (it drops hard breaks).
 const DROP_1: readonly QpBadEscape[] = ['drop-1'];
-const BAD_QP_ESCAPE = /=(?![0-9A-F]{2}|[ \t]*(?:\r\n|\r|\n))/;
 
 /**
  * `body`'s quoted-printable readings in `modes`, decoded in full only when the first bytes of one may be

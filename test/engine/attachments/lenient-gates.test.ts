@@ -8,6 +8,8 @@ import {
   base64WholeQuads,
   decodeBase64,
   decodeQuotedPrintable,
+  decodeRegularQuotedPrintable,
+  hasBadQpEscape,
   type QpBadEscape,
 } from '../../../lambdas/engine/attachments/decoders.ts';
 import {
@@ -111,6 +113,26 @@ describe('decodedHead', () => {
     const head = decodedHead(body, 20, (b) => decodeBase64(b, false));
     expect(head?.toString()).toBe('ABC'.repeat(10).slice(0, 27));
     expect(decodedHead('QUJD'.repeat(30), 20, (b) => decodeBase64(b, false))).toBeUndefined();
+  });
+});
+
+describe('decodeRegularQuotedPrintable', () => {
+  // Bodies a real encoder writes (escapes and soft breaks only), and the same with tricky chars mixed in.
+  const regular = fc
+    .array(fc.constantFrom('=3D', '=0A', '=FF', '=\r\n', '= \t\n', '=\r', 'a', ' ', '\r\n', '\n', 'Z9'), {
+      maxLength: 60,
+    })
+    .map((w) => w.join(''));
+
+  it('reads what drop-eq reads, in one pass, and gives up exactly where a bad escape stands', () => {
+    fc.assert(
+      fc.property(fc.oneof(regular, tricky), (body) => {
+        const one = decodeRegularQuotedPrintable(body);
+        expect(one === undefined).toBe(hasBadQpEscape(body));
+        if (one) expect(one).toEqual(decodeQuotedPrintable(body, 'drop-eq'));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 
