@@ -156,13 +156,14 @@ async function parseWithin(raw: Uint8Array, limits: Limits): Promise<ParsedMessa
   };
   const html = cap(mail.html);
   // An html-only message's html is the part its text was read from: that pass found the links too.
-  // One too long to be read for text (mailparser's maxHtmlLengthToParse) has no text from mailparser:
-  // its first maxBodyChars give the text, in the pass that finds its links, so padding the html past
-  // the cap cannot blank the text.
-  const tooLongForText =
-    !mail.text && structure.htmlOnly && typeof mail.html === 'string' && mail.html.length > html.length;
-  const read = reading.htmlReadings.find((r) => r.html === html)?.reading ?? readHtml(html, tooLongForText);
-  const text = cap(tooLongForText ? read.text : mail.text);
+  // A message with html and no text of its own gets its html's text here: mailparser turns html into
+  // text only at the message's root or beside a text part, so an html part inside multipart/mixed or
+  // /related (most newsletters and phishing kits) gave no text, no scanner read its words, and
+  // CONTENT_IMAGE_ONLY called it images. One too long to be read for text (maxHtmlLengthToParse) is
+  // read here from its first maxBodyChars, so padding the html past the cap cannot blank the text.
+  const textFromHtml = !mail.text && html.length > 0;
+  const read = reading.htmlReadings.find((r) => r.html === html)?.reading ?? readHtml(html, textFromHtml);
+  const text = cap(textFromHtml ? read.text : mail.text);
   const links = linksOf(read, text);
   if (links.truncated) {
     truncated = true;

@@ -44,6 +44,30 @@ describe('parseMessage', () => {
     expect(p.htmlStats).toEqual({ visibleChars: expect.any(Number), hiddenChars: 0, images: 0 });
   });
 
+  it('reads the text of an html-only body that is not the root (inside multipart/mixed)', async () => {
+    const raw = [
+      'From: a@example.org',
+      'Subject: x',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="mix"',
+      '',
+      '--mix',
+      'Content-Type: text/html',
+      '',
+      '<p>Invoice attached.</p><p>See <a href="https://pay.example.net/">the portal</a></p>',
+      '--mix',
+      'Content-Type: application/pdf; name="a.pdf"',
+      'Content-Disposition: attachment; filename="a.pdf"',
+      '',
+      '%PDF-1.4',
+      '--mix--',
+      '',
+    ].join('\r\n');
+    const p = await parseMessage(Buffer.from(raw), limits);
+    expect(p.text).toBe('Invoice attached.\n\nSee the portal [https://pay.example.net/]');
+    expect(p.htmlOnly).toBe(true);
+  });
+
   it('keeps every link up to MAX_LINKS, then one per new host', () => {
     const sameHost = Array.from(
       { length: MAX_LINKS + 500 },

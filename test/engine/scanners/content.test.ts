@@ -48,6 +48,29 @@ describe('content scanner', () => {
     expect(await symbols(raw)).toEqual(['CONTENT_HTML_ONLY']);
   });
 
+  it('reads the words of an html-only body inside multipart/related: urgency found, not called image-only', async () => {
+    const raw = [
+      'From: it-desk@example.org',
+      'Subject: Mailbox notice',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/related; boundary="rel"',
+      '',
+      '--rel',
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      `<p>${'Your mailbox will be closed within 24 hours unless you verify your account today. '.repeat(2)}</p><img src="cid:logo">`,
+      '--rel',
+      'Content-Type: image/png; name="logo.png"',
+      'Content-ID: <logo>',
+      'Content-Transfer-Encoding: base64',
+      '',
+      'iVBORw0KGgo=',
+      '--rel--',
+      '',
+    ].join('\r\n');
+    expect(await symbols(raw)).toEqual(['CONTENT_HTML_ONLY', 'CONTENT_URGENCY']);
+  });
+
   it('emits CONTENT_IMAGE_ONLY for an html message with almost no text', async () => {
     const raw = eml(
       { From: 'a@example.org', Subject: 'Offer', 'Content-Type': 'text/html' },

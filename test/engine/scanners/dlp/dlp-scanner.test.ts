@@ -91,6 +91,29 @@ describe('dlp scanner', () => {
     expect(findings.map((f) => f.evidence)).toEqual(['visa ************1111 in subject (1 found)']);
   });
 
+  it('finds a card number in an html-only body inside multipart/mixed (no text part to search)', async () => {
+    const raw = [
+      'From: a@example.com',
+      'To: b@partner.example',
+      'Subject: details',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="mix"',
+      '',
+      '--mix',
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      `<p>Card for the booking: ${CARD}</p>`,
+      '--mix',
+      'Content-Type: application/octet-stream; name="notes.bin"',
+      'Content-Disposition: attachment; filename="notes.bin"',
+      '',
+      'AAAA',
+      '--mix--',
+      '',
+    ].join('\r\n');
+    expect((await scan(raw)).map((f) => f.symbol)).toEqual(['DLP_CARD_NUMBER']);
+  });
+
   it('searches the text of the HTML body when it differs from the text part', async () => {
     const raw = [
       'From: a@example.com',
