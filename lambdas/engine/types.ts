@@ -88,6 +88,7 @@ export interface ParsedMessage {
   readonly date?: string;
   /** Header lines as [lowercase name, raw value], in order. */
   readonly headers: readonly (readonly [string, string])[];
+  /** The text parts; a message with html and no text of its own has its html's text here. */
   readonly text: string;
   readonly html: string;
   readonly links: readonly ParsedLink[];
