@@ -22,6 +22,7 @@ const ENVIRONMENT = {
   [ENV.stateMachineArn]: 'arn:aws:states:us-east-1:123456789012:stateMachine:seg',
   [ENV.outboundStateMachineArn]: 'arn:aws:states:us-east-1:123456789012:stateMachine:seg-outbound',
   [ENV.ingestFailureQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/seg-ingest-failures',
+  [ENV.arrivalQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/seg-arrivals',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',
