@@ -228,7 +228,7 @@ async function benchClassifier(messages: Buffer[]) {
 
 /**
  * A client of rspamd's normal worker over its HTTP protocol (POST /checkv2), 4 in flight, as the
- * baseline harness; undefined (with the reason) when rspamd is not answering.
+ * baseline harness; `{ skipped }` with the reason when rspamd is not answering.
  */
 async function rspamdClient(
   messages: Buffer[],
